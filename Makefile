@@ -1,0 +1,39 @@
+# Byline: the few commands a person needs. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help install run test test-sqlite test-postgres lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create the venv and install Byline with its pinned dependencies
+
+run: $(STAMP)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (SQLite)
+	$(VENV)/bin/byline migrate
+	$(VENV)/bin/byline demo
+	$(VENV)/bin/byline serve
+
+test: test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL
+
+test-sqlite: $(STAMP)  ## the suite on a SQLite file (with the browser journeys)
+	BYLINE_TEST_DATABASE=sqlite $(PY) -m pytest -q -W error::DeprecationWarning
+
+test-postgres: $(STAMP)  ## the suite on PostgreSQL at 127.0.0.1:5432 (browser journeys skipped)
+	BYLINE_TEST_DATABASE=postgres BYLINE_TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -W error::DeprecationWarning -m "not browser"
+
+lint: $(STAMP)  ## ruff and mypy
+	$(VENV)/bin/ruff check app tests migrations
+	$(VENV)/bin/ruff format --check app tests migrations
+	$(VENV)/bin/mypy
+
+clean:  ## remove the venv and local data (var/)
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,297 @@
+"""The application form: field limits, sample slots and the messages shown at each field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from litestar.datastructures import FormMultiDict, UploadFile
+from pydantic import BaseModel, ValidationError, field_validator
+
+from app.settings import Settings
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
+
+LIMITS = {
+    "name": 200,
+    "email": 254,
+    "phone": 40,
+    "city": 100,
+    "country": 100,
+    "motivation": 5000,
+    "experience": 5000,
+    "availability": 500,
+    "link": 2000,
+    "sample_title": 200,
+    "sample_text": 50_000,
+}
+MAX_PROFILE_LINKS = 3
+MIN_MOTIVATION = 50
+
+
+def normalize_email(address: str) -> str:
+    """The identity used to link repeat applications: NFC, trimmed, lower-cased."""
+    return unicodedata.normalize("NFC", address.strip()).lower()
+
+
+def check_url(value: str) -> str:
+    """Accept only absolute http(s) URLs with a host."""
+    value = value.strip()
+    if CONTROL.search(value) or LINE_BREAK.search(value) or " " in value:
+        raise ValueError("Enter a web address without spaces or line breaks.")
+    if len(value) > LIMITS["link"]:
+        raise ValueError(f"Web addresses can be at most {LIMITS['link']} characters.")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("Enter a full web address starting with http:// or https://.")
+    return value
+
+
+def _single_line(value: str, label: str, limit: int) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if LINE_BREAK.search(value) or CONTROL.search(value):
+        raise ValueError(f"{label} must be a single line of text.")
+    if len(value) > limit:
+        raise ValueError(f"{label} can be at most {limit} characters.")
+    return value
+
+
+def _text(value: str, label: str, limit: int) -> str:
+    value = CONTROL.sub("", unicodedata.normalize("NFC", value.replace("\r\n", "\n"))).strip()
+    if len(value) > limit:
+        raise ValueError(f"{label} can be at most {limit} characters (now {len(value)}).")
+    return value
+
+
+class ApplicantFields(BaseModel):
+    """The text fields of the form, validated; files and links are checked in `SampleSlot`."""
+
+    name: str
+    email: str
+    phone: str | None = None
+    city: str = ""
+    country: str
+    profile_links: list[str] = []
+    departments: list[str]
+    topics: list[str]
+    motivation: str
+    experience: str
+    availability: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _single_line(v, "Your name", LIMITS["name"])
+        if not v:
+            raise ValueError("Enter your name.")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("Enter your email address.")
+        if LINE_BREAK.search(v) or CONTROL.search(v) or len(v) > LIMITS["email"]:
+            raise ValueError("Enter a valid email address.")
+        try:
+            return validate_email(v, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"Enter a valid email address ({exc}).") from None
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, v: Any) -> str | None:
+        if v is None or not str(v).strip():
+            return None
+        v = _single_line(str(v), "Phone", LIMITS["phone"])
+        if not PHONE.match(v):
+            raise ValueError("Enter a phone number using digits, spaces and + ( ) - only.")
+        return v
+
+    @field_validator("city")
+    @classmethod
+    def _city(cls, v: str) -> str:
+        return _single_line(v, "City", LIMITS["city"])
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        v = _single_line(v, "Country", LIMITS["country"])
+        if not v:
+            raise ValueError("Enter the country you live in.")
+        return v
+
+    @field_validator("profile_links")
+    @classmethod
+    def _links(cls, v: list[str]) -> list[str]:
+        links = [link.strip() for link in v if link.strip()]
+        if len(links) > MAX_PROFILE_LINKS:
+            raise ValueError(f"Give at most {MAX_PROFILE_LINKS} profile links.")
+        return [check_url(link) for link in links]
+
+    @field_validator("departments")
+    @classmethod
+    def _departments(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("Choose at least one department.")
+        return list(dict.fromkeys(v))
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("Choose at least one topic.")
+        return list(dict.fromkeys(v))
+
+    @field_validator("motivation")
+    @classmethod
+    def _motivation(cls, v: str) -> str:
+        v = _text(v, "The cover letter", LIMITS["motivation"])
+        if len(v) < MIN_MOTIVATION:
+            raise ValueError(f"Tell us a little more: at least {MIN_MOTIVATION} characters.")
+        return v
+
+    @field_validator("experience")
+    @classmethod
+    def _experience(cls, v: str) -> str:
+        v = _text(v, "Experience", LIMITS["experience"])
+        if not v:
+            raise ValueError("Describe your experience, even briefly.")
+        return v
+
+    @field_validator("availability")
+    @classmethod
+    def _availability(cls, v: str) -> str:
+        v = _text(v, "Availability", LIMITS["availability"])
+        if not v:
+            raise ValueError("Tell us when and how much you can write.")
+        return v
+
+
+@dataclass
+class SampleSlot:
+    """One work-sample slot of the form: exactly one of a file, a link or pasted text."""
+
+    index: int
+    title: str = ""
+    url: str = ""
+    text: str = ""
+    upload: UploadFile | None = None
+    file_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.upload is not None and not self.file_name:
+            self.file_name = self.upload.filename
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.title.strip() or self.url.strip() or self.text.strip() or self.file_name)
+
+    @property
+    def kind(self) -> str | None:
+        given = [
+            kind
+            for kind, on in (
+                ("file", self.file_name),
+                ("link", self.url.strip()),
+                ("text", self.text.strip()),
+            )
+            if on
+        ]
+        return given[0] if len(given) == 1 else None
+
+
+@dataclass
+class ParsedForm:
+    """What the form sent: raw values for re-rendering, validated fields, slots and errors by field."""
+
+    values: dict[str, Any]
+    slots: list[SampleSlot]
+    fields: ApplicantFields | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    honeypot: str = ""
+    form_token: str = ""
+    consent: bool = False
+
+
+def _upload_or_none(value: Any) -> UploadFile | None:
+    if isinstance(value, UploadFile) and value.filename:
+        return value
+    return None
+
+
+def parse_form(form: FormMultiDict, settings: Settings) -> ParsedForm:
+    """Read every field of the posted form and validate what can be checked without the database."""
+    getone = lambda key: str(form.get(key) or "") if not isinstance(form.get(key), UploadFile) else ""  # noqa: E731
+    values: dict[str, Any] = {
+        key: getone(key)
+        for key in ("name", "email", "phone", "city", "country", "motivation", "experience", "availability")
+    }
+    values["profile_links"] = [str(v) for v in form.getall("profile_links", []) if isinstance(v, str)]
+    values["departments"] = [str(v) for v in form.getall("departments", []) if isinstance(v, str)]
+    values["topics"] = [str(v) for v in form.getall("topics", []) if isinstance(v, str)]
+    slots = [
+        SampleSlot(
+            index=i,
+            title=getone(f"sample-{i}-title"),
+            url=getone(f"sample-{i}-url"),
+            text=getone(f"sample-{i}-text"),
+            upload=_upload_or_none(form.get(f"sample-{i}-file")),
+        )
+        for i in range(settings.max_samples)
+    ]
+    parsed = ParsedForm(
+        values=values,
+        slots=slots,
+        honeypot=getone("website"),
+        form_token=getone("form_token"),
+        consent=getone("consent") == "yes",
+    )
+    try:
+        parsed.fields = ApplicantFields.model_validate(values)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err["loc"] else "form"
+            parsed.errors.setdefault(loc, str(err["msg"]).removeprefix("Value error, "))
+    if not parsed.consent:
+        parsed.errors["consent"] = "Please agree to the processing of your data so that we can consider you."
+    _check_slots(parsed)
+    return parsed
+
+
+def _check_slots(parsed: ParsedForm) -> None:
+    used = [slot for slot in parsed.slots if not slot.is_empty]
+    if not used:
+        parsed.errors["samples"] = "Add at least one work sample: a file, a link or pasted text."
+    for slot in used:
+        key = f"sample-{slot.index}"
+        if slot.kind is None:
+            if slot.file_name or slot.url.strip() or slot.text.strip():
+                parsed.errors[key] = "Give only one of a file, a link or pasted text for each sample."
+            else:
+                parsed.errors[key] = "Attach a file, give a link or paste the text of this sample."
+            continue
+        try:
+            slot.title = _single_line(slot.title, "The title", LIMITS["sample_title"])
+        except ValueError as exc:
+            parsed.errors[key] = str(exc)
+            continue
+        if not slot.title:
+            parsed.errors[key] = "Give this sample a title."
+        elif slot.kind == "link":
+            try:
+                slot.url = check_url(slot.url)
+            except ValueError as exc:
+                parsed.errors[key] = str(exc)
+        elif slot.kind == "text":
+            try:
+                slot.text = _text(slot.text, "Pasted text", LIMITS["sample_text"])
+            except ValueError as exc:
+                parsed.errors[key] = str(exc)

@@ -1,0 +1,161 @@
+"""Public pages: the call for authors, the form, the thank-you page and the status page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import site, workflow
+from app.applications import service
+from app.applications.forms import LIMITS, ParsedForm, parse_form
+from app.applications.queries import application_by_public_id, status_view
+from app.applications.spam import HONEYPOT_FIELD, issue_form_token
+from app.errors import Invalid
+from app.models import State
+from app.settings import Settings
+from app.web import AppClock, AppSettings, DbSession, client_ip
+
+EMPTY_VALUES: dict[str, Any] = {"profile_links": [], "departments": [], "topics": []}
+
+
+@get("/", name="home")
+async def home(session: DbSession) -> Template:
+    """The call for authors with the departments and topics."""
+    return Template(
+        "applications/home.html",
+        context={
+            "call_text": await site.call_text(session),
+            "departments": await site.list_departments(session),
+            "topics": await site.list_topics(session),
+        },
+    )
+
+
+async def _form_page(
+    session: DbSession,
+    settings: Settings,
+    *,
+    parsed: ParsedForm | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    errors = errors or {}
+    token = parsed.form_token if parsed and parsed.form_token and "form" not in errors else None
+    reattach = {slot.index: slot.file_name for slot in parsed.slots if slot.upload} if parsed else {}
+    return Template(
+        "applications/apply.html",
+        context={
+            "values": parsed.values if parsed else EMPTY_VALUES,
+            "slots": parsed.slots if parsed else [],
+            "consent_checked": parsed.consent if parsed else False,
+            "errors": errors,
+            "reattach": reattach,
+            "form_token": token or issue_form_token(settings),
+            "honeypot_field": HONEYPOT_FIELD,
+            "departments": await site.list_departments(session),
+            "topics": await site.list_topics(session),
+            "consent_text": site.consent_text(settings.publication_name),
+            "limits": LIMITS,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/apply", name="apply")
+async def apply_form(session: DbSession, settings: AppSettings) -> Template:
+    """The empty application form."""
+    return await _form_page(session, settings)
+
+
+def submit_handler(settings: Settings) -> Any:
+    """The form's POST handler, with the body limit raised to one application's worth of samples."""
+
+    @post("/apply", name="apply_submit", request_max_body_size=settings.max_request_bytes)
+    async def apply_submit(
+        request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock
+    ) -> Template | Redirect:
+        """Store a valid application and redirect to the thank-you page; otherwise show the form again."""
+        parsed = parse_form(await request.form(), settings)
+        try:
+            public_id = await service.submit_application(
+                session, settings=settings, parsed=parsed, ip=client_ip(request, settings), now=clock()
+            )
+        except Invalid as exc:
+            errors = {**parsed.errors, **exc.errors}
+            return await _form_page(
+                session, settings, parsed=parsed, errors=errors, status_code=exc.status_code
+            )
+        finally:
+            for slot in parsed.slots:
+                if slot.upload is not None:
+                    await slot.upload.close()
+        return Redirect(request.app.route_reverse("apply_received", public_id=public_id), status_code=303)
+
+    return apply_submit
+
+
+@get("/apply/received/{public_id:str}", name="apply_received")
+async def apply_received(session: DbSession, public_id: FromPath[str]) -> Template:
+    """Thank-you page with the private status link."""
+    application, applicant = await application_by_public_id(session, public_id)
+    return Template(
+        "applications/received.html", context={"application": application, "applicant": applicant}
+    )
+
+
+@get("/status/{public_id:str}", name="status")
+async def status_page(session: DbSession, public_id: FromPath[str]) -> Template:
+    """The applicant's private status page."""
+    view = await status_view(session, public_id)
+    state = view.application.state
+    return Template(
+        "applications/status.html",
+        context={
+            "view": view,
+            "label": workflow.public_label(state),
+            "can_withdraw": workflow.find_move(state, State.withdrawn, workflow.Actor.applicant) is not None,
+            "public_labels": workflow.PUBLIC_LABELS,
+        },
+    )
+
+
+@get("/status/{public_id:str}/withdraw", name="withdraw_confirm")
+async def withdraw_confirm(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
+    """Ask the applicant to confirm the withdrawal."""
+    application, _ = await application_by_public_id(session, public_id)
+    if workflow.find_move(application.state, State.withdrawn, workflow.Actor.applicant) is None:
+        return Redirect(f"/status/{public_id}", status_code=303)
+    return Template("applications/withdraw.html", context={"application": application})
+
+
+@post("/status/{public_id:str}/withdraw", name="withdraw")
+async def withdraw(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock, public_id: FromPath[str]
+) -> Redirect:
+    """Withdraw the application (final) and go back to the status page."""
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+    if len(reason) > 2000:
+        raise Invalid("Keep the reason under 2000 characters.", {"reason": "At most 2000 characters."})
+    await service.withdraw(session, settings=settings, public_id=public_id, reason=reason, now=clock())
+    return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
+
+
+def create_router(settings: Settings) -> Router:
+    """Every public route."""
+    return Router(
+        path="/",
+        route_handlers=[
+            home,
+            apply_form,
+            submit_handler(settings),
+            apply_received,
+            status_page,
+            withdraw_confirm,
+            withdraw,
+        ],
+    )

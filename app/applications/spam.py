@@ -1,0 +1,78 @@
+"""Spam defence for the public form: honeypot, signed render time and the per-IP / per-email limits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import ratelimit
+from app.errors import Invalid
+from app.settings import Settings
+from app.web import Signer, TokenExpired, TokenInvalid
+
+FORM_SALT = "byline.apply-form"
+HONEYPOT_FIELD = "website"
+
+
+def issue_form_token(settings: Settings) -> str:
+    """A token carrying a one-time nonce and the time the form was rendered."""
+    return Signer(settings, FORM_SALT).dumps(secrets.token_urlsafe(18))
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The spam verdict on one post and the key that makes a double submit one application."""
+
+    spam_reason: str | None
+    submission_key: str | None
+
+
+def screen(*, honeypot: str, form_token: str, settings: Settings, now: datetime) -> Screening:
+    """Judge a post; an expired form is the only outcome the person is told about."""
+    try:
+        nonce, signed_at = Signer(settings, FORM_SALT).loads(
+            form_token, max_age=settings.spam_max_form_age_seconds
+        )
+    except TokenExpired:
+        raise Invalid(
+            "This form was open for too long. Check your answers and send it again.",
+            {"form": "This form was open for too long. Check your answers and send it again."},
+        ) from None
+    except TokenInvalid:
+        return Screening(spam_reason="form token missing or forged", submission_key=None)
+    key = hashlib.sha256(str(nonce).encode()).hexdigest()[:40]
+    if honeypot.strip():
+        return Screening(spam_reason="honeypot field filled", submission_key=key)
+    if (now - signed_at).total_seconds() < settings.spam_min_form_seconds:
+        return Screening(spam_reason="form sent faster than a person can fill it", submission_key=key)
+    return Screening(spam_reason=None, submission_key=key)
+
+
+async def enforce_rate_limits(
+    session: AsyncSession, *, settings: Settings, ip: str, email: str, now: datetime
+) -> None:
+    """Count this submission against its address and its email; RateLimited past either limit."""
+    message = (
+        "We have received several applications from you in a short time. "
+        "Please wait before sending another one; your earlier applications are safe."
+    )
+    await ratelimit.hit(
+        session,
+        key=ratelimit.bucket_key(settings, "apply-ip", ip),
+        limit=settings.rate_apply_per_ip,
+        window_seconds=settings.rate_apply_per_ip_window_seconds,
+        now=now,
+        message=message,
+    )
+    await ratelimit.hit(
+        session,
+        key=ratelimit.bucket_key(settings, "apply-email", email),
+        limit=settings.rate_apply_per_email,
+        window_seconds=settings.rate_apply_per_email_window_seconds,
+        now=now,
+        message=message,
+    )

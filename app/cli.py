@@ -1,0 +1,123 @@
+"""The `byline` command: serve, migrate, create-admin, demo."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from sqlalchemy import select
+
+from app.db import Database
+from app.settings import Settings
+
+T = TypeVar("T")
+
+
+def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings, pool=False)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+@click.group()
+def main() -> None:
+    """Byline, the contributor desk: run `byline COMMAND --help` for each command."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the latest version and add missing reference data."""
+    from app.migrate import upgrade_sync
+    from app.site import ensure_reference_data
+
+    settings = Settings()
+    upgrade_sync(settings.db_url)
+
+    async def seed(db: Database) -> None:
+        async with db.write_session() as session:
+            await ensure_reference_data(session)
+
+    _with_db(settings, seed)
+    click.echo(f"Database is up to date ({settings.db_url.split('@')[-1]}).")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="The admin's email address (their login).")
+@click.option("--name", default="Administrator", show_default=True, help="The admin's display name.")
+def create_admin(email: str, name: str) -> None:
+    """Create an admin with a one-time password, printed once; they choose their own at first login."""
+    from app.accounts.passwords import generate_password, hash_password
+    from app.applications.forms import normalize_email
+    from app.models import User
+
+    settings = Settings()
+    password = generate_password()
+    address = normalize_email(email)
+
+    async def create(db: Database) -> None:
+        async with db.write_session() as session:
+            if (await session.scalars(select(User).where(User.email == address))).first() is not None:
+                raise click.ClickException(f"A staff account for {address} exists already.")
+            session.add(
+                User(
+                    email=address,
+                    name=name,
+                    password_hash=hash_password(password),
+                    is_admin=True,
+                    is_editor=True,
+                    must_change_password=True,
+                )
+            )
+
+    _with_db(settings, create)
+    click.echo(
+        f"Admin created: {address}\nOne-time password: {password}\n(Shown once; change it after logging in.)"
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Load demo applications (once) and print the demo admin's login (a fresh password each run)."""
+    from app.demo import load_demo
+
+    settings = Settings()
+
+    async def load(db: Database) -> tuple[str, str, int]:
+        async with db.write_session() as session:
+            result = await load_demo(session, settings=settings)
+        return result.admin_email, result.admin_password, result.applications
+
+    email, password, count = _with_db(settings, load)
+    click.echo(f"Demo data: {count} new applications." if count else "Demo data: already loaded.")
+    click.secho(f"Demo admin login: {email}  password: {password}", fg="green", bold=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes (PostgreSQL only).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    if workers > 1 and settings.is_sqlite:
+        raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")
+    click.echo(f"Byline is serving {settings.base_url} (listening on {host}:{port})")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )

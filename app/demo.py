@@ -1,0 +1,165 @@
+"""Demo data for trying Byline: a demo admin and applications with real PDF, DOCX, link and text samples."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.passwords import generate_password, hash_password
+from app.applications import uploads
+from app.applications.forms import ApplicantFields, SampleSlot
+from app.applications.service import create_application
+from app.models import Department, SiteSetting, Topic, User, utcnow
+from app.settings import Settings
+from app.site import CONTENT_DIR
+
+DEMO_ADMIN_EMAIL = "admin@byline.example"
+DEMO_FLAG = "demo_loaded"
+
+PEOPLE = [
+    ("Leyla Mammadova", "Baku", "Azerbaijan", ["news", "analysis"], ["politics", "international"]),
+    ("Tomas Berger", "Vienna", "Austria", ["analysis"], ["economics", "business"]),
+    ("Ana Ribeiro", "Lisbon", "Portugal", ["news"], ["politics", "society"]),
+    ("Mehmet Kaya", "Ankara", "Turkey", ["news", "analysis"], ["international", "politics"]),
+    ("Sofia Lindqvist", "Uppsala", "Sweden", ["analysis"], ["economics"]),
+    ("Daniel Okafor", "Lagos", "Nigeria", ["news"], ["business", "economics"]),
+]
+
+
+def news_sample() -> str:
+    """The real news piece shipped with the project, used as a work sample."""
+    return (CONTENT_DIR / "work-sample-news.txt").read_text(encoding="utf-8").strip()
+
+
+def make_pdf(title: str, body: str) -> bytes:
+    """A small real PDF of `body` (core fonts, so text is reduced to Latin-1)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.multi_cell(0, 8, title.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for paragraph in body.split("\n"):
+        if paragraph.strip():
+            pdf.multi_cell(
+                0, 6, paragraph.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT"
+            )
+            pdf.ln(2)
+    return bytes(pdf.output())
+
+
+def make_docx(title: str, body: str) -> bytes:
+    """A small real DOCX of `body`."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for paragraph in body.split("\n"):
+        if paragraph.strip():
+            document.add_paragraph(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@dataclass
+class DemoResult:
+    admin_email: str
+    admin_password: str
+    applications: int
+
+
+async def ensure_demo_admin(session: AsyncSession) -> tuple[str, str]:
+    """Create the demo admin, or give it a fresh password; return the credentials to print."""
+    password = generate_password()
+    user = (await session.scalars(select(User).where(User.email == DEMO_ADMIN_EMAIL))).first()
+    if user is None:
+        user = User(
+            email=DEMO_ADMIN_EMAIL, name="Demo Admin", password_hash="", is_admin=True, is_editor=True
+        )
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    session.add(user)
+    await session.flush()
+    return DEMO_ADMIN_EMAIL, password
+
+
+async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime | None = None) -> DemoResult:
+    """Load the demo applications once; the admin's password is renewed on every run."""
+    email, password = await ensure_demo_admin(session)
+    if await session.get(SiteSetting, DEMO_FLAG) is not None:
+        return DemoResult(email, password, 0)
+    now = now or utcnow()
+    rng = random.Random(7)  # noqa: S311 - repeatable demo content, not security
+    departments = {d.slug: d.id for d in (await session.scalars(select(Department))).all()}
+    topics = {t.slug: t.id for t in (await session.scalars(select(Topic))).all()}
+    article = news_sample()
+    title = article.split("\n", 1)[0].strip('"').strip()
+    count = 0
+    for index, (name, city, country, deps, tops) in enumerate(PEOPLE):
+        slug = name.lower().replace(" ", ".")
+        fields = ApplicantFields(
+            name=name,
+            email=f"{slug}@applicant.example",
+            city=city,
+            country=country,
+            profile_links=[f"https://portfolio.example/{slug.replace('.', '-')}"],
+            departments=deps,
+            topics=tops,
+            motivation=(
+                f"I have followed {settings.publication_name} for years and would like to contribute "
+                "concise analysis of regional politics and the economy. I read primary sources in three "
+                "languages and check every figure before it goes into a text."
+            ),
+            experience=rng.choice(
+                [
+                    "Four years as a staff reporter at a regional daily; fact-checking for a weekly.",
+                    "Freelance economic analysis for two business portals; a master's degree in economics.",
+                    "Foreign desk intern, then two years of freelance news writing on the South Caucasus.",
+                ]
+            ),
+            availability=rng.choice(["Two pieces a week", "One long read a month", "Daily news shifts"]),
+        )
+        slots: list[SampleSlot] = []
+        stored: dict[int, uploads.StoredFile] = {}
+        if index % 3 == 0:
+            data, filename = make_pdf(title, article), "karabakh-call.pdf"
+        elif index % 3 == 1:
+            data, filename = make_docx(title, article), "karabakh-call.docx"
+        else:
+            data, filename = b"", ""
+        if data:
+            item = await uploads.store_upload(
+                io.BytesIO(data),
+                filename=filename,
+                settings=settings,
+                budget_bytes=settings.max_application_bytes,
+            )
+            uploads.track_for_rollback(session, item.path)
+            stored[0] = item
+            slots.append(SampleSlot(index=0, title=title, file_name=filename))
+        else:
+            slots.append(SampleSlot(index=0, title=title, text=article))
+        slots.append(SampleSlot(index=1, title="Portfolio", url=f"https://portfolio.example/{slug}/clips"))
+        await create_application(
+            session,
+            settings=settings,
+            fields=fields,
+            slots=slots,
+            stored=stored,
+            department_ids=[departments[d] for d in deps if d in departments],
+            topic_ids=[topics[t] for t in tops if t in topics],
+            spam_reason=None,
+            submission_key=None,
+            now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),
+        )
+        count += 1
+    session.add(SiteSetting(key=DEMO_FLAG, value=True, updated_at=now))
+    await session.flush()
+    return DemoResult(email, password, count)

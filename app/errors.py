@@ -1,0 +1,133 @@
+"""Domain errors and the one place that turns any error into an HTML page or a JSON body."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+
+log = logging.getLogger("byline.errors")
+
+
+class DomainError(Exception):
+    """An error a user can act on; `message` is shown to them as it is."""
+
+    status_code = 400
+    title = "Something is not right"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status_code = 404
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    title = "Not allowed"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    title = "Someone else changed this first"
+
+
+class Invalid(DomainError):
+    """Input that failed validation; `errors` maps field names to messages."""
+
+    status_code = 422
+    title = "Please check the form"
+
+    def __init__(
+        self, message: str, errors: dict[str, str] | None = None, *, status_code: int = 422, **extra: Any
+    ) -> None:
+        super().__init__(message, **extra)
+        self.errors = errors or {}
+        self.status_code = status_code
+
+
+class TooLarge(DomainError):
+    status_code = 413
+    title = "Too large"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    403: "This request was refused. If you were filling in a form, reload the page and try again.",
+    404: "There is nothing at this address. Check the link you followed.",
+    405: "This address does not accept that kind of request.",
+    413: "What you sent is larger than this site accepts.",
+    429: "Too many requests in a short time. Please wait a while and try again.",
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _render(
+    request: Request[Any, Any, Any], status: int, title: str, message: str, headers: dict[str, str]
+) -> Response[Any]:
+    if _wants_json(request):
+        return Response(
+            {"status": status, "title": title, "detail": message},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": title, "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """Render a DomainError with its own status and message."""
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return _render(request, exc.status_code, exc.title, exc.message, headers)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Render Litestar's own errors (unknown route, CSRF, body limit) as a readable page."""
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    message = _HTTP_MESSAGES.get(status, exc.detail if status < 500 else "")
+    if status >= 500:
+        message = "Something went wrong on our side. Please try again in a moment."
+    return _render(request, status, title, message, dict(exc.headers or {}))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Log an unexpected error without request data and answer a plain 500 page."""
+    log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler", None))
+    return _render(
+        request, 500, "Server error", "Something went wrong on our side. Please try again in a moment.", {}
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    500: internal_error_handler,
+}

@@ -1,0 +1,51 @@
+"""Writing messages to the outbox, in the caller's transaction (EMAIL.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import EmailStatus, OutboxEmail, utcnow
+from app.settings import Settings
+
+
+def _msgid_domain(settings: Settings) -> str:
+    address = parseaddr(settings.mail_from)[1]
+    return address.rpartition("@")[2] or "byline.invalid"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    template: str,
+    recipient: str,
+    dedupe_key: str,
+    context: dict[str, Any],
+    recipient_name: str = "",
+    application_id: int | None = None,
+    user_id: int | None = None,
+    is_staff: bool = False,
+    hold: bool = False,
+    now: datetime | None = None,
+) -> OutboxEmail:
+    """Queue one message to one recipient; its Message-ID is fixed here and reused on every retry."""
+    row = OutboxEmail(
+        application_id=application_id,
+        user_id=user_id,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        is_staff=is_staff,
+        template=template,
+        context=context,
+        message_id=make_msgid(domain=_msgid_domain(settings)),
+        dedupe_key=dedupe_key,
+        status=EmailStatus.held if hold else EmailStatus.queued,
+        next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
+    )
+    session.add(row)
+    return row

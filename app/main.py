@@ -1,0 +1,69 @@
+"""The composition root: `create_app(settings)` wires plugins, middleware, routes and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.applications.routes import create_router as applications_router
+from app.db import Database
+from app.errors import EXCEPTION_HANDLERS
+from app.settings import Settings
+from app.web import STATIC_DIR, Clock, security_headers, template_config
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Byline application for `settings` (read from the environment when omitted)."""
+    settings = settings or Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = Database(settings)
+    clock = Clock()
+    settings.uploads_path.mkdir(parents=True, exist_ok=True)
+
+    def provide_session(request: Request[Any, Any, Any]) -> AsyncSession:
+        return db.request_session(request.scope)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            applications_router(settings),
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+        dependencies={
+            "session": Provide(provide_session, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "clock": Provide(lambda: clock, sync_to_thread=False, use_cache=True),
+        },
+        before_send=[db.end_request, security_headers(settings)],
+        template_config=template_config(settings),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key.get_secret_value(),
+            cookie_name="byline_csrf",
+            cookie_secure=not settings.is_dev,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts, www_redirect=False),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock
+    return app

@@ -1,0 +1,360 @@
+"""Table models and the enums they use (PRODUCT.md §2). Relationships never lazy-load."""
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Column, Field, Relationship, SQLModel
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = False) -> Any:
+    """A UTC timestamp column: nullable ones start empty, the others at now."""
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, index=index, nullable=True)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, index=index, nullable=False)
+
+
+class State(enum.StrEnum):
+    submitted = "submitted"
+    screening = "screening"
+    info_requested = "info_requested"
+    fact_check = "fact_check"
+    trial = "trial"
+    accepted = "accepted"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    spam = "spam"
+
+
+class SampleKind(enum.StrEnum):
+    file = "file"
+    link = "link"
+    text = "text"
+
+
+class TaskState(enum.StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Verdict(enum.StrEnum):
+    accurate = "accurate"
+    inaccurate = "inaccurate"
+    misleading = "misleading"
+    unverifiable = "unverifiable"
+
+
+class Recommendation(enum.StrEnum):
+    accept = "accept"
+    trial = "trial"
+    reject = "reject"
+    undecided = "undecided"
+
+
+class EmailStatus(enum.StrEnum):
+    queued = "queued"
+    held = "held"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    dead = "dead"
+    cancelled = "cancelled"
+
+
+class NotifyMode(enum.StrEnum):
+    instant = "instant"
+    digest = "digest"
+
+
+# --- reference data -------------------------------------------------------------------------------------
+
+
+class Department(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=80)
+    position: int = 0
+
+
+class Topic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=80)
+    position: int = 0
+
+
+class Label(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True)
+
+
+class SiteSetting(SQLModel, table=True):
+    """Admin-editable values (the call text, per-state due times), keyed by name."""
+
+    __tablename__ = "site_setting"
+    key: str = Field(primary_key=True, max_length=80)
+    value: Any = Field(sa_type=sa.JSON)
+    updated_at: datetime = _ts()
+
+
+# --- staff ----------------------------------------------------------------------------------------------
+
+
+class UserDepartment(SQLModel, table=True):
+    __tablename__ = "user_department"
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE")
+
+
+class User(SQLModel, table=True):
+    """A staff member: admin, editor and/or fact-checker."""
+
+    __tablename__ = "staff_user"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    is_admin: bool = False
+    is_editor: bool = False
+    is_fact_checker: bool = False
+    is_active: bool = True
+    notify: str = Field(default=NotifyMode.instant, max_length=16)
+    must_change_password: bool = False
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = _ts(nullable=True)
+
+    departments: list[Department] = Relationship(
+        link_model=UserDepartment, sa_relationship_kwargs={"lazy": "raise"}
+    )
+
+    @property
+    def roles(self) -> list[str]:
+        flags = (("admin", self.is_admin), ("editor", self.is_editor), ("fact_checker", self.is_fact_checker))
+        return [name for name, on in flags if on]
+
+
+# --- applications ---------------------------------------------------------------------------------------
+
+
+class Applicant(SQLModel, table=True):
+    """Who applied, as they gave it on one application, with their consent record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    email_normalized: str = Field(max_length=320, index=True)
+    phone: str | None = Field(default=None, max_length=40)
+    city: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    links: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    consent_text: str = Field(sa_type=sa.Text)
+    consent_version: str = Field(max_length=40)
+    consent_at: datetime = _ts()
+    created_at: datetime = _ts()
+
+
+class ApplicationDepartment(SQLModel, table=True):
+    __tablename__ = "application_department"
+    application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE")
+
+
+class ApplicationTopic(SQLModel, table=True):
+    __tablename__ = "application_topic"
+    application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, ondelete="CASCADE")
+
+
+class ApplicationLabel(SQLModel, table=True):
+    __tablename__ = "application_label"
+    application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
+    label_id: int = Field(foreign_key="label.id", primary_key=True, ondelete="CASCADE")
+
+
+_application_version = Column("version", sa.Integer, nullable=False, default=1)
+
+
+class Application(SQLModel, table=True):
+    """One application to the call; `version` guards against concurrent edits."""
+
+    __table_args__ = (sa.Index("ix_application_state_created_at", "state", "created_at"),)
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _application_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=64, unique=True)
+    submission_key: str | None = Field(default=None, max_length=64, unique=True)
+    applicant_id: int = Field(foreign_key="applicant.id", unique=True, ondelete="CASCADE")
+    motivation: str = Field(sa_type=sa.Text)
+    experience: str = Field(sa_type=sa.Text)
+    availability: str = Field(max_length=500)
+    state: str = Field(default=State.submitted, max_length=20, index=True)
+    state_changed_at: datetime = _ts()
+    due_at: datetime | None = _ts(nullable=True, index=True)
+    assigned_editor_id: int | None = Field(
+        default=None, foreign_key="staff_user.id", index=True, ondelete="SET NULL"
+    )
+    version: int = Field(default=1, sa_column=_application_version)
+    spam_score: float = 0.0
+    spam_reason: str | None = Field(default=None, max_length=200)
+    is_repeat: bool = Field(default=False, index=True)
+    repeat_of_id: int | None = Field(default=None, foreign_key="application.id", ondelete="SET NULL")
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
+    decided_at: datetime | None = _ts(nullable=True)
+
+    applicant: Applicant = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+    samples: list["WorkSample"] = Relationship(
+        sa_relationship_kwargs={"lazy": "raise", "order_by": "WorkSample.position"}
+    )
+    departments: list[Department] = Relationship(
+        link_model=ApplicationDepartment, sa_relationship_kwargs={"lazy": "raise"}
+    )
+    topics: list[Topic] = Relationship(link_model=ApplicationTopic, sa_relationship_kwargs={"lazy": "raise"})
+
+
+class WorkSample(SQLModel, table=True):
+    """An uploaded file, a link or pasted text; files live under the upload folder by `storage_key`."""
+
+    __tablename__ = "work_sample"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    kind: str = Field(max_length=10)
+    title: str = Field(max_length=200)
+    url: str | None = Field(default=None, max_length=2000)
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    file_name: str | None = Field(default=None, max_length=255)
+    storage_key: str | None = Field(default=None, max_length=80, unique=True)
+    content_type: str | None = Field(default=None, max_length=100)
+    detected_type: str | None = Field(default=None, max_length=10)
+    size_bytes: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    word_count: int | None = None
+    created_at: datetime = _ts()
+
+
+class Event(SQLModel, table=True):
+    """Append-only history of an application; `is_public` events show on the status page."""
+
+    __table_args__ = (sa.Index("ix_event_application_id_created_at", "application_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    actor: str = Field(default="system", max_length=20)
+    actor_user_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    is_public: bool = False
+    created_at: datetime = _ts()
+
+
+class Score(SQLModel, table=True):
+    """One editor's rubric for one application (criteria from the call)."""
+
+    __table_args__ = (sa.UniqueConstraint("application_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="staff_user.id", ondelete="CASCADE")
+    analysis: int
+    fact_accuracy: int
+    concision: int
+    interest_style: int
+    topic_knowledge: int
+    recommendation: str = Field(default=Recommendation.undecided, max_length=16)
+    comment: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class FactCheckTask(SQLModel, table=True):
+    __tablename__ = "fact_check_task"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    sample_id: int | None = Field(default=None, foreign_key="work_sample.id", ondelete="SET NULL")
+    assignee_id: int = Field(foreign_key="staff_user.id", index=True)
+    creator_id: int = Field(foreign_key="staff_user.id")
+    due_at: datetime = _ts(index=True)
+    state: str = Field(default=TaskState.open, max_length=16, index=True)
+    overall_verdict: str | None = Field(default=None, max_length=16)
+    summary: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _ts()
+    completed_at: datetime | None = _ts(nullable=True)
+
+
+class Claim(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="fact_check_task.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    quote: str = Field(sa_type=sa.Text)
+    verdict: str | None = Field(default=None, max_length=16)
+    sources: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    note: str = Field(default="", sa_type=sa.Text)
+
+
+# --- email and abuse control ----------------------------------------------------------------------------
+
+
+class OutboxEmail(SQLModel, table=True):
+    """One message to one recipient, written in the transaction of the change that causes it (EMAIL.md)."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (sa.Index("ix_outbox_email_status_next_attempt_at", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int | None = Field(
+        default=None, foreign_key="application.id", index=True, ondelete="CASCADE"
+    )
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    recipient: str = Field(max_length=320)
+    recipient_name: str = Field(default="", max_length=200)
+    is_staff: bool = False
+    template: str = Field(max_length=80)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    message_id: str = Field(max_length=255, unique=True)
+    dedupe_key: str = Field(max_length=255, unique=True)
+    status: str = Field(default=EmailStatus.queued, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """Fixed-window counters shared by every web process."""
+
+    __tablename__ = "rate_limit_counter"
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    count: int = 0

@@ -1,0 +1,44 @@
+"""Fixed-window rate limits kept in the database, so every web process shares the counters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import RateLimited
+from app.models import RateLimitCounter
+from app.settings import Settings
+
+
+def bucket_key(settings: Settings, kind: str, value: str) -> str:
+    """A counter key that does not hold the address or email it counts (keyed hash)."""
+    secret = settings.secret_key.get_secret_value().encode()
+    digest = hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:40]
+    return f"{kind}:{digest}"
+
+
+async def hit(
+    session: AsyncSession, *, key: str, limit: int, window_seconds: int, now: datetime, message: str
+) -> int:
+    """Count one hit on `key`; raise RateLimited once the window holds more than `limit`."""
+    epoch = int(now.timestamp())
+    window_start = epoch - epoch % window_seconds
+    table = RateLimitCounter.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .values(key=key, window_start=window_start, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key, table.c.window_start], set_={"count": table.c.count + 1}
+        )
+        .returning(table.c.count)
+    )
+    count = int((await session.execute(stmt)).scalar_one())
+    if count > limit:
+        raise RateLimited(message, retry_after=window_start + window_seconds - epoch)
+    return count

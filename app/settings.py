@@ -1,0 +1,99 @@
+"""Byline's configuration: one pydantic-settings class, read from BYLINE_* variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105
+MB = 1024 * 1024
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting Byline reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="BYLINE_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    base_url: str = "http://127.0.0.1:8000"
+    allowed_hosts: CommaList = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    trusted_proxies: CommaList = Field(default_factory=list)
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    upload_dir: Path | None = None
+    sqlite_busy_timeout_ms: int = 30_000
+    db_pool_size: int = 10
+
+    publication_name: str = "The Meridian"
+    mail_from: str = "The Meridian contributor desk <desk@meridian.example>"
+
+    max_samples: int = 5
+    max_file_bytes: int = 20 * MB
+    max_application_bytes: int = 50 * MB
+    archive_max_entries: int = 1000
+    archive_max_uncompressed_bytes: int = 100 * MB
+
+    spam_min_form_seconds: float = 3.0
+    spam_max_form_age_seconds: int = 2 * 24 * 3600
+    rate_apply_per_ip: int = 10
+    rate_apply_per_ip_window_seconds: int = 3600
+    rate_apply_per_email: int = 3
+    rate_apply_per_email_window_seconds: int = 24 * 3600
+
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_dev(self) -> Settings:
+        if self.env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "BYLINE_SECRET_KEY must be set to a random value of 32+ characters in production"
+                )
+            if not self.base_url.startswith("https://"):
+                raise ValueError("BYLINE_BASE_URL must be https:// in production")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env != "production"
+
+    @cached_property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or a SQLite file under var/."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'byline.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir or self.var_dir / "uploads"
+
+    @property
+    def hosts(self) -> list[str]:
+        """Allowed Host headers: the configured hosts and the base URL's, bare and with its port."""
+        base = urlsplit(self.base_url)
+        names = {*self.allowed_hosts, *([base.hostname] if base.hostname else [])}
+        with_port = {f"{name}:{base.port}" for name in names} if base.port else set()
+        return sorted(names | with_port)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Body limit on the form route: every sample at its limit plus room for the text fields."""
+        return self.max_application_bytes + 2 * MB

@@ -1,0 +1,156 @@
+"""Templates, security headers, the client address and signed tokens shared by the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from jinja2 import Environment
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.datastructures import MutableScopeHeaders
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _fmt_datetime(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+def _fmt_date(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+def _fmt_bytes(value: int | None) -> str:
+    if value is None:
+        return ""
+    size = float(value)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(value)
+
+
+def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja with autoescaping everywhere (also for .txt mail parts, which re-escape nothing)."""
+
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env: Environment = engine.engine
+        env.autoescape = True
+        env.trim_blocks = True
+        env.lstrip_blocks = True
+        env.filters.update(datetime=_fmt_datetime, date=_fmt_date, filesize=_fmt_bytes)
+        env.globals.update(
+            publication_name=settings.publication_name,
+            max_samples=settings.max_samples,
+            max_file_mb=settings.max_file_bytes // (1024 * 1024),
+            max_application_mb=settings.max_application_bytes // (1024 * 1024),
+        )
+
+    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
+
+
+def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A before-send hook adding CSP, nosniff, referrer and caching headers to every response.
+
+    A hook rather than middleware: it also reaches responses Litestar makes before routing (404, 405).
+    """
+    hsts = settings.base_url.startswith("https://")
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        # Status links carry a secret id: never leak it to another site.
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if not scope.get("path", "").startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        if hsts:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    return add_headers
+
+
+def client_ip(request: Request[Any, Any, Any], settings: Settings) -> str:
+    """The peer address, or the nearest untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in settings.trusted_proxies:
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in settings.trusted_proxies:
+            return hop
+    return peer
+
+
+class Signer:
+    """Signed, time-stamped tokens (the form's render time) keyed by the app secret."""
+
+    def __init__(self, settings: Settings, salt: str) -> None:
+        self._serializer = URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=salt)
+
+    def dumps(self, value: Any) -> str:
+        return self._serializer.dumps(value)
+
+    def loads(self, token: str, *, max_age: int) -> tuple[Any, datetime]:
+        """The value and its signing time; raises TokenExpired or TokenInvalid."""
+        try:
+            value, signed_at = self._serializer.loads(token, max_age=max_age, return_timestamp=True)
+        except SignatureExpired:
+            raise TokenExpired from None
+        except BadSignature:
+            raise TokenInvalid from None
+        return value, signed_at
+
+
+class TokenInvalid(Exception):
+    """A token that was not made by this app."""
+
+
+class TokenExpired(Exception):
+    """A genuine token older than its allowed age."""
+
+
+class Clock:
+    """The current UTC time; tests freeze or advance it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen if self.frozen is not None else datetime.now(UTC)
+
+    def freeze(self, at: datetime) -> None:
+        self.frozen = at
+
+    def advance(self, delta: timedelta) -> None:
+        self.frozen = self() + delta
+
+
+# Handler parameter types for the app-wide dependencies (injected by name).
+DbSession = NamedDependency[AsyncSession]
+AppSettings = NamedDependency[Settings]
+AppClock = NamedDependency[Clock]
