@@ -55,6 +55,8 @@ def create_admin(email: str, name: str) -> None:
     """Create an admin with a one-time password, printed once; they choose their own at first login."""
     from app.accounts.passwords import generate_password, hash_password
     from app.applications.forms import normalize_email
+    from sqlmodel import col
+
     from app.models import User
 
     settings = Settings()
@@ -63,7 +65,7 @@ def create_admin(email: str, name: str) -> None:
 
     async def create(db: Database) -> None:
         async with db.write_session() as session:
-            if (await session.scalars(select(User).where(User.email == address))).first() is not None:
+            if (await session.scalars(select(User).where(col(User.email) == address))).first() is not None:
                 raise click.ClickException(f"A staff account for {address} exists already.")
             session.add(
                 User(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.passwords import generate_password, hash_password
@@ -78,7 +79,7 @@ class DemoResult:
 async def ensure_demo_admin(session: AsyncSession) -> tuple[str, str]:
     """Create the demo admin, or give it a fresh password; return the credentials to print."""
     password = generate_password()
-    user = (await session.scalars(select(User).where(User.email == DEMO_ADMIN_EMAIL))).first()
+    user = (await session.scalars(select(User).where(col(User.email) == DEMO_ADMIN_EMAIL))).first()
     if user is None:
         user = User(
             email=DEMO_ADMIN_EMAIL, name="Demo Admin", password_hash="", is_admin=True, is_editor=True
@@ -97,8 +98,10 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
         return DemoResult(email, password, 0)
     now = now or utcnow()
     rng = random.Random(7)  # noqa: S311 - repeatable demo content, not security
-    departments = {d.slug: d.id for d in (await session.scalars(select(Department))).all()}
-    topics = {t.slug: t.id for t in (await session.scalars(select(Topic))).all()}
+    departments = dict(
+        (await session.execute(select(col(Department.slug), col(Department.id)))).tuples().all()
+    )
+    topics = dict((await session.execute(select(col(Topic.slug), col(Topic.id)))).tuples().all())
     article = news_sample()
     title = article.split("\n", 1)[0].strip('"').strip()
     count = 0
@@ -153,8 +156,8 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
             fields=fields,
             slots=slots,
             stored=stored,
-            department_ids=[departments[d] for d in deps if d in departments],
-            topic_ids=[topics[t] for t in tops if t in topics],
+            department_ids=[i for d in deps if (i := departments.get(d)) is not None],
+            topic_ids=[i for t in tops if (i := topics.get(t)) is not None],
             spam_reason=None,
             submission_key=None,
             now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),

@@ -27,7 +27,7 @@ async def hit(
     """Count one hit on `key`; raise RateLimited once the window holds more than `limit`."""
     epoch = int(now.timestamp())
     window_start = epoch - epoch % window_seconds
-    table = RateLimitCounter.__table__
+    table = RateLimitCounter.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Department, SiteSetting, Topic, utcnow
@@ -47,20 +48,20 @@ async def call_text(session: AsyncSession) -> str:
 
 
 async def list_departments(session: AsyncSession) -> list[Department]:
-    return list((await session.scalars(select(Department).order_by(Department.position))).all())
+    return list((await session.scalars(select(Department).order_by(col(Department.position)))).all())
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:
-    return list((await session.scalars(select(Topic).order_by(Topic.position))).all())
+    return list((await session.scalars(select(Topic).order_by(col(Topic.position)))).all())
 
 
 async def ensure_reference_data(session: AsyncSession) -> None:
     """Insert the default departments, topics and call text where they are missing."""
-    have = set((await session.scalars(select(Department.slug))).all())
+    have = set((await session.scalars(select(col(Department.slug)))).all())
     for position, (slug, name) in enumerate(DEFAULT_DEPARTMENTS):
         if slug not in have:
             session.add(Department(slug=slug, name=name, position=position))
-    have = set((await session.scalars(select(Topic.slug))).all())
+    have = set((await session.scalars(select(col(Topic.slug)))).all())
     for position, (slug, name) in enumerate(DEFAULT_TOPICS):
         if slug not in have:
             session.add(Topic(slug=slug, name=name, position=position))

@@ -110,10 +110,10 @@ class ApplicantFields(BaseModel):
     def _phone(cls, v: Any) -> str | None:
         if v is None or not str(v).strip():
             return None
-        v = _single_line(str(v), "Phone", LIMITS["phone"])
-        if not PHONE.match(v):
+        phone = _single_line(str(v), "Phone", LIMITS["phone"])
+        if not PHONE.match(phone):
             raise ValueError("Enter a phone number using digits, spaces and + ( ) - only.")
-        return v
+        return phone
 
     @field_validator("city")
     @classmethod
@@ -229,7 +229,11 @@ def _upload_or_none(value: Any) -> UploadFile | None:
 
 def parse_form(form: FormMultiDict, settings: Settings) -> ParsedForm:
     """Read every field of the posted form and validate what can be checked without the database."""
-    getone = lambda key: str(form.get(key) or "") if not isinstance(form.get(key), UploadFile) else ""  # noqa: E731
+
+    def getone(key: str) -> str:
+        value = form.get(key)
+        return value if isinstance(value, str) else ""
+
     values: dict[str, Any] = {
         key: getone(key)
         for key in ("name", "email", "phone", "city", "country", "motivation", "experience", "availability")

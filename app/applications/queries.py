@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
@@ -20,8 +21,8 @@ async def application_by_public_id(session: AsyncSession, public_id: str) -> tup
     row = (
         await session.execute(
             select(Application, Applicant)
-            .join(Applicant, Applicant.id == Application.applicant_id)
-            .where(Application.public_id == public_id)
+            .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
+            .where(col(Application.public_id) == public_id)
         )
     ).first()
     if row is None:
@@ -43,15 +44,15 @@ async def status_view(session: AsyncSession, public_id: str) -> StatusView:
     events = (
         await session.scalars(
             select(Event)
-            .where(Event.application_id == application.id, Event.is_public)  # type: ignore[arg-type]
-            .order_by(Event.created_at, Event.id)  # type: ignore[arg-type]
+            .where(col(Event.application_id) == application.id, col(Event.is_public))
+            .order_by(col(Event.created_at), col(Event.id))
         )
     ).all()
     samples = (
         await session.scalars(
             select(WorkSample)
-            .where(WorkSample.application_id == application.id)
-            .order_by(WorkSample.position)
+            .where(col(WorkSample.application_id) == application.id)
+            .order_by(col(WorkSample.position))
         )
     ).all()
     return StatusView(application, applicant, list(events), list(samples))

@@ -134,7 +134,11 @@ async def withdraw_confirm(session: DbSession, public_id: FromPath[str]) -> Temp
 
 @post("/status/{public_id:str}/withdraw", name="withdraw")
 async def withdraw(
-    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock, public_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    public_id: FromPath[str],
 ) -> Redirect:
     """Withdraw the application (final) and go back to the status page."""
     form = await request.form()

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
@@ -76,8 +77,12 @@ def _remove(settings: Settings, stored: dict[int, uploads.StoredFile]) -> None:
         uploads.remove_stored(settings, item.storage_key)
 
 
-def _sample_row(slot: SampleSlot, stored: dict[int, uploads.StoredFile], position: int) -> WorkSample:
-    row = WorkSample(position=position, kind=slot.kind or SampleKind.text, title=slot.title)
+def _sample_row(
+    slot: SampleSlot, stored: dict[int, uploads.StoredFile], *, application_id: int, position: int
+) -> WorkSample:
+    row = WorkSample(
+        application_id=application_id, position=position, kind=slot.kind or SampleKind.text, title=slot.title
+    )
     if slot.kind == SampleKind.file:
         item = stored[slot.index]
         row.file_name = item.file_name
@@ -98,14 +103,15 @@ def _sample_row(slot: SampleSlot, stored: dict[int, uploads.StoredFile], positio
 async def _lookup(
     session: AsyncSession, model: type[Department] | type[Topic], slugs: list[str]
 ) -> list[int]:
-    rows = (await session.execute(select(model.id, model.slug).where(model.slug.in_(slugs)))).all()  # type: ignore[union-attr,attr-defined]
-    return [row.id for row in rows] if len(rows) == len(slugs) else []
+    stmt = select(col(model.id)).where(col(model.slug).in_(slugs))
+    ids = [i for i in (await session.execute(stmt)).scalars().all() if i is not None]
+    return ids if len(ids) == len(slugs) else []
 
 
 async def _existing(session: AsyncSession, key: str | None) -> str | None:
     if key is None:
         return None
-    stmt = select(Application.public_id).where(Application.submission_key == key)
+    stmt = select(col(Application.public_id)).where(col(Application.submission_key) == key)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -181,10 +187,10 @@ async def create_application(
     email_key = normalize_email(fields.email)
     previous = (
         await session.execute(
-            select(Application.id)
-            .join(Applicant, Applicant.id == Application.applicant_id)
-            .where(Applicant.email_normalized == email_key)
-            .order_by(Application.created_at.desc())  # type: ignore[attr-defined]
+            select(col(Application.id))
+            .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
+            .where(col(Applicant.email_normalized) == email_key)
+            .order_by(col(Application.created_at).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -228,9 +234,10 @@ async def create_application(
     session.add_all(ApplicationDepartment(application_id=app_id, department_id=d) for d in department_ids)
     session.add_all(ApplicationTopic(application_id=app_id, topic_id=t) for t in topic_ids)
     used = [slot for slot in slots if slot.kind is not None]
-    samples = [_sample_row(slot, stored, position) for position, slot in enumerate(used)]
-    for sample in samples:
-        sample.application_id = app_id
+    samples = [
+        _sample_row(slot, stored, application_id=app_id, position=position)
+        for position, slot in enumerate(used)
+    ]
     session.add_all(samples)
     received = Event(
         application_id=app_id,
@@ -291,13 +298,8 @@ async def _queue_submission_mail(
     now: datetime,
 ) -> None:
     """The applicant's confirmation and the 'new application' note to editors covering its departments."""
-    departments = (
-        (
-            await session.execute(select(Department.name).where(Department.id.in_(department_ids)))  # type: ignore[union-attr]
-        )
-        .scalars()
-        .all()
-    )
+    stmt = select(col(Department.name)).where(col(Department.id).in_(department_ids))
+    departments = (await session.execute(stmt)).scalars().all()
     await enqueue(
         session,
         settings=settings,
@@ -318,9 +320,7 @@ async def _queue_submission_mail(
         (
             await session.execute(
                 select(User).where(
-                    User.is_active,  # type: ignore[arg-type]
-                    User.is_editor,  # type: ignore[arg-type]
-                    User.notify == NotifyMode.instant,
+                    col(User.is_active), col(User.is_editor), col(User.notify) == NotifyMode.instant
                 )
             )
         )
@@ -329,8 +329,8 @@ async def _queue_submission_mail(
     )
     coverage: dict[int, set[int]] = {}
     for user_id, department_id in (
-        await session.execute(select(UserDepartment.user_id, UserDepartment.department_id))
-    ).all():
+        await session.execute(select(col(UserDepartment.user_id), col(UserDepartment.department_id)))
+    ).tuples():
         coverage.setdefault(user_id, set()).add(department_id)
     for editor in editors:
         covered = coverage.get(editor.id or 0)
