@@ -53,10 +53,10 @@ def migrate() -> None:
 @click.option("--name", default="Administrator", show_default=True, help="The admin's display name.")
 def create_admin(email: str, name: str) -> None:
     """Create an admin with a one-time password, printed once; they choose their own at first login."""
-    from app.accounts.passwords import generate_password, hash_password
-    from app.applications.forms import normalize_email
     from sqlmodel import col
 
+    from app.accounts.passwords import generate_password, hash_password
+    from app.applications.forms import normalize_email
     from app.models import User
 
     settings = Settings()

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.accounts.passwords import generate_password, hash_password
 from app.applications import uploads
@@ -98,10 +98,10 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
         return DemoResult(email, password, 0)
     now = now or utcnow()
     rng = random.Random(7)  # noqa: S311 - repeatable demo content, not security
-    departments = dict(
-        (await session.execute(select(col(Department.slug), col(Department.id)))).tuples().all()
-    )
-    topics = dict((await session.execute(select(col(Topic.slug), col(Topic.id)))).tuples().all())
+    department_rows = await session.execute(select(col(Department.slug), col(Department.id)))
+    departments = {slug: i for slug, i in department_rows.all()}
+    topic_rows = await session.execute(select(col(Topic.slug), col(Topic.id)))
+    topics = {slug: i for slug, i in topic_rows.all()}
     article = news_sample()
     title = article.split("\n", 1)[0].strip('"').strip()
     count = 0

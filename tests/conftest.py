@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 try:
     from app.migrate import upgrade_sync
 except ImportError:
@@ -61,11 +62,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'byline.db'}"
     if upgrade_sync is None:  # TEMP
+
         async def _create():
             e = create_async_engine(url)
             async with e.begin() as c:
                 await c.run_sync(SQLModel.metadata.create_all)
             await e.dispose()
+
         asyncio.run(_create())
     else:
         upgrade_sync(url)

@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import site, workflow
 from app.applications import service

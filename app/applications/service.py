@@ -330,7 +330,7 @@ async def _queue_submission_mail(
     coverage: dict[int, set[int]] = {}
     for user_id, department_id in (
         await session.execute(select(col(UserDepartment.user_id), col(UserDepartment.department_id)))
-    ).tuples():
+    ).all():
         coverage.setdefault(user_id, set()).add(department_id)
     for editor in editors:
         covered = coverage.get(editor.id or 0)
