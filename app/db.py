@@ -34,7 +34,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     """Build the async engine for the configured database."""
     kwargs: dict[str, Any] = {"pool_pre_ping": not settings.is_sqlite}
-    if not pool:
+    if not pool or settings.db_pool_size == 0:
         kwargs["poolclass"] = NullPool
     elif not settings.is_sqlite:
         kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)

@@ -17,11 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-try:
-    from app.migrate import upgrade_sync
-except ImportError:
-    upgrade_sync = None
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -30,6 +25,7 @@ from sqlmodel import SQLModel
 
 from app.db import Database
 from app.main import create_app
+from app.migrate import upgrade_sync
 from app.settings import Settings
 from app.site import ensure_reference_data
 
@@ -61,17 +57,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'byline.db'}"
-    if upgrade_sync is None:  # TEMP
-
-        async def _create():
-            e = create_async_engine(url)
-            async with e.begin() as c:
-                await c.run_sync(SQLModel.metadata.create_all)
-            await e.dispose()
-
-        asyncio.run(_create())
-    else:
-        upgrade_sync(url)
+    upgrade_sync(url)
     return url
 
 
@@ -83,6 +69,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         var_dir=tmp_path / "var",
         database_url=database_url,
         base_url=BASE_URL,
+        # The test client serves the app from its own event loop: pooled connections would cross loops.
+        db_pool_size=0,
         rate_apply_per_ip=1000,
         rate_apply_per_email=1000,
     )
