@@ -38,6 +38,7 @@ def migrate() -> None:
     from app.site import ensure_reference_data
 
     settings = Settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade_sync(settings.db_url)
 
     async def seed(db: Database) -> None:
