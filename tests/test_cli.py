@@ -1,0 +1,60 @@
+"""The `byline` command against this run's database."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from app.accounts.passwords import verify_password
+from app.cli import main
+from app.models import Application, User, WorkSample
+
+
+async def run(settings, *args: str):
+    """Invoke the command in a thread: it runs its own event loop, as it does in a shell."""
+    return await asyncio.to_thread(_invoke, settings, *args)
+
+
+def _invoke(settings, *args: str):
+    env = {
+        "BYLINE_DATABASE_URL": settings.db_url,
+        "BYLINE_VAR_DIR": str(settings.var_dir),
+        "BYLINE_DB_POOL_SIZE": "0",
+    }
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result
+
+
+async def test_create_admin_prints_a_one_time_password_that_works(app, db, settings):
+    result = await run(settings, "create-admin", "--email", "Chief@Desk.example", "--name", "Chief Editor")
+    assert result.exit_code == 0, result.output
+    password = re.search(r"One-time password: (\S+)", result.output).group(1)
+    async with db.sessionmaker() as session:
+        user = (await session.scalars(select(User))).one()
+    assert user.email == "chief@desk.example" and user.is_admin and user.must_change_password
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, password)
+    again = await run(settings, "create-admin", "--email", "chief@desk.example")
+    assert again.exit_code != 0 and "exists already" in again.output
+
+
+async def test_demo_loads_applications_once_and_renews_the_admin_password(app, db, settings):
+    first = await run(settings, "demo")
+    assert first.exit_code == 0, first.output
+    assert "6 new applications" in first.output
+    password = re.search(r"password: (\S+)", first.output).group(1)
+    second = await run(settings, "demo")
+    assert "already loaded" in second.output
+    new_password = re.search(r"password: (\S+)", second.output).group(1)
+    assert new_password != password
+    async with db.sessionmaker() as session:
+        applications = (await session.scalars(select(Application))).all()
+        samples = (await session.scalars(select(WorkSample))).all()
+        admin = (await session.scalars(select(User))).one()
+    assert len(applications) == 6
+    assert {s.detected_type for s in samples if s.kind == "file"} == {"pdf", "docx"}
+    assert all((settings.uploads_path / s.storage_key).is_file() for s in samples if s.kind == "file")
+    assert verify_password(admin.password_hash, new_password)
