@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.response import Redirect, Template
 
 log = logging.getLogger("byline.errors")
 
@@ -68,8 +69,13 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class RoleRequired(PermissionDeniedException):
+    """A staff member without the role a page needs (shown with its own message)."""
+
+
 _HTTP_MESSAGES = {
     400: "The request could not be understood.",
+    401: "Please log in to continue.",
     403: "This request was refused. If you were filling in a form, reload the page and try again.",
     404: "There is nothing at this address. Check the link you followed.",
     405: "This address does not accept that kind of request.",
@@ -109,10 +115,17 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """Render Litestar's own errors (unknown route, CSRF, body limit) as a readable page."""
+    """Render Litestar's own errors (unknown route, CSRF, body limit) as a readable page.
+
+    An anonymous visit to a staff page goes to the login form, which brings the person back afterwards.
+    """
     status = exc.status_code
+    if status == 401 and request.method == "GET" and not _wants_json(request):
+        return Redirect(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     message = _HTTP_MESSAGES.get(status, exc.detail if status < 500 else "")
+    if isinstance(exc, RoleRequired):
+        message = exc.detail
     if status >= 500:
         message = "Something went wrong on our side. Please try again in a moment."
     return _render(request, status, title, message, dict(exc.headers or {}))

@@ -14,6 +14,9 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.guards import provide_staff
+from app.accounts.routes import create_router as accounts_router
+from app.accounts.sessions import staff_auth
 from app.applications.routes import create_router as applications_router
 from app.db import Database
 from app.errors import EXCEPTION_HANDLERS
@@ -42,12 +45,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             applications_router(settings),
+            accounts_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         dependencies={
             "session": Provide(provide_session, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "clock": Provide(lambda: clock, sync_to_thread=False, use_cache=True),
+            "staff": Provide(provide_staff, sync_to_thread=False),
         },
         before_send=[db.end_request, security_headers(settings)],
         template_config=template_config(settings),
@@ -59,7 +64,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts, www_redirect=False),
+        middleware=[staff_auth(db, settings, clock)],
         exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=None,
         lifespan=[lifespan],
         debug=False,
     )

@@ -358,3 +358,47 @@ class RateLimitCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     window_start: int = Field(primary_key=True, sa_type=sa.BigInteger)
     count: int = 0
+
+
+# --- staff access -----------------------------------------------------------------------------------
+
+
+class StaffSession(SQLModel, table=True):
+    """A logged-in staff session; the cookie holds a random token, the row only its sha256."""
+
+    __tablename__ = "staff_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    user_agent: str = Field(default="", max_length=200)
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use emailed invitation for a new staff member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=320, index=True)
+    name: str = Field(default="", max_length=200)
+    is_admin: bool = False
+    is_editor: bool = False
+    is_fact_checker: bool = False
+    department_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    invited_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    accepted_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A single-use password reset link, valid for under an hour."""
+
+    __tablename__ = "password_reset"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)

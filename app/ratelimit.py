@@ -42,3 +42,11 @@ async def hit(
     if count > limit:
         raise RateLimited(message, retry_after=window_start + window_seconds - epoch)
     return count
+
+
+async def peek(session: AsyncSession, *, key: str, window_seconds: int, now: datetime) -> tuple[int, int]:
+    """The hits counted on `key` in the current window, and the seconds until the window ends."""
+    epoch = int(now.timestamp())
+    window_start = epoch - epoch % window_seconds
+    row = await session.get(RateLimitCounter, (key, window_start))
+    return (row.count if row else 0), window_start + window_seconds - epoch

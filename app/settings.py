@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     archive_max_entries: int = 1000
     archive_max_uncompressed_bytes: int = 100 * MB
 
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    password_time_cost: int = 2
+    password_memory_kib: int = 19 * 1024
+    invitation_valid_days: int = 7
+    password_reset_valid_minutes: int = 30
+
     spam_min_form_seconds: float = 3.0
     spam_max_form_age_seconds: int = 2 * 24 * 3600
     rate_apply_per_ip: int = 10

@@ -183,3 +183,59 @@ async def post_application(
 @pytest.fixture
 def samples_dir() -> Iterator[Path]:
     yield SAMPLES
+
+
+# --- staff ----------------------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+async def make_staff(
+    db: Database,
+    *,
+    email: str,
+    name: str = "Staff Member",
+    roles: tuple[str, ...] = ("editor",),
+    password: str = STAFF_PASSWORD,
+    departments: tuple[str, ...] = (),
+    active: bool = True,
+) -> int:
+    """A staff account with `roles` (admin, editor, fact_checker); returns its id."""
+    from sqlmodel import col, select
+
+    from app.accounts.passwords import hash_password
+    from app.models import Department, User, UserDepartment
+
+    async with db.write_session() as session:
+        user = User(
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+            is_admin="admin" in roles,
+            is_editor="editor" in roles,
+            is_fact_checker="fact_checker" in roles,
+            is_active=active,
+        )
+        session.add(user)
+        await session.flush()
+        assert user.id is not None
+        for slug in departments:
+            department = (await session.scalars(select(Department).where(col(Department.slug) == slug))).one()
+            session.add(UserDepartment(user_id=user.id, department_id=department.id))
+        return user.id
+
+
+async def login(client: AsyncTestClient[Litestar], email: str, password: str = STAFF_PASSWORD) -> Any:
+    """Log in through the form; returns the POST's response."""
+    page = await client.get("/login")
+    token = CSRF_RE.search(page.text)
+    assert token, page.text
+    return await client.post(
+        "/login", data={"_csrf_token": token.group(1), "email": email, "password": password}
+    )
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)

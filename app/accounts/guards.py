@@ -1,0 +1,51 @@
+"""Route guards: staff only, and staff with a role (SECURITY.md C2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from app.accounts.sessions import StaffUser
+from app.errors import RoleRequired
+
+# Handlers behind a guard take `staff: CurrentStaff`.
+CurrentStaff = NamedDependency[StaffUser]
+
+
+def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
+    """The logged-in staff member (guards have already refused anonymous requests)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, StaffUser):
+        raise NotAuthorizedException("Please log in.")
+    return user
+
+
+def provide_staff(request: Request[Any, Any, Any]) -> StaffUser:
+    """Dependency provider for `staff`."""
+    return current_staff(request)
+
+
+def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_staff(connection)
+
+
+def role_required(*roles: str) -> Guard:
+    """A guard passing staff who hold any of `roles`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_staff(connection)
+        if not any(user.has_role(role) for role in roles):
+            raise RoleRequired("Your role does not give access to this page.")
+
+    return guard
+
+
+admin_only = role_required("admin")
+editors_only = role_required("editor")
+checkers_and_editors = role_required("fact_checker", "editor")

@@ -1,0 +1,72 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.response import Redirect, Template
+
+from app.accounts import service, sessions
+from app.accounts.guards import CurrentStaff, staff_only
+from app.db import Database
+from app.web import AppClock, AppSettings, DbSession, client_ip
+
+
+@get("/login", name="login")
+async def login_form(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """The login form; someone already logged in goes straight on."""
+    next = request.query_params.get("next", "")
+    if request.scope.get("user") is not None:
+        return Redirect(service.safe_next(next) or "/dashboard", status_code=303)
+    return Template("accounts/login.html", context={"next": service.safe_next(next) or "", "email": ""})
+
+
+@post("/login", name="login_submit")
+async def login_submit(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock
+) -> Template | Redirect:
+    """Check the credentials, start a fresh session and go to the page asked for (or the person's own)."""
+    form = await request.form()
+    email = str(form.get("email") or "")[:320]
+    password = str(form.get("password") or "")[:4096]
+    next_path = service.safe_next(str(form.get("next") or ""))
+    db: Database = request.app.state.db
+    now = clock()
+    try:
+        user = await service.authenticate(
+            session,
+            db,
+            settings=settings,
+            email=email,
+            password=password,
+            ip=client_ip(request, settings),
+            now=now,
+        )
+    except service.LoginFailed as exc:
+        return Template(
+            "accounts/login.html",
+            context={"next": next_path or "", "email": email, "error": exc.message},
+            status_code=401,
+        )
+    previous = request.scope.get("user")
+    if isinstance(previous, sessions.StaffUser):
+        await sessions.end_session(session, previous.session_id)
+    token = await sessions.start_session(
+        session, user=user, settings=settings, now=now, user_agent=request.headers.get("user-agent", "")
+    )
+    target = (
+        service.landing_path(user) if user.must_change_password else next_path or service.landing_path(user)
+    )
+    return Redirect(target, status_code=303, cookies=[sessions.session_cookie(token, settings)])
+
+
+@post("/logout", name="logout", guards=[staff_only])
+async def logout(session: DbSession, settings: AppSettings, staff: CurrentStaff) -> Redirect:
+    """End this session on the server and drop the cookie."""
+    await sessions.end_session(session, staff.session_id)
+    return Redirect("/login", status_code=303, cookies=[sessions.expired_cookie(settings)])
+
+
+def create_router() -> Router:
+    return Router(path="/", route_handlers=[login_form, login_submit, logout])

@@ -1,0 +1,171 @@
+"""Server-side staff sessions (SECURITY.md B1-B4): random tokens, stored hashed, idle and absolute limits.
+
+A session exists only because a login created it: an id the client makes up finds no row and is ignored,
+and every login issues a new id, so a planted cookie never becomes authenticated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.db import Database
+from app.models import StaffSession, User
+from app.settings import Settings
+from app.web import Clock
+
+COOKIE_NAME = "byline_session"
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    """The logged-in staff member as the request sees them."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    is_editor: bool
+    is_fact_checker: bool
+    session_id: str
+
+    @property
+    def roles(self) -> list[str]:
+        flags = (("admin", self.is_admin), ("editor", self.is_editor), ("fact_checker", self.is_fact_checker))
+        return [name for name, on in flags if on]
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+async def start_session(
+    session: AsyncSession, *, user: User, settings: Settings, now: datetime, user_agent: str = ""
+) -> str:
+    """Create a session for `user` and return the token for the cookie (the row keeps only its hash)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            id=hash_token(token),
+            user_id=user.id,  # type: ignore[arg-type]
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+            user_agent=user_agent[:200],
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def end_session(session: AsyncSession, session_id: str) -> None:
+    await session.execute(delete(StaffSession).where(col(StaffSession.id) == session_id))
+
+
+async def end_user_sessions(session: AsyncSession, user_id: int) -> None:
+    """Log a person out everywhere (deactivation, password change)."""
+    await session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user_id))
+
+
+async def load_user(db: Database, token: str, *, settings: Settings, now: datetime) -> StaffUser | None:
+    """The user behind a session token, or None when unknown, idle too long, expired or deactivated."""
+    session_id = hash_token(token)
+    async with db.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(StaffSession, User)
+                .join(User, col(User.id) == col(StaffSession.user_id))
+                .where(col(StaffSession.id) == session_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    staff_session, user = row
+    idle_limit = staff_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    if not user.is_active or now >= staff_session.expires_at or now >= idle_limit:
+        async with db.write_session() as session:
+            await end_session(session, session_id)
+        return None
+    if now - staff_session.last_seen_at >= TOUCH_EVERY:
+        async with db.write_session() as session:
+            await session.execute(
+                update(StaffSession).where(col(StaffSession.id) == session_id).values(last_seen_at=now)
+            )
+    assert user.id is not None
+    return StaffUser(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        is_admin=user.is_admin,
+        is_editor=user.is_editor,
+        is_fact_checker=user.is_fact_checker,
+        session_id=session_id,
+    )
+
+
+def session_cookie(token: str, settings: Settings) -> Cookie:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure outside development, Path=/ (B2)."""
+    return Cookie(
+        key=COOKIE_NAME,
+        value=token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=not settings.is_dev,
+        max_age=settings.session_max_hours * 3600,
+    )
+
+
+def expired_cookie(settings: Settings) -> Cookie:
+    return Cookie(
+        key=COOKIE_NAME,
+        value="",
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=not settings.is_dev,
+        max_age=0,
+    )
+
+
+def _cookie_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, token = part.strip().partition("=")
+                if key == COOKIE_NAME and token:
+                    return token
+    return None
+
+
+def staff_auth(db: Database, settings: Settings, clock: Clock) -> Callable[[ASGIApp], ASGIApp]:
+    """ASGI middleware that puts the logged-in StaffUser (or None) in `scope["user"]`."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP:
+                token = _cookie_token(scope)
+                user: Any = None
+                if token and len(token) <= 128:
+                    user = await load_user(db, token, settings=settings, now=clock())
+                scope["user"] = user
+            await app(scope, receive, send)
+
+        return authenticate
+
+    return middleware
