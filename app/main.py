@@ -20,6 +20,8 @@ from app.accounts.sessions import staff_auth
 from app.applications.routes import create_router as applications_router
 from app.db import Database
 from app.errors import EXCEPTION_HANDLERS
+from app.review.dashboard import create_router as dashboard_router
+from app.review.routes import create_router as review_router
 from app.settings import Settings
 from app.web import STATIC_DIR, Clock, security_headers, template_config
 
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             applications_router(settings),
             accounts_router(),
+            dashboard_router(),
+            review_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         dependencies={
