@@ -19,6 +19,8 @@ class DomainError(Exception):
 
     status_code = 400
     title = "Something is not right"
+    # A page of its own for this error, given `extra` as context; the plain error page otherwise.
+    template: str | None = None
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -111,6 +113,13 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    if exc.template and not _wants_json(request):
+        return Template(
+            template_name=exc.template,
+            context={"status": exc.status_code, "title": exc.title, "message": exc.message, **exc.extra},
+            status_code=exc.status_code,
+            headers=headers,
+        )
     return _render(request, exc.status_code, exc.title, exc.message, headers)
 
 

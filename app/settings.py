@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     invitation_valid_days: int = 7
     password_reset_valid_minutes: int = 30
 
+    task_due_days: int = 5
+
     spam_min_form_seconds: float = 3.0
     spam_max_form_age_seconds: int = 2 * 24 * 3600
     rate_apply_per_ip: int = 10

@@ -47,6 +47,12 @@ async def call_text(session: AsyncSession) -> str:
     return str(await get_setting(session, "call_text", default_call_text()))
 
 
+async def due_days(session: AsyncSession) -> dict[str, int]:
+    """Per-state due times in days as the admin set them (states left out keep the workflow's default)."""
+    value = await get_setting(session, "due_days", {})
+    return {str(k): int(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 async def list_departments(session: AsyncSession) -> list[Department]:
     return list((await session.scalars(select(Department).order_by(col(Department.position)))).all())
 

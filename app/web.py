@@ -18,6 +18,22 @@ from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
+from app.workflow import STAFF_LABELS
+
+CRITERION_NAMES = {
+    "analysis": "Analysis",
+    "fact_accuracy": "Fact accuracy",
+    "concision": "Concision",
+    "interest_style": "Interest and style",
+    "topic_knowledge": "Topic knowledge",
+}
+CRITERION_SHORT = {
+    "analysis": "An",
+    "fact_accuracy": "Fa",
+    "concision": "Co",
+    "interest_style": "St",
+    "topic_knowledge": "Tk",
+}
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -58,6 +74,10 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.lstrip_blocks = True
         env.filters.update(datetime=_fmt_datetime, date=_fmt_date, filesize=_fmt_bytes)
         env.globals.update(
+            staff_labels={state.value: label for state, label in STAFF_LABELS.items()},
+            criterion_names=CRITERION_NAMES,
+            criterion_short=CRITERION_SHORT,
+            task_due_days=settings.task_due_days,
             publication_name=settings.publication_name,
             max_samples=settings.max_samples,
             max_file_mb=settings.max_file_bytes // (1024 * 1024),

@@ -52,9 +52,36 @@ DEFAULT_DUE: dict[State, timedelta] = {
 }
 
 
+class Guard(StrEnum):
+    """A condition a move needs besides the state; checked against `Facts` about the application."""
+
+    has_tasks = "has_tasks"
+    tasks_finished = "tasks_finished"
+
+
+GUARD_PROBLEMS: dict[Guard, str] = {
+    Guard.has_tasks: "Create a fact-check task first (or in the same step).",
+    Guard.tasks_finished: "Every fact-check task must be done or cancelled first.",
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the guards look at: the live (not cancelled) fact-check tasks and how many are still open."""
+
+    tasks: int = 0
+    open_tasks: int = 0
+
+
+def guard_holds(guard: Guard, facts: Facts) -> bool:
+    if guard is Guard.has_tasks:
+        return facts.tasks > 0
+    return facts.open_tasks == 0
+
+
 @dataclass(frozen=True)
 class Notify:
-    """Whether and how the applicant is told of a move."""
+    """Whether and how the applicant is told of a move: which template, and whether it waits for release."""
 
     template: str | None = None
     hold: bool = False
@@ -69,34 +96,72 @@ class Move:
     message_required: bool = False
     reason_required: bool = False
     notify: Notify = Notify()
+    guards: tuple[Guard, ...] = ()
+    # The staff role that may make an editor's move; applicants and the system need none.
+    role: str | None = None
+
+    @property
+    def is_decision(self) -> bool:
+        return self.target in (State.accepted, State.rejected)
 
 
 def _moves() -> tuple[Move, ...]:
     decision = Notify(template="applicant_decision", hold=True)
+    status = Notify(template="applicant_status")
+    after_check = (Guard.tasks_finished,)
+
+    def editor(
+        source: State,
+        target: State,
+        label: str,
+        *,
+        message_required: bool = False,
+        reason_required: bool = False,
+        notify: Notify = Notify(),
+        guards: tuple[Guard, ...] = (),
+    ) -> Move:
+        return Move(
+            source,
+            target,
+            Actor.editor,
+            label,
+            message_required,
+            reason_required,
+            notify,
+            guards,
+            role="editor",
+        )
+
     moves = [
-        Move(State.submitted, State.screening, Actor.editor, "Start screening"),
-        Move(
+        editor(State.submitted, State.screening, "Start screening"),
+        editor(
             State.screening,
             State.info_requested,
-            Actor.editor,
             "Request information",
             message_required=True,
             notify=Notify(template="applicant_info_requested"),
         ),
         Move(State.info_requested, State.screening, Actor.applicant, "Reply"),
-        Move(State.screening, State.fact_check, Actor.editor, "Send to fact check"),
-        Move(State.fact_check, State.trial, Actor.editor, "Offer a trial", notify=Notify("applicant_status")),
-        Move(State.fact_check, State.accepted, Actor.editor, "Accept", notify=decision),
-        Move(State.screening, State.trial, Actor.editor, "Offer a trial", notify=Notify("applicant_status")),
-        Move(State.screening, State.accepted, Actor.editor, "Accept", notify=decision),
-        Move(State.trial, State.accepted, Actor.editor, "Accept", notify=decision),
-        Move(State.submitted, State.spam, Actor.editor, "Mark as spam"),
+        editor(State.screening, State.fact_check, "Send to fact check", guards=(Guard.has_tasks,)),
+        editor(State.fact_check, State.trial, "Offer a trial", notify=status, guards=after_check),
+        editor(State.fact_check, State.accepted, "Accept", notify=decision, guards=after_check),
+        editor(State.screening, State.trial, "Offer a trial", notify=status),
+        editor(State.screening, State.accepted, "Accept", notify=decision),
+        editor(State.trial, State.accepted, "Accept", notify=decision),
+        editor(State.submitted, State.spam, "Mark as spam"),
         Move(State.submitted, State.spam, Actor.system, "Mark as spam"),
-        Move(State.spam, State.submitted, Actor.editor, "Not spam"),
+        editor(State.spam, State.submitted, "Not spam"),
     ]
     for source in sorted(OPEN_STATES):
         moves.append(
-            Move(source, State.rejected, Actor.editor, "Reject", reason_required=True, notify=decision)
+            editor(
+                source,
+                State.rejected,
+                "Reject",
+                reason_required=True,
+                notify=decision,
+                guards=after_check if source == State.fact_check else (),
+            )
         )
     # Spam looks like any received application to its sender, so it can be withdrawn like one.
     for source in sorted(OPEN_STATES | {State.spam}):
@@ -127,6 +192,37 @@ def find_move(source: str, target: str, actor: Actor) -> Move | None:
 def moves_from(source: str, actor: Actor) -> list[Move]:
     """Every move `actor` may make from `source`, in table order."""
     return [m for m in MOVES if m.source == source and m.actor == actor]
+
+
+# Guards the move's own form can meet: the move to fact check creates its first task in the same step.
+MET_IN_FORM = frozenset({Guard.has_tasks})
+
+
+def problems(move: Move, facts: Facts, *, in_form: bool = False) -> list[str]:
+    """Why `move` cannot be made now (empty when it can); `in_form` skips what the move's form provides."""
+    return [
+        GUARD_PROBLEMS[guard]
+        for guard in move.guards
+        if not guard_holds(guard, facts) and not (in_form and guard in MET_IN_FORM)
+    ]
+
+
+def may_make(move: Move, roles: list[str]) -> bool:
+    """Whether a staff member with `roles` may make `move`."""
+    return move.role is None or move.role in roles
+
+
+def staff_moves(source: str, roles: list[str]) -> list[Move]:
+    """The editor moves from `source` that a person with `roles` may make, guards aside."""
+    return [m for m in moves_from(source, Actor.editor) if may_make(m, roles)]
+
+
+def due_after(state: str, due_days: dict[str, int] | None = None) -> timedelta | None:
+    """How long an application may wait in `state` (site settings override the defaults); None when final."""
+    if due_days and state in due_days:
+        days = due_days[state]
+        return timedelta(days=days) if days > 0 else None
+    return DEFAULT_DUE.get(State(state))
 
 
 def public_label(state: str) -> str:

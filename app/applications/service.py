@@ -346,7 +346,7 @@ async def _queue_submission_mail(
             context={
                 "applicant_name": applicant.name,
                 "departments": list(departments),
-                "application_url": f"{settings.base_url}/review/applications/{application.id}",
+                "application_url": f"{settings.base_url}/applications/{application.id}",
             },
             application_id=application.id,
             user_id=editor.id,

@@ -1,9 +1,264 @@
-"""The application page: details, samples, timeline, notes, scores, assignment and workflow moves."""
+"""The application page: details, samples, timeline, notes, scores, labels, assignment and workflow moves."""
 
 from __future__ import annotations
 
-from litestar import Router
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import File, Redirect, Template
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
+from app.errors import Invalid, NotFound
+from app.factcheck import service as factcheck
+from app.models import FactCheckTask, SampleKind, State, WorkSample
+from app.review import detail, forms, service
+from app.web import AppClock, AppSettings, DbSession
+from app.workflow import Actor
+
+PAGE = "review/application.html"
+
+
+async def _render(
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: int,
+    *,
+    error: Invalid | None = None,
+    values: dict[str, Any] | None = None,
+) -> Template:
+    page = await detail.load_page(
+        session, application_id=application_id, staff=staff, settings=settings, now=clock()
+    )
+    return Template(
+        PAGE,
+        context={
+            "page": page,
+            "staff": staff,
+            "criteria": service.CRITERIA,
+            "errors": error.errors if error else {},
+            "error_message": error.message if error else "",
+            "values": values or {},
+            "now": clock(),
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+def _back(application_id: int, anchor: str = "") -> Redirect:
+    return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
+
+
+@get("/applications/{application_id:int}", name="application", guards=[editors_only])
+async def application_page(
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template:
+    """One application with everything an editor needs to decide."""
+    return await _render(session, settings, clock, staff, application_id)
+
+
+@post("/applications/{application_id:int}/move", name="application_move", guards=[editors_only])
+async def move(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Make one workflow move (with a fact-check task created in the same step when sending to fact check)."""
+    form = await request.form()
+    try:
+        data = forms.move_input(form)
+        application, applicant = await service.load_application(session, application_id)
+        await service.check_version(session, application, data.version)
+        if data.to == State.fact_check and data.task is None:
+            assert application.id is not None
+            if not (await service.load_facts(session, application.id)).tasks:
+                raise Invalid(
+                    "Sending to fact check needs a task.",
+                    {"task_claims": "Choose a fact-checker and give the claims to check, one per line."},
+                )
+        if data.task is not None:
+            await factcheck.create_task(
+                session,
+                settings=settings,
+                application=application,
+                by=staff,
+                assignee_id=data.task.assignee_id,
+                sample_id=data.task.sample_id,
+                claims=data.task.claims,
+                due_at=data.task.due_at,
+                now=clock(),
+            )
+        await service.transition(
+            session,
+            settings=settings,
+            application=application,
+            applicant=applicant,
+            to=data.to,
+            actor=Actor.editor,
+            user=staff,
+            reason=data.reason,
+            message=data.message,
+            expected_version=data.version,
+            now=clock(),
+        )
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return _back(application_id)
+
+
+@post("/applications/{application_id:int}/assign", name="application_assign", guards=[editors_only])
+async def assign(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Assign the application to an editor (taking up a submitted one starts its screening)."""
+    form = await request.form()
+    try:
+        application, applicant = await service.load_application(session, application_id)
+        await service.assign(
+            session,
+            settings=settings,
+            application=application,
+            applicant=applicant,
+            assignee_id=forms.assignee_input(form, staff.id),
+            by=staff,
+            expected_version=forms.version_of(form),
+            now=clock(),
+        )
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return _back(application_id)
+
+
+@post("/applications/{application_id:int}/notes", name="application_note", guards=[editors_only])
+async def add_note(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Add an internal note to the timeline."""
+    form = await request.form()
+    try:
+        application, _ = await service.load_application(session, application_id)
+        await service.add_note(
+            session, application=application, text=str(form.get("note") or ""), by=staff, now=clock()
+        )
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return _back(application_id, "#timeline")
+
+
+@post("/applications/{application_id:int}/labels", name="application_labels", guards=[editors_only])
+async def labels(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Replace the application's labels."""
+    form = await request.form()
+    try:
+        application, _ = await service.load_application(session, application_id)
+        await service.set_labels(
+            session, application=application, names=forms.labels_input(form), by=staff, now=clock()
+        )
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return _back(application_id)
+
+
+@post("/applications/{application_id:int}/score", name="application_score", guards=[editors_only])
+async def score(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Record this editor's rubric scores."""
+    form = await request.form()
+    try:
+        data = forms.score_input(form)
+        application, _ = await service.load_application(session, application_id)
+        await service.save_score(
+            session,
+            application=application,
+            by=staff,
+            marks=data.marks,
+            recommendation=data.recommendation,
+            comment=data.comment,
+            now=clock(),
+        )
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return _back(application_id, "#scores")
+
+
+@get(
+    "/applications/{application_id:int}/samples/{sample_id:int}/file",
+    name="sample_file",
+    guards=[checkers_and_editors],
+)
+async def sample_file(
+    session: DbSession,
+    settings: AppSettings,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+    sample_id: FromPath[int],
+) -> File:
+    """An uploaded sample as an attachment with its sniffed type (SECURITY.md E5)."""
+    sample = await session.get(WorkSample, sample_id)
+    if sample is None or sample.application_id != application_id or sample.kind != SampleKind.file:
+        raise NotFound("There is no such file.")
+    if not staff.is_editor:
+        # A fact-checker reaches only the samples of applications they hold a task on.
+        task = await session.scalar(
+            select(col(FactCheckTask.id)).where(
+                col(FactCheckTask.application_id) == application_id,
+                col(FactCheckTask.assignee_id) == staff.id,
+            )
+        )
+        if task is None:
+            raise NotFound("There is no such file.")
+    assert sample.storage_key is not None
+    path = settings.uploads_path / sample.storage_key
+    if not path.is_file():
+        raise NotFound("The file is missing from storage.")
+    return File(
+        path=path,
+        filename=sample.file_name or f"sample-{sample.id}.{sample.detected_type}",
+        media_type=sample.content_type or "application/octet-stream",
+        content_disposition_type="attachment",
+    )
 
 
 def create_router() -> Router:
-    return Router(path="/", route_handlers=[])
+    return Router(
+        path="/", route_handlers=[application_page, move, assign, add_note, labels, score, sample_file]
+    )

@@ -1,0 +1,117 @@
+"""Fact-check tasks: an editor turns claims in a work sample into a task for a fact-checker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.accounts.sessions import StaffUser
+from app.errors import Invalid
+from app.mail.outbox import enqueue
+from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
+from app.settings import Settings
+
+MAX_CLAIMS = 50
+MAX_CLAIM_CHARS = 2000
+
+
+def split_claims(text: str) -> list[str]:
+    """One claim per non-empty line."""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+async def fact_checkers_with_load(session: AsyncSession) -> list[tuple[User, int]]:
+    """Active fact-checkers with the number of tasks they have open, lightest first."""
+    open_count = (
+        select(func.count())
+        .where(
+            col(FactCheckTask.assignee_id) == col(User.id),
+            col(FactCheckTask.state).in_([TaskState.open, TaskState.in_progress]),
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(User, open_count)
+        .where(col(User.is_active), col(User.is_fact_checker))
+        .order_by(open_count, col(User.name))
+    )
+    return [(user, int(load)) for user, load in rows.all()]
+
+
+async def create_task(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    application: Application,
+    by: StaffUser,
+    assignee_id: int | None,
+    sample_id: int | None,
+    claims: list[str],
+    due_at: datetime | None,
+    now: datetime,
+) -> FactCheckTask:
+    """Create a task with its claims, record it on the timeline and tell the fact-checker."""
+    errors: dict[str, str] = {}
+    assignee = await session.get(User, assignee_id) if assignee_id else None
+    if assignee is None or not assignee.is_active or not assignee.is_fact_checker:
+        errors["task_assignee"] = "Choose a fact-checker."
+    sample = await session.get(WorkSample, sample_id) if sample_id else None
+    if sample_id and (sample is None or sample.application_id != application.id):
+        errors["task_sample"] = "Choose one of this application's samples."
+    if not claims:
+        errors["task_claims"] = "Give at least one claim to check, one per line."
+    elif len(claims) > MAX_CLAIMS or any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
+        errors["task_claims"] = f"At most {MAX_CLAIMS} claims of {MAX_CLAIM_CHARS} characters each."
+    due_at = due_at or now + timedelta(days=settings.task_due_days)
+    if due_at <= now:
+        errors["task_due"] = "The due date must be in the future."
+    if errors:
+        raise Invalid("The fact-check task is not complete.", errors)
+    assert assignee is not None and assignee.id is not None and application.id is not None
+    task = FactCheckTask(
+        application_id=application.id,
+        sample_id=sample.id if sample else None,
+        assignee_id=assignee.id,
+        creator_id=by.id,
+        due_at=due_at,
+        state=TaskState.open,
+        created_at=now,
+    )
+    session.add(task)
+    await session.flush()
+    assert task.id is not None
+    for position, quote in enumerate(claims):
+        session.add(Claim(task_id=task.id, position=position, quote=quote))
+    event = Event(
+        application_id=application.id,
+        kind="task_created",
+        actor="editor",
+        actor_user_id=by.id,
+        message=f"Fact-check task for {assignee.name}: {len(claims)} claim(s)",
+        data={"task_id": task.id, "assignee_id": assignee.id},
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    await enqueue(
+        session,
+        settings=settings,
+        template="staff_task_assigned",
+        recipient=assignee.email,
+        recipient_name=assignee.name,
+        dedupe_key=f"task:{task.id}:assigned:{assignee.id}",
+        context={
+            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "claims": len(claims),
+            "due_at": due_at.isoformat(),
+            "creator_name": by.name,
+        },
+        application_id=application.id,
+        user_id=assignee.id,
+        is_staff=True,
+        now=now,
+    )
+    return task

@@ -1,0 +1,245 @@
+"""Read side of the application page: everything it shows, loaded in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
+from sqlmodel import col
+
+from app import workflow
+from app.accounts.sessions import StaffUser
+from app.factcheck.service import fact_checkers_with_load
+from app.models import (
+    Applicant,
+    Application,
+    ApplicationLabel,
+    Event,
+    FactCheckTask,
+    Label,
+    OutboxEmail,
+    Score,
+    State,
+    User,
+)
+from app.review import service
+from app.review.messages import default_message
+from app.settings import Settings
+from app.workflow import Facts, Move
+
+EMAIL_TITLES = {
+    "applicant_received": "Confirmation to the applicant",
+    "applicant_info_requested": "Information request to the applicant",
+    "applicant_status": "Status update to the applicant",
+    "applicant_decision": "Decision to the applicant",
+    "applicant_withdrawn": "Withdrawal confirmation to the applicant",
+    "staff_new_application": "New application notice",
+    "staff_assigned": "Assignment notice",
+    "staff_applicant_replied": "Reply notice",
+    "staff_applicant_withdrew": "Withdrawal notice",
+    "staff_task_assigned": "Fact-check task notice",
+}
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    who: str
+    text: str
+    detail: str = ""
+    is_public: bool = False
+    email_status: str | None = None
+
+
+@dataclass(frozen=True)
+class MoveOption:
+    move: Move
+    problems: list[str]
+    default_message: str
+
+    @property
+    def allowed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ApplicationPage:
+    application: Application
+    applicant: Applicant
+    assignee: User | None
+    labels: list[str]
+    earlier: list[Application]
+    timeline: list[TimelineItem]
+    scores: list[tuple[Score, str]]
+    averages: dict[str, float]
+    overall: float | None
+    my_score: Score | None
+    tasks: list[tuple[FactCheckTask, str]]
+    facts: Facts
+    moves: list[MoveOption]
+    editors: list[User]
+    fact_checkers: list[tuple[User, int]]
+    all_labels: list[str]
+    state_label: str = ""
+    overdue: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _event_text(event: Event) -> tuple[str, str]:
+    """A one-line description of an event, and its longer detail."""
+    if event.kind == "state_changed" and event.from_state and event.to_state:
+        text = (
+            f"{workflow.STAFF_LABELS[State(event.from_state)]} → "
+            f"{workflow.STAFF_LABELS[State(event.to_state)]}"
+        )
+        detail = event.message or ""
+        if reason := event.data.get("reason"):
+            detail = f"Reason (internal): {reason}" + (f"\n\nMessage: {detail}" if detail else "")
+        return text, detail
+    titles = {
+        "submitted": "Application received",
+        "note": "Note",
+        "applicant_reply": "The applicant replied",
+        "scored": "Score",
+    }
+    if event.kind in titles:
+        return titles[event.kind], event.message or ""
+    return event.message or event.kind.replace("_", " ").capitalize(), ""
+
+
+async def _timeline(session: AsyncSession, application_id: int) -> list[TimelineItem]:
+    actor = aliased(User)
+    rows = await session.execute(
+        select(Event, col(actor.name))
+        .outerjoin(actor, col(actor.id) == col(Event.actor_user_id))
+        .where(col(Event.application_id) == application_id)
+    )
+    items = []
+    for event, actor_name in rows.all():
+        text, detail = _event_text(event)
+        who = actor_name or {"applicant": "Applicant", "system": "Byline"}.get(event.actor, event.actor)
+        items.append(TimelineItem(event.created_at, event.kind, who, text, detail, is_public=event.is_public))
+    emails = await session.execute(
+        select(
+            col(OutboxEmail.template),
+            col(OutboxEmail.recipient),
+            col(OutboxEmail.status),
+            col(OutboxEmail.created_at),
+            col(OutboxEmail.last_error),
+        ).where(col(OutboxEmail.application_id) == application_id)
+    )
+    for template, recipient, status, created_at, last_error in emails.all():
+        items.append(
+            TimelineItem(
+                created_at,
+                "email",
+                "Byline",
+                f"Email: {EMAIL_TITLES.get(template, template)} to {recipient}",
+                last_error or "",
+                email_status=status,
+            )
+        )
+    # Emails queued by an event share its time: show the event first.
+    return sorted(items, key=lambda item: (item.at, item.kind == "email"), reverse=True)
+
+
+async def load_page(
+    session: AsyncSession, *, application_id: int, staff: StaffUser, settings: Settings, now: datetime
+) -> ApplicationPage:
+    """Everything the application page shows for `staff`."""
+    _, applicant = await service.load_application(session, application_id)
+    application = (
+        await session.scalars(
+            select(Application)
+            .options(
+                selectinload(Application.samples),  # type: ignore[arg-type]
+                selectinload(Application.departments),  # type: ignore[arg-type]
+                selectinload(Application.topics),  # type: ignore[arg-type]
+            )
+            .where(col(Application.id) == application_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    assignee = (
+        await session.get(User, application.assigned_editor_id) if application.assigned_editor_id else None
+    )
+    labels = (
+        await session.scalars(
+            select(col(Label.name))
+            .join(ApplicationLabel, col(ApplicationLabel.label_id) == col(Label.id))
+            .where(col(ApplicationLabel.application_id) == application_id)
+            .order_by(col(Label.name))
+        )
+    ).all()
+    earlier = (
+        await session.scalars(
+            select(Application)
+            .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
+            .where(
+                col(Applicant.email_normalized) == applicant.email_normalized,
+                col(Application.id) != application_id,
+            )
+            .order_by(col(Application.created_at).desc())
+        )
+    ).all()
+    score_rows = (
+        await session.execute(
+            select(Score, col(User.name))
+            .join(User, col(User.id) == col(Score.user_id))
+            .where(col(Score.application_id) == application_id)
+            .order_by(col(User.name))
+        )
+    ).all()
+    scores = [(score, name) for score, name in score_rows]
+    averages = (
+        {
+            criterion: sum(getattr(score, criterion) for score, _ in scores) / len(scores)
+            for criterion in service.CRITERIA
+        }
+        if scores
+        else {}
+    )
+    overall = sum(averages.values()) / len(averages) if averages else None
+    task_rows = (
+        await session.execute(
+            select(FactCheckTask, col(User.name))
+            .join(User, col(User.id) == col(FactCheckTask.assignee_id))
+            .where(col(FactCheckTask.application_id) == application_id)
+            .order_by(col(FactCheckTask.created_at))
+        )
+    ).all()
+    facts = await service.load_facts(session, application_id)
+    context = {"name": applicant.name, "publication": settings.publication_name}
+    moves = [
+        MoveOption(move, workflow.problems(move, facts, in_form=True), default_message(move.target, context))
+        for move in workflow.staff_moves(application.state, staff.roles)
+    ]
+    editors = (
+        await session.scalars(
+            select(User).where(col(User.is_active), col(User.is_editor)).order_by(col(User.name))
+        )
+    ).all()
+    return ApplicationPage(
+        application=application,
+        applicant=applicant,
+        assignee=assignee,
+        labels=list(labels),
+        earlier=list(earlier),
+        timeline=await _timeline(session, application_id),
+        scores=scores,
+        averages=averages,
+        overall=overall,
+        my_score=next((score for score, _ in scores if score.user_id == staff.id), None),
+        tasks=[(task, name) for task, name in task_rows],
+        facts=facts,
+        moves=moves,
+        editors=list(editors),
+        fact_checkers=await fact_checkers_with_load(session),
+        all_labels=list((await session.scalars(select(col(Label.name)).order_by(col(Label.name)))).all()),
+        state_label=workflow.STAFF_LABELS[State(application.state)],
+        overdue=application.due_at is not None and application.due_at < now,
+    )
