@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Router, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from sqlmodel import col
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.errors import Invalid, NotFound
 from app.factcheck import service as factcheck
-from app.models import FactCheckTask, SampleKind, State, WorkSample
+from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import detail, forms, service
 from app.web import AppClock, AppSettings, DbSession
 from app.workflow import Actor
@@ -49,10 +51,6 @@ async def _render(
     )
 
 
-def _back(application_id: int, anchor: str = "") -> Redirect:
-    return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
-
-
 @get("/applications/{application_id:int}", name="application", guards=[editors_only])
 async def application_page(
     session: DbSession,
@@ -65,6 +63,30 @@ async def application_page(
     return await _render(session, settings, clock, staff, application_id)
 
 
+Action = Callable[[FormMultiDict, Application, Applicant], Awaitable[object]]
+
+
+async def _act(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: int,
+    action: Action,
+    anchor: str = "",
+) -> Template | Redirect:
+    """Run one form's action; invalid input re-renders the page with the values and messages (422)."""
+    form = await request.form()
+    try:
+        application, applicant = await service.load_application(session, application_id)
+        await action(form, application, applicant)
+    except Invalid as exc:
+        await session.rollback()
+        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+    return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
+
+
 @post("/applications/{application_id:int}/move", name="application_move", guards=[editors_only])
 async def move(
     request: Request[Any, Any, Any],
@@ -75,13 +97,12 @@ async def move(
     application_id: FromPath[int],
 ) -> Template | Redirect:
     """Make one workflow move (with a fact-check task created in the same step when sending to fact check)."""
-    form = await request.form()
-    try:
+
+    async def action(form: FormMultiDict, application: Application, applicant: Applicant) -> None:
         data = forms.move_input(form)
-        application, applicant = await service.load_application(session, application_id)
         await service.check_version(session, application, data.version)
+        assert application.id is not None
         if data.to == State.fact_check and data.task is None:
-            assert application.id is not None
             if not (await service.load_facts(session, application.id)).tasks:
                 raise Invalid(
                     "Sending to fact check needs a task.",
@@ -112,10 +133,8 @@ async def move(
             expected_version=data.version,
             now=clock(),
         )
-    except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return _back(application_id)
+
+    return await _act(request, session, settings, clock, staff, application_id, action)
 
 
 @post("/applications/{application_id:int}/assign", name="application_assign", guards=[editors_only])
@@ -128,9 +147,8 @@ async def assign(
     application_id: FromPath[int],
 ) -> Template | Redirect:
     """Assign the application to an editor (taking up a submitted one starts its screening)."""
-    form = await request.form()
-    try:
-        application, applicant = await service.load_application(session, application_id)
+
+    async def action(form: FormMultiDict, application: Application, applicant: Applicant) -> None:
         await service.assign(
             session,
             settings=settings,
@@ -141,10 +159,8 @@ async def assign(
             expected_version=forms.version_of(form),
             now=clock(),
         )
-    except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return _back(application_id)
+
+    return await _act(request, session, settings, clock, staff, application_id, action)
 
 
 @post("/applications/{application_id:int}/notes", name="application_note", guards=[editors_only])
@@ -157,16 +173,12 @@ async def add_note(
     application_id: FromPath[int],
 ) -> Template | Redirect:
     """Add an internal note to the timeline."""
-    form = await request.form()
-    try:
-        application, _ = await service.load_application(session, application_id)
-        await service.add_note(
-            session, application=application, text=str(form.get("note") or ""), by=staff, now=clock()
-        )
-    except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return _back(application_id, "#timeline")
+
+    async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
+        note = str(form.get("note") or "")
+        await service.add_note(session, application=application, text=note, by=staff, now=clock())
+
+    return await _act(request, session, settings, clock, staff, application_id, action, "#timeline")
 
 
 @post("/applications/{application_id:int}/labels", name="application_labels", guards=[editors_only])
@@ -179,16 +191,12 @@ async def labels(
     application_id: FromPath[int],
 ) -> Template | Redirect:
     """Replace the application's labels."""
-    form = await request.form()
-    try:
-        application, _ = await service.load_application(session, application_id)
-        await service.set_labels(
-            session, application=application, names=forms.labels_input(form), by=staff, now=clock()
-        )
-    except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return _back(application_id)
+
+    async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
+        names = forms.labels_input(form)
+        await service.set_labels(session, application=application, names=names, by=staff, now=clock())
+
+    return await _act(request, session, settings, clock, staff, application_id, action)
 
 
 @post("/applications/{application_id:int}/score", name="application_score", guards=[editors_only])
@@ -201,10 +209,9 @@ async def score(
     application_id: FromPath[int],
 ) -> Template | Redirect:
     """Record this editor's rubric scores."""
-    form = await request.form()
-    try:
+
+    async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
         data = forms.score_input(form)
-        application, _ = await service.load_application(session, application_id)
         await service.save_score(
             session,
             application=application,
@@ -214,10 +221,8 @@ async def score(
             comment=data.comment,
             now=clock(),
         )
-    except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return _back(application_id, "#scores")
+
+    return await _act(request, session, settings, clock, staff, application_id, action, "#scores")
 
 
 @get(
