@@ -9,13 +9,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app import site, workflow
-from app.applications import service
+from app.applications import reply, service
 from app.applications.forms import LIMITS, ParsedForm, parse_form
 from app.applications.queries import application_by_public_id, status_view
+from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
 from app.errors import Invalid
 from app.models import State
-from app.settings import Settings
+from app.settings import MB, Settings
 from app.web import AppClock, AppSettings, DbSession, client_ip
 
 EMPTY_VALUES: dict[str, Any] = {"profile_links": [], "departments": [], "topics": []}
@@ -106,20 +107,65 @@ async def apply_received(session: DbSession, public_id: FromPath[str]) -> Templa
     )
 
 
-@get("/status/{public_id:str}", name="status")
-async def status_page(session: DbSession, public_id: FromPath[str]) -> Template:
-    """The applicant's private status page."""
+async def _status_page(
+    session: DbSession,
+    public_id: str,
+    *,
+    reply_form: ReplyForm | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     view = await status_view(session, public_id)
     state = view.application.state
+    questions = [e.message for e in view.events if e.to_state == State.info_requested and e.message]
     return Template(
         "applications/status.html",
         context={
             "view": view,
             "label": workflow.public_label(state),
             "can_withdraw": workflow.find_move(state, State.withdrawn, workflow.Actor.applicant) is not None,
+            "can_reply": state == State.info_requested,
+            "question": questions[-1] if questions else "",
             "public_labels": workflow.PUBLIC_LABELS,
+            "values": reply_form.values if reply_form else {},
+            "errors": errors or {},
         },
+        status_code=status_code,
     )
+
+
+@get("/status/{public_id:str}", name="status")
+async def status_page(session: DbSession, public_id: FromPath[str]) -> Template:
+    """The applicant's private status page."""
+    return await _status_page(session, public_id)
+
+
+def reply_handler(settings: Settings) -> Any:
+    """The reply's POST handler, with the body limit raised to one sample file."""
+
+    @post("/status/{public_id:str}/reply", name="reply", request_max_body_size=settings.max_file_bytes + MB)
+    async def reply_submit(
+        request: Request[Any, Any, Any],
+        session: DbSession,
+        settings: AppSettings,
+        clock: AppClock,
+        public_id: FromPath[str],
+    ) -> Template | Redirect:
+        """Answer the editors' question; the application goes back to them."""
+        form = parse_reply(await request.form())
+        try:
+            await reply.reply(session, settings=settings, public_id=public_id, form=form, now=clock())
+        except Invalid as exc:
+            await session.rollback()
+            return await _status_page(
+                session, public_id, reply_form=form, errors=exc.errors, status_code=exc.status_code
+            )
+        finally:
+            if form.upload is not None:
+                await form.upload.close()
+        return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
+
+    return reply_submit
 
 
 @get("/status/{public_id:str}/withdraw", name="withdraw_confirm")
@@ -158,6 +204,7 @@ def create_router(settings: Settings) -> Router:
             submit_handler(settings),
             apply_received,
             status_page,
+            reply_handler(settings),
             withdraw_confirm,
             withdraw,
         ],

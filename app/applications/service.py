@@ -77,6 +77,18 @@ def _remove(settings: Settings, stored: dict[int, uploads.StoredFile]) -> None:
         uploads.remove_stored(settings, item.storage_key)
 
 
+def attach_file(row: WorkSample, item: uploads.StoredFile) -> None:
+    """Make `row` the file sample stored as `item`."""
+    row.kind = SampleKind.file
+    row.file_name = item.file_name
+    row.storage_key = item.storage_key
+    row.content_type = item.content_type
+    row.detected_type = item.detected_type
+    row.size_bytes = item.size_bytes
+    row.sha256 = item.sha256
+    row.word_count = item.word_count
+
+
 def _sample_row(
     slot: SampleSlot, stored: dict[int, uploads.StoredFile], *, application_id: int, position: int
 ) -> WorkSample:
@@ -84,14 +96,7 @@ def _sample_row(
         application_id=application_id, position=position, kind=slot.kind or SampleKind.text, title=slot.title
     )
     if slot.kind == SampleKind.file:
-        item = stored[slot.index]
-        row.file_name = item.file_name
-        row.storage_key = item.storage_key
-        row.content_type = item.content_type
-        row.detected_type = item.detected_type
-        row.size_bytes = item.size_bytes
-        row.sha256 = item.sha256
-        row.word_count = item.word_count
+        attach_file(row, stored[slot.index])
     elif slot.kind == SampleKind.link:
         row.url = slot.url
     else:

@@ -96,7 +96,11 @@ def _event_text(event: Event) -> tuple[str, str]:
             f"{workflow.STAFF_LABELS[State(event.from_state)]} → "
             f"{workflow.STAFF_LABELS[State(event.to_state)]}"
         )
+        if event.actor == "applicant" and event.from_state == State.info_requested:
+            text = f"The applicant replied ({text})"
         detail = event.message or ""
+        if event.data.get("sample_id"):
+            detail += "\n\nThey added a work sample (see Work samples)."
         if reason := event.data.get("reason"):
             detail = f"Reason (internal): {reason}" + (f"\n\nMessage: {detail}" if detail else "")
         return text, detail

@@ -112,6 +112,7 @@ async def transition(
     reason: str | None = None,
     message: str | None = None,
     expected_version: int | None = None,
+    data: dict[str, object] | None = None,
     now: datetime | None = None,
 ) -> Event:
     """Make one workflow move if the table, the person's role and the guards allow it; Conflict otherwise."""
@@ -153,7 +154,7 @@ async def transition(
         from_state=source,
         to_state=to,
         message=message,
-        data={"version": application.version, **({"reason": reason} if reason else {})},
+        data={"version": application.version, **(data or {}), **({"reason": reason} if reason else {})},
         is_public=workflow.PUBLIC_LABELS[source] != workflow.PUBLIC_LABELS[to],
         created_at=now,
     )
