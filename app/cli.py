@@ -87,19 +87,20 @@ def create_admin(email: str, name: str) -> None:
 
 @main.command()
 def demo() -> None:
-    """Load demo applications (once) and print the demo admin's login (a fresh password each run)."""
-    from app.demo import load_demo
+    """Load demo applications (once) and print the demo staff logins (fresh passwords each run)."""
+    from app.demo import DemoResult, load_demo
 
     settings = Settings()
 
-    async def load(db: Database) -> tuple[str, str, int]:
+    async def load(db: Database) -> DemoResult:
         async with db.write_session() as session:
-            result = await load_demo(session, settings=settings)
-        return result.admin_email, result.admin_password, result.applications
+            return await load_demo(session, settings=settings)
 
-    email, password, count = _with_db(settings, load)
+    result = _with_db(settings, load)
+    count = result.applications
     click.echo(f"Demo data: {count} new applications." if count else "Demo data: already loaded.")
-    click.secho(f"Demo admin login: {email}  password: {password}", fg="green", bold=True)
+    for login in result.logins:
+        click.secho(f"Demo {login.role} login: {login.email}  password: {login.password}", fg="green", bold=True)
 
 
 @main.command()

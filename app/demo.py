@@ -15,11 +15,11 @@ from app.accounts.passwords import generate_password, hash_password
 from app.applications import uploads
 from app.applications.forms import ApplicantFields, SampleSlot
 from app.applications.service import create_application
-from app.models import Department, SiteSetting, Topic, User, utcnow
+from app.demo_states import walk_to_states
+from app.models import Application, Department, SiteSetting, Topic, User, utcnow
 from app.settings import Settings
 from app.site import CONTENT_DIR
 
-DEMO_ADMIN_EMAIL = "admin@byline.example"
 DEMO_FLAG = "demo_loaded"
 
 PEOPLE = [
@@ -29,6 +29,17 @@ PEOPLE = [
     ("Mehmet Kaya", "Ankara", "Turkey", ["news", "analysis"], ["international", "politics"]),
     ("Sofia Lindqvist", "Uppsala", "Sweden", ["analysis"], ["economics"]),
     ("Daniel Okafor", "Lagos", "Nigeria", ["news"], ["business", "economics"]),
+    ("Nino Beridze", "Tbilisi", "Georgia", ["news"], ["politics"]),
+    ("Pablo Ortega", "Madrid", "Spain", ["analysis"], ["economics", "international"]),
+    ("Ayesha Rahman", "Dhaka", "Bangladesh", ["news", "analysis"], ["society"]),
+    ("Jonas Weber", "Leipzig", "Germany", ["analysis"], ["business"]),
+]
+
+# The demo staff: (email, name, roles). The admin also edits so one login shows everything.
+DEMO_STAFF = [
+    ("admin@byline.example", "Demo Admin", ("admin", "editor")),
+    ("editor@byline.example", "Demo Editor", ("editor",)),
+    ("checker@byline.example", "Demo Fact-checker", ("fact_checker",)),
 ]
 
 
@@ -69,33 +80,48 @@ def make_docx(title: str, body: str) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+
+
 @dataclass
 class DemoResult:
-    admin_email: str
-    admin_password: str
+    logins: list[DemoLogin]
     applications: int
 
 
-async def ensure_demo_admin(session: AsyncSession) -> tuple[str, str]:
-    """Create the demo admin, or give it a fresh password; return the credentials to print."""
-    password = generate_password()
-    user = (await session.scalars(select(User).where(col(User.email) == DEMO_ADMIN_EMAIL))).first()
-    if user is None:
-        user = User(
-            email=DEMO_ADMIN_EMAIL, name="Demo Admin", password_hash="", is_admin=True, is_editor=True
-        )
-    user.password_hash = hash_password(password)
-    user.is_active = True
-    session.add(user)
-    await session.flush()
-    return DEMO_ADMIN_EMAIL, password
+async def ensure_demo_staff(session: AsyncSession) -> tuple[list[DemoLogin], dict[str, User]]:
+    """Create the demo staff, or give them fresh passwords; return the logins to print."""
+    logins, users = [], {}
+    for email, name, roles in DEMO_STAFF:
+        password = generate_password()
+        user = (await session.scalars(select(User).where(col(User.email) == email))).first()
+        if user is None:
+            user = User(
+                email=email,
+                name=name,
+                password_hash="",
+                is_admin="admin" in roles,
+                is_editor="editor" in roles,
+                is_fact_checker="fact_checker" in roles,
+            )
+        user.password_hash = hash_password(password)
+        user.is_active = True
+        session.add(user)
+        await session.flush()
+        logins.append(DemoLogin(name.removeprefix("Demo ").lower(), email, password))
+        users[roles[-1] if len(roles) == 1 else "admin"] = user
+    return logins, users
 
 
 async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime | None = None) -> DemoResult:
-    """Load the demo applications once; the admin's password is renewed on every run."""
-    email, password = await ensure_demo_admin(session)
+    """Load the demo applications once, in every state; the staff passwords are renewed on every run."""
+    logins, users = await ensure_demo_staff(session)
     if await session.get(SiteSetting, DEMO_FLAG) is not None:
-        return DemoResult(email, password, 0)
+        return DemoResult(logins, 0)
     now = now or utcnow()
     rng = random.Random(7)  # noqa: S311 - repeatable demo content, not security
     department_rows = await session.execute(select(col(Department.slug), col(Department.id)))
@@ -104,7 +130,7 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
     topics = {slug: i for slug, i in topic_rows.all()}
     article = news_sample()
     title = article.split("\n", 1)[0].strip('"').strip()
-    count = 0
+    created: list[Application] = []
     for index, (name, city, country, deps, tops) in enumerate(PEOPLE):
         slug = name.lower().replace(" ", ".")
         fields = ApplicantFields(
@@ -150,7 +176,7 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
         else:
             slots.append(SampleSlot(index=0, title=title, text=article))
         slots.append(SampleSlot(index=1, title="Portfolio", url=f"https://portfolio.example/{slug}/clips"))
-        await create_application(
+        application = await create_application(
             session,
             settings=settings,
             fields=fields,
@@ -162,7 +188,8 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
             submission_key=None,
             now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),
         )
-        count += 1
+        created.append(application)
+    await walk_to_states(session, settings=settings, applications=created, users=users, now=now)
     session.add(SiteSetting(key=DEMO_FLAG, value=True, updated_at=now))
     await session.flush()
-    return DemoResult(email, password, count)
+    return DemoResult(logins, len(created))

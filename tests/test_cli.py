@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.passwords import verify_password
 from app.cli import main
-from app.models import Application, User, WorkSample
+from app.models import Application, State, User, WorkSample
 
 
 async def run(settings, *args: str):
@@ -41,20 +41,23 @@ async def test_create_admin_prints_a_one_time_password_that_works(app, db, setti
     assert again.exit_code != 0 and "exists already" in again.output
 
 
-async def test_demo_loads_applications_once_and_renews_the_admin_password(app, db, settings):
+async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwords(app, db, settings):
     first = await run(settings, "demo")
     assert first.exit_code == 0, first.output
-    assert "6 new applications" in first.output
-    password = re.search(r"password: (\S+)", first.output).group(1)
+    assert "10 new applications" in first.output
+    logins = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", first.output))
+    assert set(logins) == {"admin", "editor", "fact-checker"}
     second = await run(settings, "demo")
     assert "already loaded" in second.output
-    new_password = re.search(r"password: (\S+)", second.output).group(1)
-    assert new_password != password
+    renewed = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", second.output))
+    assert renewed["editor"] != logins["editor"]
     async with db.sessionmaker() as session:
         applications = (await session.scalars(select(Application))).all()
         samples = (await session.scalars(select(WorkSample))).all()
-        admin = (await session.scalars(select(User))).one()
-    assert len(applications) == 6
+        staff = {u.email: u for u in (await session.scalars(select(User))).all()}
+    assert len(applications) == 10
+    assert {a.state for a in applications} == set(State)
     assert {s.detected_type for s in samples if s.kind == "file"} == {"pdf", "docx"}
     assert all((settings.uploads_path / s.storage_key).is_file() for s in samples if s.kind == "file")
-    assert verify_password(admin.password_hash, new_password)
+    assert verify_password(staff["editor@byline.example"].password_hash, renewed["editor"])
+    assert staff["checker@byline.example"].is_fact_checker and not staff["checker@byline.example"].is_editor
