@@ -100,7 +100,8 @@ def demo() -> None:
     count = result.applications
     click.echo(f"Demo data: {count} new applications." if count else "Demo data: already loaded.")
     for login in result.logins:
-        click.secho(f"Demo {login.role} login: {login.email}  password: {login.password}", fg="green", bold=True)
+        line = f"Demo {login.role} login: {login.email}  password: {login.password}"
+        click.secho(line, fg="green", bold=True)
 
 
 @main.command()

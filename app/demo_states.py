@@ -60,8 +60,16 @@ async def walk_to_states(
         at = application.created_at + timedelta(hours=6)
 
         async def move(
-            to: State, *, message: str = "", reason: str = "", actor: Actor = Actor.editor
+            to: State,
+            *,
+            message: str = "",
+            reason: str = "",
+            actor: Actor = Actor.editor,
+            application: Application = application,
+            applicant: Applicant = applicant,
+            at: datetime = at,
         ) -> None:
+            context = {"name": applicant.name, "publication": settings.publication_name}
             await service.transition(
                 session,
                 settings=settings,
@@ -70,8 +78,7 @@ async def walk_to_states(
                 to=to,
                 actor=actor,
                 user=editor if actor == Actor.editor else None,
-                message=message
-                or default_message(to, {"name": applicant.name, "publication": settings.publication_name}),
+                message=message or default_message(to, context),
                 reason=reason,
                 now=at,
             )
