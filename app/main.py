@@ -23,7 +23,7 @@ from app.errors import EXCEPTION_HANDLERS
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
-from app.web import STATIC_DIR, Clock, security_headers, template_config
+from app.web import STATIC_DIR, Clock, htmx_history, security_headers, template_config
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "clock": Provide(lambda: clock, sync_to_thread=False, use_cache=True),
             "staff": Provide(provide_staff, sync_to_thread=False),
         },
-        before_send=[db.end_request, security_headers(settings)],
+        before_send=[db.end_request, security_headers(settings), htmx_history],
         template_config=template_config(settings),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),

@@ -113,6 +113,17 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
     return add_headers
 
 
+async def htmx_history(message: Message, scope: Scope) -> None:
+    """Keep the address bar on the page when htmx swaps in a form's answer (a 422 page, say) to a POST.
+
+    A boosted form otherwise pushes the POST's address into the history, which a reload could not GET.
+    """
+    if message["type"] != "http.response.start" or scope.get("method", "GET") == "GET":
+        return
+    if any(name == b"hx-request" for name, _ in scope.get("headers", [])):
+        MutableScopeHeaders.from_message(message)["HX-Push-Url"] = "false"
+
+
 def client_ip(request: Request[Any, Any, Any], settings: Settings) -> str:
     """The peer address, or the nearest untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
     peer = request.client.host if request.client else "unknown"

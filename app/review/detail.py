@@ -111,7 +111,8 @@ def _event_text(event: Event) -> tuple[str, str]:
         "scored": "Score",
     }
     if event.kind in titles:
-        return titles[event.kind], event.message or ""
+        title = titles[event.kind]
+        return title, "" if event.message == title else event.message or ""
     return event.message or event.kind.replace("_", " ").capitalize(), ""
 
 

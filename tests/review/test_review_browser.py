@@ -1,0 +1,72 @@
+"""The application page in Chromium: with htmx the page updates in place; without JavaScript it still works."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.demo import load_demo
+from app.models import Application, State
+from tests.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+
+async def demo(clean_db, settings) -> tuple[str, int]:
+    """The demo data; returns the demo editor's password and a submitted application's id."""
+    async with clean_db.write_session() as session:
+        result = await load_demo(session, settings=settings)
+    password = next(login.password for login in result.logins if login.role == "editor")
+    async with clean_db.sessionmaker() as session:
+        app_id = await session.scalar(
+            select(Application.id).where(Application.state == State.submitted).order_by(Application.id)
+        )
+    assert app_id is not None
+    return password, int(app_id)
+
+
+async def log_in(page, base: str, password: str) -> None:
+    await page.goto(base + "/login")
+    await page.get_by_label("Email").fill("editor@byline.example")
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url("**/dashboard")
+
+
+async def test_editor_works_an_application_in_place_with_htmx(clean_db, settings, live_server, page):
+    password, app_id = await demo(clean_db, settings)
+    await log_in(page, live_server, password)
+    await page.goto(f"{live_server}/applications/{app_id}")
+    await page.wait_for_function("window.htmx !== undefined")
+    await page.evaluate("window.sameDocument = true")
+
+    await page.get_by_label("Internal note").fill("Worth a closer look at the economy pieces.")
+    await page.get_by_role("button", name="Add note").click()
+    await page.locator("#timeline").get_by_text("Worth a closer look at the economy pieces.").wait_for()
+    await page.get_by_role("button", name="Add note").click()  # empty: refused at the field
+    await page.locator("#note-error").wait_for()
+    assert page.url.endswith(f"/applications/{app_id}")
+
+    await page.get_by_role("button", name="Start screening").click()
+    await page.locator("#state", has_text="Screening").wait_for()
+    await page.locator("summary", has_text="Request information").click()
+    await page.locator("#message-info_requested").fill("Could you send a piece on the economy?")
+    await page.locator("#moves").get_by_role("button", name="Request information").click()
+    await page.locator("#state", has_text="Info requested").wait_for()
+    await shot(page, "editor-01-info-requested")
+    assert await page.evaluate("window.sameDocument") is True  # never a full page load
+    assert page.url.endswith(f"/applications/{app_id}")
+
+
+async def test_the_application_page_works_without_javascript(clean_db, settings, live_server, browser):
+    password, app_id = await demo(clean_db, settings)
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await log_in(page, live_server, password)
+    await page.goto(f"{live_server}/applications/{app_id}")
+    await page.get_by_label("Internal note").fill("Checked without scripts.")
+    await page.get_by_role("button", name="Add note").click()
+    await page.get_by_text("Checked without scripts.").wait_for()
+    await page.get_by_role("button", name="Assign to me").click()
+    await page.locator("#state", has_text="Screening").wait_for()
+    assert await page.locator("#assignee").inner_text() == "Demo Editor"
