@@ -1,0 +1,107 @@
+"""Every route of the app, for anonymous visitors and for each staff role (SECURITY.md C2).
+
+The tables below say who may use each route; a route missing from them fails the test, so a new page cannot
+ship without deciding who may see it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from tests.conftest import csrf_of, make_client
+from tests.review.support import staff_login, submit
+
+STAFF = frozenset({"admin", "editor", "fact_checker"})
+
+# Anyone may use these.
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/apply"),
+    ("POST", "/apply"),
+    ("GET", "/apply/received/{public_id:str}"),
+    ("GET", "/status/{public_id:str}"),
+    ("POST", "/status/{public_id:str}/reply"),
+    ("GET", "/status/{public_id:str}/withdraw"),
+    ("POST", "/status/{public_id:str}/withdraw"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/static/{file_path:path}"),
+    ("HEAD", "/static/{file_path:path}"),
+}
+
+# Staff routes and the roles that may use them.
+ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "/logout"): STAFF,
+    ("GET", "/dashboard"): frozenset({"editor"}),
+    ("GET", "/applications/{application_id:int}"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/move"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/assign"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/notes"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/labels"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/score"): frozenset({"editor"}),
+    ("GET", "/applications/{application_id:int}/samples/{sample_id:int}/file"): frozenset(
+        {"editor", "fact_checker"}
+    ),
+}
+
+
+def route_table(app: Litestar) -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for method in route.methods:
+                if method != "OPTIONS":
+                    routes.add((method, route.path))
+    return routes
+
+
+def concrete(path: str, app_id: int) -> str:
+    path = re.sub(r"\{application_id:int\}", str(app_id), path)
+    path = re.sub(r"\{[a-z_]+:int\}", "1", path)
+    return re.sub(r"\{[a-z_]+:(str|path)\}", "x", path)
+
+
+async def test_every_route_is_either_public_or_has_an_access_rule(app):
+    routes = route_table(app)
+    unknown = routes - PUBLIC - set(ACCESS)
+    assert not unknown, f"routes with no access rule: {sorted(unknown)}"
+    assert not (set(ACCESS) | PUBLIC) - routes, "rules for routes that no longer exist"
+
+
+async def request(client, method: str, path: str, token: str):
+    if method == "GET":
+        return await client.get(path)
+    return await client.post(path, data={"_csrf_token": token})
+
+
+async def test_anonymous_requests_to_staff_routes_are_refused(app, db):
+    async with make_client(app) as client:
+        app_id = await submit(client, db)
+        token = csrf_of((await client.get("/login")).text)
+        for method, path in sorted(ACCESS):
+            response = await request(client, method, concrete(path, app_id), token)
+            if method == "GET":
+                assert response.status_code == 303, path
+                assert response.headers["location"].startswith("/login?next="), path
+            else:
+                assert response.status_code == 401, (method, path)
+
+
+@pytest.mark.parametrize("role", sorted(STAFF))
+async def test_each_role_reaches_only_its_routes(app, db, role):
+    async with make_client(app) as client:
+        app_id = await submit(client, db)
+        await staff_login(client, db, f"{role}@desk.example", roles=(role,))
+        token = csrf_of((await client.get("/apply")).text)
+        for method, path in sorted(ACCESS):
+            if path == "/logout":
+                continue  # would end the session the loop runs in; covered by the login tests
+            response = await request(client, method, concrete(path, app_id), token)
+            if role in ACCESS[(method, path)]:
+                assert response.status_code not in (401, 403), (role, method, path, response.status_code)
+            else:
+                assert response.status_code == 403, (role, method, path, response.status_code)
