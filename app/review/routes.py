@@ -16,7 +16,7 @@ from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.errors import Invalid, NotFound
 from app.factcheck import service as factcheck
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
-from app.review import detail, forms, service
+from app.review import bulk, detail, forms, service
 from app.web import AppClock, AppSettings, DbSession
 from app.workflow import Actor
 
@@ -263,7 +263,56 @@ async def sample_file(
     )
 
 
+@post("/dashboard/bulk", name="bulk_preview", guards=[editors_only])
+async def bulk_preview(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Template:
+    """Show what a bulk action would do to each ticked application, with a form to confirm it."""
+    form = await request.form()
+    try:
+        data = bulk.parse_bulk(form, staff.id)
+    except Invalid as exc:
+        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+    items = await bulk.plan(session, request=data, staff=staff)
+    message = data.message or (
+        bulk.default_reject_message(settings.publication_name) if data.target == State.rejected else ""
+    )
+    return Template(
+        "review/bulk.html",
+        context={"request_data": data, "items": items, "message": message, "done": False},
+    )
+
+
+@post("/dashboard/bulk/apply", name="bulk_apply", guards=[editors_only])
+async def bulk_apply(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+) -> Template:
+    """Carry out a confirmed bulk action, one event and one email per application."""
+    form = await request.form()
+    try:
+        data = bulk.parse_bulk(form, staff.id)
+    except Invalid as exc:
+        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+    items = await bulk.apply(session, settings=settings, request=data, staff=staff, now=clock())
+    return Template("review/bulk.html", context={"request_data": data, "items": items, "done": True})
+
+
 def create_router() -> Router:
     return Router(
-        path="/", route_handlers=[application_page, move, assign, add_note, labels, score, sample_file]
+        path="/",
+        route_handlers=[
+            application_page,
+            move,
+            assign,
+            add_note,
+            labels,
+            score,
+            sample_file,
+            bulk_preview,
+            bulk_apply,
+        ],
     )

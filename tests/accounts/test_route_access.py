@@ -43,6 +43,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/applications/{application_id:int}/notes"): frozenset({"editor"}),
     ("POST", "/applications/{application_id:int}/labels"): frozenset({"editor"}),
     ("POST", "/applications/{application_id:int}/score"): frozenset({"editor"}),
+    ("POST", "/dashboard/bulk"): frozenset({"editor"}),
+    ("POST", "/dashboard/bulk/apply"): frozenset({"editor"}),
     ("GET", "/applications/{application_id:int}/samples/{sample_id:int}/file"): frozenset(
         {"editor", "fact_checker"}
     ),

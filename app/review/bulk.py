@@ -1,0 +1,215 @@
+"""Bulk actions on the queue: a preview of what happens to each application, then one move per application.
+
+Each application gets its own event and its own email through the same services as the application page, in
+its own savepoint, so one that changed since the preview is skipped and reported without undoing the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from litestar.datastructures import FormMultiDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import workflow
+from app.accounts.sessions import StaffUser
+from app.errors import DomainError, Invalid
+from app.models import Applicant, Application, ApplicationLabel, Label, State, User
+from app.review import service
+from app.review.messages import DEFAULTS
+from app.settings import Settings
+from app.workflow import Actor
+
+MAX_ITEMS = 200
+ACTIONS = ("assign", "label", "move", "reject")
+NAME_PLACEHOLDER = "{name}"
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    action: str
+    ids: list[int]
+    assignee_id: int | None = None
+    label: str = ""
+    target: State | None = None
+    reason: str = ""
+    message: str = ""
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """The request as form fields for the confirmation form, less the ids and the message."""
+        fields = [("action", self.action)]
+        if self.assignee_id is not None:
+            fields.append(("assignee", str(self.assignee_id)))
+        if self.label:
+            fields.append(("label", self.label))
+        if self.target is not None:
+            fields.append(("to", self.target.value))
+        fields.append(("reason", self.reason))
+        return fields
+
+
+def default_reject_message(publication: str) -> str:
+    """The rejection template, with a placeholder each applicant's name replaces."""
+    return DEFAULTS[State.rejected].replace("{publication}", publication)
+
+
+def parse_bulk(form: FormMultiDict, me: int) -> BulkRequest:
+    """The chosen applications and action; Invalid with a message at the field otherwise."""
+    ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
+    action = str(form.get("action") or "")
+    errors: dict[str, str] = {}
+    if not ids:
+        errors["ids"] = "Tick at least one application."
+    elif len(ids) > MAX_ITEMS:
+        errors["ids"] = f"At most {MAX_ITEMS} applications at a time."
+    if action not in ACTIONS:
+        errors["action"] = "Choose an action."
+    assignee = str(form.get("assignee") or "")
+    assignee_id = me if assignee == "me" else int(assignee) if assignee.isdigit() else None
+    label = " ".join(str(form.get("label") or "").split())[:40]
+    target: State | None = None
+    if action == "assign" and assignee_id is None:
+        errors["assignee"] = "Choose an editor."
+    if action == "label" and not label:
+        errors["label"] = "Type a label."
+    if action == "move":
+        try:
+            target = State(str(form.get("to") or ""))
+        except ValueError:
+            errors["to"] = "Choose where to move them."
+    if action == "reject":
+        target = State.rejected
+    reason = str(form.get("reason") or "").strip()[:2000]
+    message = str(form.get("message") or "").strip()[:20_000]
+    if action == "reject" and not reason:
+        errors["reason"] = "Give a reason (kept internal)."
+    if errors:
+        raise Invalid("The bulk action is not complete.", errors)
+    return BulkRequest(action, ids, assignee_id, label, target, reason, message)
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    application_id: int
+    name: str
+    state: str
+    outcome: str
+    ok: bool
+
+
+async def _rows(session: AsyncSession, ids: list[int]) -> list[tuple[Application, Applicant]]:
+    rows = await session.execute(
+        select(Application, Applicant)
+        .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
+        .where(col(Application.id).in_(ids))
+        .order_by(col(Application.id))
+    )
+    return [(application, applicant) for application, applicant in rows.all()]
+
+
+async def _plan_one(
+    session: AsyncSession,
+    request: BulkRequest,
+    application: Application,
+    staff: StaffUser,
+    assignee: User | None,
+) -> tuple[bool, str]:
+    if request.action == "assign":
+        if assignee is None or not assignee.is_active or not assignee.is_editor:
+            return False, "Not an active editor."
+        if application.assigned_editor_id == assignee.id:
+            return False, f"Already assigned to {assignee.name}."
+        extra = " and starts screening" if application.state == State.submitted else ""
+        return True, f"Assigned to {assignee.name}{extra}."
+    if request.action == "label":
+        return True, f"Gets the label “{request.label}”."
+    assert request.target is not None and application.id is not None
+    move = workflow.find_move(application.state, request.target, Actor.editor)
+    if move is None or not workflow.may_make(move, staff.roles):
+        return False, f"Cannot move from {workflow.STAFF_LABELS[State(application.state)].lower()}."
+    problems = workflow.problems(move, await service.load_facts(session, application.id))
+    if problems:
+        return False, " ".join(problems)
+    if move.message_required and not request.message:
+        return False, "Needs a message to the applicant."
+    outcome = f"Moves to {workflow.STAFF_LABELS[request.target].lower()}"
+    if move.notify.template and application.state != State.spam:
+        outcome += "; the applicant is emailed" + (" once the mail is released" if move.notify.hold else "")
+    return True, outcome + "."
+
+
+async def plan(session: AsyncSession, *, request: BulkRequest, staff: StaffUser) -> list[ItemPlan]:
+    """What the action would do to each chosen application."""
+    assignee = await session.get(User, request.assignee_id) if request.assignee_id else None
+    items = []
+    for application, applicant in await _rows(session, request.ids):
+        ok, outcome = await _plan_one(session, request, application, staff, assignee)
+        assert application.id is not None
+        items.append(
+            ItemPlan(
+                application.id, applicant.name, workflow.STAFF_LABELS[State(application.state)], outcome, ok
+            )
+        )
+    return items
+
+
+async def _add_label(
+    session: AsyncSession, *, application: Application, name: str, by: StaffUser, now: datetime
+) -> None:
+    current = (
+        await session.scalars(
+            select(col(Label.name))
+            .join(ApplicationLabel, col(ApplicationLabel.label_id) == col(Label.id))
+            .where(col(ApplicationLabel.application_id) == application.id)
+        )
+    ).all()
+    await service.set_labels(session, application=application, names=[*current, name], by=by, now=now)
+
+
+async def apply(
+    session: AsyncSession, *, settings: Settings, request: BulkRequest, staff: StaffUser, now: datetime
+) -> list[ItemPlan]:
+    """Carry out the action on each application that still allows it; report what happened to each."""
+    results = []
+    for application, applicant in await _rows(session, request.ids):
+        assert application.id is not None
+        label = workflow.STAFF_LABELS[State(application.state)]
+        try:
+            async with session.begin_nested():
+                if request.action == "assign":
+                    await service.assign(
+                        session,
+                        settings=settings,
+                        application=application,
+                        applicant=applicant,
+                        assignee_id=request.assignee_id,
+                        by=staff,
+                        now=now,
+                    )
+                    outcome = "Assigned."
+                elif request.action == "label":
+                    await _add_label(session, application=application, name=request.label, by=staff, now=now)
+                    outcome = "Labelled."
+                else:
+                    assert request.target is not None
+                    await service.transition(
+                        session,
+                        settings=settings,
+                        application=application,
+                        applicant=applicant,
+                        to=request.target,
+                        actor=Actor.editor,
+                        user=staff,
+                        reason=request.reason,
+                        message=request.message.replace(NAME_PLACEHOLDER, applicant.name),
+                        now=now,
+                    )
+                    outcome = f"Moved to {workflow.STAFF_LABELS[request.target].lower()}."
+            results.append(ItemPlan(application.id, applicant.name, label, outcome, True))
+        except DomainError as exc:
+            await session.refresh(application)
+            results.append(ItemPlan(application.id, applicant.name, label, f"Skipped: {exc.message}", False))
+    return results
