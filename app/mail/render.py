@@ -58,7 +58,7 @@ def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str = "") -
         subject = "".join(text_template.blocks["subject"](text_template.new_context(context))).strip()
         text = text_template.render(context)
         html = env.get_template(f"email/{row.template}.html").render({**context, "subject": subject})
-    except Exception as exc:  # noqa: BLE001 - any template failure fails this row only (EMAIL.md M13)
+    except Exception as exc:
         raise RenderError(f"template {row.template!r} failed: {type(exc).__name__}: {exc}") from exc
     message = EmailMessage()
     from_name, from_addr = parseaddr(settings.mail_from)
