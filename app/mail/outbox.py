@@ -11,6 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import EmailStatus, OutboxEmail, utcnow
 from app.settings import Settings
 
+# What each message template is, as staff see it in lists and timelines.
+EMAIL_TITLES = {
+    "applicant_received": "Confirmation to the applicant",
+    "applicant_info_requested": "Information request to the applicant",
+    "applicant_status": "Status update to the applicant",
+    "applicant_decision": "Decision to the applicant",
+    "applicant_withdrawn": "Withdrawal confirmation to the applicant",
+    "staff_new_application": "New application notice",
+    "staff_assigned": "Assignment notice",
+    "staff_applicant_replied": "Reply notice",
+    "staff_applicant_withdrew": "Withdrawal notice",
+    "staff_task_assigned": "Fact-check task notice",
+}
+
 
 def _msgid_domain(settings: Settings) -> str:
     address = parseaddr(settings.mail_from)[1]

@@ -13,6 +13,7 @@ from sqlmodel import col
 from app import workflow
 from app.accounts.sessions import StaffUser
 from app.factcheck.service import fact_checkers_with_load
+from app.mail.outbox import EMAIL_TITLES
 from app.models import (
     Applicant,
     Application,
@@ -29,19 +30,6 @@ from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
 from app.workflow import Facts, Move
-
-EMAIL_TITLES = {
-    "applicant_received": "Confirmation to the applicant",
-    "applicant_info_requested": "Information request to the applicant",
-    "applicant_status": "Status update to the applicant",
-    "applicant_decision": "Decision to the applicant",
-    "applicant_withdrawn": "Withdrawal confirmation to the applicant",
-    "staff_new_application": "New application notice",
-    "staff_assigned": "Assignment notice",
-    "staff_applicant_replied": "Reply notice",
-    "staff_applicant_withdrew": "Withdrawal notice",
-    "staff_task_assigned": "Fact-check task notice",
-}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/applications/{application_id:int}/score"): frozenset({"editor"}),
     ("POST", "/dashboard/bulk"): frozenset({"editor"}),
     ("POST", "/dashboard/bulk/apply"): frozenset({"editor"}),
+    ("GET", "/outbox"): frozenset({"editor", "admin"}),
+    ("GET", "/outbox/{message_id:int}"): frozenset({"editor", "admin"}),
+    ("POST", "/outbox/{message_id:int}/edit"): frozenset({"editor", "admin"}),
+    ("POST", "/outbox/actions"): frozenset({"editor", "admin"}),
     ("GET", "/applications/{application_id:int}/samples/{sample_id:int}/file"): frozenset(
         {"editor", "fact_checker"}
     ),

@@ -1,0 +1,113 @@
+"""The outbox page: every message and its status; held mail reviewed and released; failures retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.accounts.guards import CurrentStaff, role_required
+from app.errors import Invalid
+from app.mail import queries, service
+from app.mail.outbox import EMAIL_TITLES
+from app.mail.render import RenderError, render
+from app.models import EmailStatus
+from app.web import AppClock, AppSettings, DbSession
+
+outbox_staff = role_required("editor", "admin")
+ACTIONS = {"release": service.release, "retry": service.retry, "cancel": service.cancel}
+DONE = {"release": "Released", "retry": "Queued again", "cancel": "Cancelled"}
+
+
+@get("/outbox", name="outbox", guards=[outbox_staff])
+async def outbox(request: Request[Any, Any, Any], session: DbSession) -> Template:
+    """Messages newest first, filtered by status, kind, recipient or application."""
+    filters = queries.OutboxFilters.from_query(dict(request.query_params))
+    rows, next_id = await queries.list_messages(session, filters)
+    done = request.query_params.get("done", "")
+    count = request.query_params.get("n", "")
+    return Template(
+        "mail/outbox.html",
+        context={
+            "rows": rows,
+            "next_id": next_id,
+            "filters": filters,
+            "counts": await queries.status_counts(session),
+            "statuses": list(EmailStatus),
+            "titles": EMAIL_TITLES,
+            "notice": f"{DONE[done]}: {int(count)} message(s)." if done in DONE and count.isdigit() else "",
+        },
+    )
+
+
+async def _message_page(
+    session: DbSession,
+    settings: AppSettings,
+    message_id: int,
+    *,
+    error: Invalid | None = None,
+    text: str = "",
+) -> Template:
+    row = await service.get_message(session, message_id)
+    try:
+        built, problem = render(row, settings), ""
+    except RenderError as exc:
+        built, problem = None, str(exc)
+    return Template(
+        "mail/message.html",
+        context={
+            "row": row,
+            "title": EMAIL_TITLES.get(row.template, row.template),
+            "subject": built["Subject"] if built else "",
+            "text": built.get_body(("plain",)).get_content() if built else "",  # type: ignore[union-attr]
+            "problem": problem,
+            "editable": row.status == EmailStatus.held and service.EDITABLE_KEY in row.context,
+            "draft": text or row.context.get(service.EDITABLE_KEY, ""),
+            "errors": error.errors if error else {},
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@get("/outbox/{message_id:int}", name="outbox_message", guards=[outbox_staff])
+async def message_page(session: DbSession, settings: AppSettings, message_id: FromPath[int]) -> Template:
+    """One message as it will be (or was) sent."""
+    return await _message_page(session, settings, message_id)
+
+
+@post("/outbox/{message_id:int}/edit", name="outbox_edit", guards=[outbox_staff])
+async def edit_message(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, message_id: FromPath[int]
+) -> Template | Redirect:
+    """Change a held message's text before releasing it."""
+    text = str((await request.form()).get("message") or "")
+    row = await service.get_message(session, message_id)
+    try:
+        await service.edit_held(session, row=row, message=text)
+    except Invalid as exc:
+        await session.rollback()
+        return await _message_page(session, settings, message_id, error=exc, text=text)
+    return Redirect(f"/outbox/{message_id}", status_code=303)
+
+
+@post("/outbox/actions", name="outbox_actions", guards=[outbox_staff])
+async def outbox_actions(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, staff: CurrentStaff
+) -> Redirect:
+    """Release, retry or cancel the ticked messages (or the one a message page sends)."""
+    form = await request.form()
+    action = str(form.get("action") or "")
+    ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
+    if action not in ACTIONS or not ids:
+        raise Invalid("Tick at least one message and choose what to do.")
+    count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
+    back = str(form.get("back") or "")
+    target = back if back.startswith("/outbox") and "//" not in back else "/outbox"
+    separator = "&" if "?" in target else "?"
+    return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(path="/", route_handlers=[outbox, message_page, edit_message, outbox_actions])

@@ -1,0 +1,104 @@
+"""What staff do with queued mail: release held messages (after editing them), retry failed ones, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.accounts.sessions import StaffUser
+from app.errors import Conflict, Invalid, NotFound
+from app.models import EmailStatus, Event, OutboxEmail
+
+EDITABLE_KEY = "message"
+MESSAGE_LIMIT = 20_000
+
+
+async def get_message(session: AsyncSession, message_id: int) -> OutboxEmail:
+    row = await session.get(OutboxEmail, message_id)
+    if row is None:
+        raise NotFound("There is no such message.")
+    return row
+
+
+async def edit_held(session: AsyncSession, *, row: OutboxEmail, message: str) -> None:
+    """Change the editable text of a held message before it is released."""
+    if row.status != EmailStatus.held:
+        raise Conflict("Only held messages can be edited; this one has left the queue already.")
+    if EDITABLE_KEY not in row.context:
+        raise Invalid("This message has no text to edit.", {"message": "Nothing to edit here."})
+    message = message.strip()
+    if not message:
+        raise Invalid("The message is empty.", {"message": "Write the message."})
+    if len(message) > MESSAGE_LIMIT:
+        raise Invalid("The message is too long.", {"message": f"At most {MESSAGE_LIMIT:,} characters."})
+    row.context = {**row.context, EDITABLE_KEY: message}
+    session.add(row)
+    await session.flush()
+
+
+async def _change(
+    session: AsyncSession,
+    *,
+    ids: list[int],
+    when: list[EmailStatus],
+    values: dict[str, Any],
+    verb: str,
+    by: StaffUser,
+    now: datetime,
+) -> int:
+    """One conditional UPDATE, so a row a worker has just claimed is never changed under it."""
+    rows = (
+        await session.execute(
+            update(OutboxEmail)
+            .where(col(OutboxEmail.id).in_(ids), col(OutboxEmail.status).in_(when))
+            .values(**values)
+            .returning(col(OutboxEmail.id), col(OutboxEmail.recipient), col(OutboxEmail.application_id))
+        )
+    ).all()
+    for outbox_id, recipient, application_id in rows:
+        if application_id is not None:
+            session.add(
+                Event(
+                    application_id=application_id,
+                    kind="email_action",
+                    actor="editor",
+                    actor_user_id=by.id,
+                    message=f"{verb} the email to {recipient}",
+                    data={"outbox_id": outbox_id},
+                    created_at=now,
+                )
+            )
+    await session.flush()
+    return len(rows)
+
+
+async def release(session: AsyncSession, *, ids: list[int], by: StaffUser, now: datetime) -> int:
+    """Send held messages; returns how many were released (others had left the held state)."""
+    values = {"status": EmailStatus.queued, "next_attempt_at": now}
+    return await _change(
+        session, ids=ids, when=[EmailStatus.held], values=values, verb="Released", by=by, now=now
+    )
+
+
+async def retry(session: AsyncSession, *, ids: list[int], by: StaffUser, now: datetime) -> int:
+    """Queue failed or dead messages again, with a fresh allowance of attempts."""
+    values = {
+        "status": EmailStatus.queued,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "locked_by": None,
+        "locked_until": None,
+    }
+    when = [EmailStatus.failed, EmailStatus.dead]
+    return await _change(session, ids=ids, when=when, values=values, verb="Retried", by=by, now=now)
+
+
+async def cancel(session: AsyncSession, *, ids: list[int], by: StaffUser, now: datetime) -> int:
+    """Never send these held, queued, failed or dead messages."""
+    when = [EmailStatus.held, EmailStatus.queued, EmailStatus.failed, EmailStatus.dead]
+    values = {"status": EmailStatus.cancelled}
+    return await _change(session, ids=ids, when=when, values=values, verb="Cancelled", by=by, now=now)
