@@ -184,19 +184,19 @@ class Applicant(SQLModel, table=True):
 class ApplicationDepartment(SQLModel, table=True):
     __tablename__ = "application_department"
     application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
-    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE", index=True)
 
 
 class ApplicationTopic(SQLModel, table=True):
     __tablename__ = "application_topic"
     application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
-    topic_id: int = Field(foreign_key="topic.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, ondelete="CASCADE", index=True)
 
 
 class ApplicationLabel(SQLModel, table=True):
     __tablename__ = "application_label"
     application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
-    label_id: int = Field(foreign_key="label.id", primary_key=True, ondelete="CASCADE")
+    label_id: int = Field(foreign_key="label.id", primary_key=True, ondelete="CASCADE", index=True)
 
 
 _application_version = Column("version", sa.Integer, nullable=False, default=1)
@@ -238,6 +238,18 @@ class Application(SQLModel, table=True):
         link_model=ApplicationDepartment, sa_relationship_kwargs={"lazy": "raise"}
     )
     topics: list[Topic] = Relationship(link_model=ApplicationTopic, sa_relationship_kwargs={"lazy": "raise"})
+
+
+class ApplicationSearch(SQLModel, table=True):
+    """The text the queue's full-text search looks in: names, emails, the letter and pasted samples.
+
+    Indexed outside the models by migration 0003: an FTS5 table kept by triggers on SQLite, a GIN index on
+    `to_tsvector('simple', document)` on PostgreSQL.
+    """
+
+    __tablename__ = "application_search"
+    application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
+    document: str = Field(sa_type=sa.Text)
 
 
 class WorkSample(SQLModel, table=True):

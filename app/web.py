@@ -53,6 +53,16 @@ def _fmt_date(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
 
+def _fmt_duration(value: timedelta) -> str:
+    """A span of time as a person says it at a glance: 40 min, 5 h, 3 days."""
+    minutes = max(int(value.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
 def _fmt_bytes(value: int | None) -> str:
     if value is None:
         return ""
@@ -72,7 +82,9 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.autoescape = True
         env.trim_blocks = True
         env.lstrip_blocks = True
-        env.filters.update(datetime=_fmt_datetime, date=_fmt_date, filesize=_fmt_bytes)
+        env.filters.update(
+            datetime=_fmt_datetime, date=_fmt_date, filesize=_fmt_bytes, duration=_fmt_duration
+        )
         env.globals.update(
             staff_labels={state.value: label for state, label in STAFF_LABELS.items()},
             criterion_names=CRITERION_NAMES,

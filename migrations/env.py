@@ -17,6 +17,14 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+# Full-text indexes that migration 0003 builds with each database's own SQL; the models leave them out.
+FULL_TEXT_OBJECTS = ("application_search_fts", "ix_application_search_fts")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (reflected and compare_to is None and name and name.startswith(FULL_TEXT_OBJECTS))
+
+
 def _url() -> str:
     given = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
     return str(given or Settings().db_url)
@@ -31,6 +39,7 @@ def _configure(**kwargs: Any) -> None:
         render_as_batch=dialect.startswith("sqlite"),
         compare_type=True,
         compare_server_default=False,
+        include_object=include_object,
         **kwargs,
     )
 

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from litestar import Router, get
+from typing import Any
+
+from litestar import Request, Router, get
 from litestar.response import Template
 
 from app.accounts.guards import CurrentStaff, editors_only
+from app.review import bulk, queue
+from app.web import AppClock, DbSession
 
 
 @get("/dashboard", name="dashboard", guards=[editors_only])
-async def dashboard(staff: CurrentStaff) -> Template:
-    """The editors' queue."""
-    return Template("review/dashboard.html", context={"staff": staff})
+async def dashboard(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, staff: CurrentStaff
+) -> Template:
+    """The editors' queue, filtered by the query string."""
+    filters = queue.QueueFilters.from_query(dict(request.query_params))
+    now = clock()
+    page = await queue.queue_page(session, filters, me=staff.id, now=now)
+    return Template(
+        "review/dashboard.html",
+        context={
+            "filters": filters,
+            "page": page,
+            "choices": await queue.choices(session),
+            "sorts": queue.SORTS,
+            "now": now,
+            "staff": staff,
+            "max_bulk": bulk.MAX_ITEMS,
+        },
+    )
 
 
 def create_router() -> Router:

@@ -70,3 +70,42 @@ async def test_the_application_page_works_without_javascript(clean_db, settings,
     await page.get_by_role("button", name="Assign to me").click()
     await page.locator("#state", has_text="Screening").wait_for()
     assert await page.locator("#assignee").inner_text() == "Demo Editor"
+
+
+async def test_editor_filters_the_queue_in_place_and_ticks_rows_for_a_bulk_action(
+    clean_db, settings, live_server, page
+):
+    password, _ = await demo(clean_db, settings)
+    await log_in(page, live_server, password)
+    await page.wait_for_function("window.htmx !== undefined")
+    await page.evaluate("window.sameDocument = true")
+    rows = page.locator("#queue-table tbody tr")
+    everyone = await rows.count()
+    assert everyone > 1
+
+    first_name = (await rows.first.locator("td a").first.inner_text()).split()[0]
+    await page.get_by_label("Search").fill(first_name)
+    await page.wait_for_url(f"**q={first_name}**")
+    await page.wait_for_function(f"document.querySelectorAll('#queue-table tbody tr').length < {everyone}")
+    await shot(page, "editor-02-queue-search")
+    await page.get_by_label("Search").fill("")
+    await page.get_by_label("Department").select_option("analysis")
+    await page.wait_for_url("**department=analysis**")
+    assert await page.evaluate("window.sameDocument") is True  # only the list was reloaded
+
+    await rows.nth(0).get_by_role("checkbox").check()
+    await page.get_by_label("Action").select_option("assign")
+    await page.get_by_role("button", name="Preview").click()
+    await page.get_by_role("heading", name="Check before you confirm").wait_for()
+    await shot(page, "editor-03-bulk-preview")
+
+
+async def test_the_queue_filters_without_javascript(clean_db, settings, live_server, browser):
+    password, _ = await demo(clean_db, settings)
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await log_in(page, live_server, password)
+    await page.get_by_label("Overdue").check()
+    await page.get_by_role("button", name="Filter").click()
+    await page.wait_for_url("**overdue=1**")
+    await page.locator("#queue").wait_for()

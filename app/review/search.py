@@ -1,0 +1,84 @@
+"""Full-text search in the queue: names, emails, the letter and pasted samples.
+
+Each application has one `application_search` row holding its searchable text. Migration 0003 indexes it with
+FTS5 on SQLite (a table kept in step by triggers) and with a GIN index on `to_tsvector('simple', document)` on
+PostgreSQL. A search box's words become prefix terms that must all match; anything but letters and digits is
+dropped, so no input can reach either engine's query syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, literal_column, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.models import Applicant, Application, ApplicationSearch, SampleKind, WorkSample
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 40
+_WORD = re.compile(r"[^\W_]+")
+# The text search configuration, written into the SQL so PostgreSQL matches it with the index's expression.
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+
+
+def terms(query: str) -> list[str]:
+    """The words of a search box, lower-cased, at most MAX_TERMS of them."""
+    return [word[:MAX_TERM_LENGTH] for word in _WORD.findall(query.lower())][:MAX_TERMS]
+
+
+def document(*, name: str, email: str, motivation: str, samples: list[tuple[str, str | None]]) -> str:
+    """The searchable text of one application; the email also in parts, so `example` finds `a@example.org`."""
+    parts = [name, email, " ".join(_WORD.findall(email)), motivation]
+    for title, pasted in samples:
+        parts.append(title)
+        if pasted:
+            parts.append(pasted)
+    return "\n".join(part for part in parts if part)
+
+
+async def index_application(session: AsyncSession, application_id: int) -> None:
+    """Write (or rewrite) the searchable text of one application from what is stored now."""
+    person = (
+        await session.execute(
+            select(col(Applicant.name), col(Applicant.email), col(Application.motivation))
+            .join(Application, col(Application.applicant_id) == col(Applicant.id))
+            .where(col(Application.id) == application_id)
+        )
+    ).one()
+    samples = (
+        await session.execute(
+            select(col(WorkSample.title), col(WorkSample.text), col(WorkSample.kind))
+            .where(col(WorkSample.application_id) == application_id)
+            .order_by(col(WorkSample.position))
+        )
+    ).all()
+    text_of = [(title, body if kind == SampleKind.text else None) for title, body, kind in samples]
+    stale = delete(ApplicationSearch).where(col(ApplicationSearch.application_id) == application_id)
+    await session.execute(stale)
+    session.add(
+        ApplicationSearch(
+            application_id=application_id,
+            document=document(name=person[0], email=person[1], motivation=person[2], samples=text_of),
+        )
+    )
+    await session.flush()
+
+
+def matches(dialect: str, words: list[str]) -> ColumnElement[bool]:
+    """A condition on Application.id: the application's text holds every word (as a word prefix)."""
+    if dialect == "sqlite":
+        fts = " ".join(f'"{word}"*' for word in words)
+        found = text(
+            "SELECT rowid FROM application_search_fts WHERE application_search_fts MATCH :fts"
+        ).bindparams(fts=fts)
+        return col(Application.id).in_(found.columns(literal_column("rowid")))
+    tsquery = " & ".join(f"{word}:*" for word in words)
+    vector = func.to_tsvector(_SIMPLE, col(ApplicationSearch.document))
+    return col(Application.id).in_(
+        select(col(ApplicationSearch.application_id)).where(
+            vector.bool_op("@@")(func.to_tsquery(_SIMPLE, tsquery))
+        )
+    )
