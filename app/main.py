@@ -20,6 +20,7 @@ from app.accounts.sessions import staff_auth
 from app.applications.routes import create_router as applications_router
 from app.db import Database
 from app.errors import EXCEPTION_HANDLERS
+from app.factcheck.routes import create_router as factcheck_router
 from app.mail.routes import create_router as outbox_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             dashboard_router(),
             review_router(),
             outbox_router(),
+            factcheck_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         dependencies={

@@ -270,6 +270,8 @@ class WorkSample(SQLModel, table=True):
     size_bytes: int | None = None
     sha256: str | None = Field(default=None, max_length=64)
     word_count: int | None = None
+    # A file's plain text, read on first use for picking fact-check claims (empty: none could be read).
+    extracted_text: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _ts()
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     password_reset_valid_minutes: int = 30
 
     task_due_days: int = 5
+    task_remind_before_hours: int = 24
+    task_escalate_after_hours: int = 48
 
     spam_min_form_seconds: float = 3.0
     spam_max_form_age_seconds: int = 2 * 24 * 3600

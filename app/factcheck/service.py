@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.errors import Invalid
-from app.mail.outbox import enqueue
+from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 
@@ -96,22 +96,19 @@ async def create_task(
     )
     session.add(event)
     await session.flush()
-    await enqueue(
+    await enqueue_for_staff(
         session,
         settings=settings,
         template="staff_task_assigned",
-        recipient=assignee.email,
-        recipient_name=assignee.name,
+        user=assignee,
         dedupe_key=f"task:{task.id}:assigned:{assignee.id}",
         context={
             "task_url": f"{settings.base_url}/tasks/{task.id}",
             "claims": len(claims),
-            "due_at": due_at.isoformat(),
+            "due_at": due_at.strftime("%d %b %Y, %H:%M UTC"),
             "creator_name": by.name,
         },
         application_id=application.id,
-        user_id=assignee.id,
-        is_staff=True,
         now=now,
     )
     return task

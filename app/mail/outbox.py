@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import EmailStatus, OutboxEmail, utcnow
+from app.models import EmailStatus, OutboxEmail, User, utcnow
 from app.settings import Settings
 
 # What each message template is, as staff see it in lists and timelines.
@@ -23,6 +23,9 @@ EMAIL_TITLES = {
     "staff_applicant_replied": "Reply notice",
     "staff_applicant_withdrew": "Withdrawal notice",
     "staff_task_assigned": "Fact-check task notice",
+    "staff_task_completed": "Fact-check result notice",
+    "staff_task_cancelled": "Fact-check cancellation notice",
+    "staff_task_reminder": "Fact-check reminder",
 }
 
 
@@ -63,3 +66,30 @@ async def enqueue(
     )
     session.add(row)
     return row
+
+
+async def enqueue_for_staff(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    template: str,
+    user: User,
+    dedupe_key: str,
+    context: dict[str, Any],
+    application_id: int | None,
+    now: datetime,
+) -> OutboxEmail:
+    """Queue a notification to a staff member."""
+    return await enqueue(
+        session,
+        settings=settings,
+        template=template,
+        recipient=user.email,
+        recipient_name=user.name,
+        dedupe_key=dedupe_key,
+        context=context,
+        application_id=application_id,
+        user_id=user.id,
+        is_staff=True,
+        now=now,
+    )

@@ -20,7 +20,7 @@ def _text(form: FormMultiDict, key: str, limit: int) -> str:
     return str(form.get(key) or "")[:limit]
 
 
-def _int_or_none(value: object) -> int | None:
+def int_or_none(value: object) -> int | None:
     try:
         return int(str(value))
     except (TypeError, ValueError):
@@ -29,7 +29,7 @@ def _int_or_none(value: object) -> int | None:
 
 def version_of(form: FormMultiDict) -> int | None:
     """The application version the form was rendered from."""
-    return _int_or_none(form.get("version"))
+    return int_or_none(form.get("version"))
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class MoveInput:
     task: TaskInput | None
 
 
-def _due_date(value: str) -> datetime | None:
+def due_date(value: str) -> datetime | None:
     if not value:
         return None
     try:
@@ -62,14 +62,14 @@ def _due_date(value: str) -> datetime | None:
 def task_input(form: FormMultiDict) -> TaskInput | None:
     """The optional fact-check task sent with a move to fact check (None when left empty)."""
     claims = split_claims(_text(form, "task_claims", 100_000))
-    assignee = _int_or_none(form.get("task_assignee"))
+    assignee = int_or_none(form.get("task_assignee"))
     if not claims and assignee is None:
         return None
     return TaskInput(
         assignee_id=assignee,
-        sample_id=_int_or_none(form.get("task_sample")),
+        sample_id=int_or_none(form.get("task_sample")),
         claims=claims,
-        due_at=_due_date(_text(form, "task_due", 20)),
+        due_at=due_date(_text(form, "task_due", 20)),
     )
 
 
@@ -98,7 +98,7 @@ def score_input(form: FormMultiDict) -> ScoreInput:
     marks: dict[str, int] = {}
     errors: dict[str, str] = {}
     for criterion in CRITERIA:
-        value = _int_or_none(form.get(criterion))
+        value = int_or_none(form.get(criterion))
         if value is None or not 1 <= value <= 5:
             errors[criterion] = "Give a mark from 1 to 5."
         else:
@@ -119,7 +119,7 @@ def assignee_input(form: FormMultiDict, me: int) -> int | None:
         return me
     if value in ("", "none"):
         return None
-    chosen = _int_or_none(value)
+    chosen = int_or_none(value)
     if chosen is None:
         raise Invalid("Choose an editor.", {"assignee": "Choose an editor."})
     return chosen

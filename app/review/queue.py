@@ -61,6 +61,7 @@ class QueueFilters:
     label: str = ""
     overdue: bool = False
     repeat: bool = False
+    tasks_overdue: bool = False
     q: str = ""
     sort: str = "due"
     page: int = 1
@@ -79,6 +80,7 @@ class QueueFilters:
             label=" ".join(params.get("label", "").split())[:40],
             overdue=_flag(params.get("overdue", "")),
             repeat=_flag(params.get("repeat", "")),
+            tasks_overdue=_flag(params.get("tasks_overdue", "")),
             q=" ".join(params.get("q", "").split())[:200],
             sort=sort if sort in SORTS else "due",
             page=min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1,
@@ -95,6 +97,7 @@ class QueueFilters:
             "label": changed.label,
             "overdue": "1" if changed.overdue else "",
             "repeat": "1" if changed.repeat else "",
+            "tasks_overdue": "1" if changed.tasks_overdue else "",
             "q": changed.q,
             "sort": changed.sort if changed.sort != "due" else "",
             "page": str(changed.page) if changed.page > 1 else "",
@@ -182,6 +185,15 @@ def _narrowing(filters: QueueFilters, *, me: int, now: datetime, dialect: str) -
         conditions.append(col(Application.due_at) < now)
     if filters.repeat:
         conditions.append(col(Application.is_repeat).is_(True))
+    if filters.tasks_overdue:
+        conditions.append(
+            col(Application.id).in_(
+                select(col(FactCheckTask.application_id)).where(
+                    col(FactCheckTask.state).in_([TaskState.open, TaskState.in_progress]),
+                    col(FactCheckTask.due_at) < now,
+                )
+            )
+        )
     words = search.terms(filters.q)
     if words:
         conditions.append(search.matches(dialect, words))

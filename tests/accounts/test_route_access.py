@@ -52,6 +52,13 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/applications/{application_id:int}/samples/{sample_id:int}/file"): frozenset(
         {"editor", "fact_checker"}
     ),
+    ("GET", "/applications/{application_id:int}/tasks/new"): frozenset({"editor"}),
+    ("POST", "/applications/{application_id:int}/tasks"): frozenset({"editor"}),
+    ("GET", "/tasks"): frozenset({"editor", "fact_checker"}),
+    ("GET", "/tasks/{task_id:int}"): frozenset({"editor", "fact_checker"}),
+    ("POST", "/tasks/{task_id:int}"): frozenset({"editor", "fact_checker"}),
+    ("POST", "/tasks/{task_id:int}/reassign"): frozenset({"editor"}),
+    ("POST", "/tasks/{task_id:int}/cancel"): frozenset({"editor"}),
 }
 
 

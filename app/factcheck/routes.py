@@ -1,0 +1,245 @@
+"""Fact-check pages: creating a task from a sample's sentences, "My tasks", the task page and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
+from app.errors import Conflict, Forbidden, Invalid
+from app.factcheck import extract, queries, service, work
+from app.models import SampleKind, WorkSample
+from app.review import forms
+from app.review.service import load_application
+from app.web import AppClock, AppSettings, DbSession
+from app.workflow import is_final
+
+
+def _ticked_and_typed(form: FormMultiDict) -> list[str]:
+    ticked = [" ".join(str(v).split()) for v in form.getall("sentence")] if "sentence" in form else []
+    typed = service.split_claims(str(form.get("task_claims") or "")[:100_000])
+    return [claim for claim in [*ticked, *typed] if claim]
+
+
+async def _new_task_context(
+    session: DbSession, settings: AppSettings, application_id: int, sample_id: int | None
+) -> dict[str, Any]:
+    application, applicant = await load_application(session, application_id)
+    usable = list(
+        (
+            await session.scalars(
+                select(WorkSample)
+                .where(col(WorkSample.application_id) == application_id)
+                .order_by(col(WorkSample.position))
+            )
+        ).all()
+    )
+    chosen = next((s for s in usable if s.id == sample_id), None)
+    if chosen is None:
+        chosen = next((s for s in usable if s.kind != SampleKind.link), usable[0] if usable else None)
+    text = await extract.sample_text(session, chosen, settings) if chosen else ""
+    return {
+        "application": application,
+        "applicant": applicant,
+        "samples": usable,
+        "sample": chosen,
+        "sentences": extract.sentences(text),
+        "has_text": bool(text),
+        "fact_checkers": await service.fact_checkers_with_load(session),
+        "values": {},
+        "ticked": set(),
+        "errors": {},
+    }
+
+
+@get("/applications/{application_id:int}/tasks/new", name="task_new", guards=[editors_only])
+async def new_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template:
+    """Pick the claims of a new task by ticking sentences of a sample, or type them."""
+    sample = forms.int_or_none(request.query_params.get("sample"))
+    context = await _new_task_context(session, settings, application_id, sample)
+    return Template("factcheck/new_task.html", context=context)
+
+
+@post("/applications/{application_id:int}/tasks", name="task_create", guards=[editors_only])
+async def create_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    application_id: FromPath[int],
+) -> Template | Redirect:
+    """Create the task; the fact-checker is emailed. Bad input: the page again with every choice kept."""
+    form = await request.form()
+    sample_id = forms.int_or_none(form.get("task_sample"))
+    try:
+        application, _ = await load_application(session, application_id)
+        if is_final(application.state):
+            raise Conflict("This application is closed; it needs no more fact checks.")
+        await service.create_task(
+            session,
+            settings=settings,
+            application=application,
+            by=staff,
+            assignee_id=forms.int_or_none(form.get("task_assignee")),
+            sample_id=sample_id,
+            claims=_ticked_and_typed(form),
+            due_at=forms.due_date(str(form.get("task_due") or "")[:20]),
+            now=clock(),
+        )
+    except Invalid as exc:
+        context = await _new_task_context(session, settings, application_id, sample_id)
+        ticked = set(form.getall("sentence")) if "sentence" in form else set()
+        context.update(values=dict(form), ticked=ticked, errors=exc.errors, error=exc.message)
+        return Template("factcheck/new_task.html", context=context, status_code=422)
+    return Redirect(f"/applications/{application_id}#tasks-title", status_code=303)
+
+
+@get("/tasks", name="my_tasks", guards=[checkers_and_editors])
+async def my_tasks(session: DbSession, clock: AppClock, staff: CurrentStaff) -> Template:
+    """Open tasks by urgency, lately completed ones, and for editors the tasks they created."""
+    now = clock()
+    return Template(
+        "factcheck/my_tasks.html", context={"tasks": await queries.my_tasks(session, staff, now), "now": now}
+    )
+
+
+async def _render_task(
+    session: DbSession,
+    settings: AppSettings,
+    staff: CurrentStaff,
+    task_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Template:
+    task = await queries.task_for(session, task_id, staff)
+    checkers = await service.fact_checkers_with_load(session) if staff.is_editor else []
+    page = await queries.task_page(session, task, settings=settings, checkers=checkers)
+    return Template(
+        "factcheck/task.html",
+        context={
+            "page": page,
+            "errors": errors or {},
+            "values": values,
+            "notice": notice,
+            "mine": task.assignee_id == staff.id,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/tasks/{task_id:int}", name="task_page", guards=[checkers_and_editors])
+async def task_page(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Template:
+    """The sample with its claims marked, and a verdict, sources and a note for each claim."""
+    done = request.query_params.get("done", "")
+    notice = {"saved": "Saved. The task is in progress.", "completed": "Completed. The editor has been told."}
+    return await _render_task(session, settings, staff, task_id, notice=notice.get(done, ""))
+
+
+@post("/tasks/{task_id:int}", name="task_save", guards=[checkers_and_editors])
+async def save_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Template | Redirect:
+    """Save the verdicts as a draft, or complete the task (every claim and the whole need a verdict)."""
+    task = await queries.task_for(session, task_id, staff)
+    if task.assignee_id != staff.id:
+        raise Forbidden("Only the task's fact-checker records its verdicts.")
+    form = await request.form()
+    complete = form.get("action") == "complete"
+    page = await queries.task_page(session, task, settings=settings, checkers=[])
+    if not page.live:
+        raise Conflict("This task is closed: it was completed or cancelled.")
+    try:
+        data = work.parse_work(form, page.claims, complete=complete)
+        await work.save_work(
+            session,
+            settings=settings,
+            task=task,
+            claims=page.claims,
+            work=data,
+            by=staff,
+            complete=complete,
+            now=clock(),
+        )
+    except Invalid as exc:
+        return await _render_task(
+            session, settings, staff, task_id, errors=exc.errors, values=dict(form), status_code=422
+        )
+    return Redirect(f"/tasks/{task_id}?done={'completed' if complete else 'saved'}", status_code=303)
+
+
+@post("/tasks/{task_id:int}/reassign", name="task_reassign", guards=[editors_only])
+async def reassign_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Template | Redirect:
+    """Hand the task to another fact-checker."""
+    task = await queries.task_for(session, task_id, staff)
+    form = await request.form()
+    try:
+        await work.reassign(
+            session,
+            settings=settings,
+            task=task,
+            assignee_id=forms.int_or_none(form.get("assignee")),
+            by=staff,
+            now=clock(),
+        )
+    except Invalid as exc:
+        return await _render_task(session, settings, staff, task_id, errors=exc.errors, status_code=422)
+    return Redirect(f"/tasks/{task_id}", status_code=303)
+
+
+@post("/tasks/{task_id:int}/cancel", name="task_cancel", guards=[editors_only])
+async def cancel_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Redirect:
+    """Cancel the task; it no longer holds the application in fact check."""
+    task = await queries.task_for(session, task_id, staff)
+    form = await request.form()
+    await work.cancel(
+        session, settings=settings, task=task, reason=str(form.get("reason") or ""), by=staff, now=clock()
+    )
+    return Redirect(f"/tasks/{task_id}", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[new_task, create_task, my_tasks, task_page, save_task, reassign_task, cancel_task],
+    )

@@ -1,0 +1,247 @@
+"""Work on a fact-check task: verdicts per claim with sources, then completion; editors reassign or cancel.
+
+Each change that matters to someone else writes an event on the application's timeline and queues its email in
+the same transaction. State changes are conditional updates, so two people acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.accounts.sessions import StaffUser
+from app.errors import Conflict, Invalid
+from app.mail.outbox import enqueue_for_staff
+from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
+from app.settings import Settings
+
+LIVE = (TaskState.open, TaskState.in_progress)
+MAX_SOURCES = 10
+MAX_URL = 2000
+MAX_NOTE = 5000
+MAX_SUMMARY = 10_000
+
+
+@dataclass(frozen=True)
+class ClaimWork:
+    claim_id: int
+    verdict: str | None
+    sources: list[str]
+    note: str
+
+
+@dataclass(frozen=True)
+class TaskWork:
+    claims: list[ClaimWork]
+    overall_verdict: str | None
+    summary: str
+
+
+def _url_ok(url: str) -> bool:
+    scheme, sep, rest = url.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.strip("/")) and " " not in url
+
+
+def parse_work(form: Any, claims: list[Claim], *, complete: bool) -> TaskWork:
+    """The verdicts, sources and notes of a task form; Invalid with a message at each field otherwise."""
+    errors: dict[str, str] = {}
+    work: list[ClaimWork] = []
+    for number, claim in enumerate(claims, start=1):
+        key = str(claim.id)
+        verdict = str(form.get(f"verdict-{key}") or "") or None
+        if verdict is not None and verdict not in set(Verdict):
+            errors[f"verdict-{key}"] = "Choose one of the verdicts."
+        elif verdict is None and complete:
+            errors[f"verdict-{key}"] = f"Give claim {number} a verdict before completing the task."
+        sources = [
+            line.strip() for line in str(form.get(f"sources-{key}") or "").splitlines() if line.strip()
+        ]
+        if len(sources) > MAX_SOURCES:
+            errors[f"sources-{key}"] = f"At most {MAX_SOURCES} sources per claim."
+        elif any(len(url) > MAX_URL or not _url_ok(url) for url in sources):
+            errors[f"sources-{key}"] = (
+                "Sources must be web addresses starting with http:// or https://, one per line."
+            )
+        note = str(form.get(f"note-{key}") or "").strip()
+        if len(note) > MAX_NOTE:
+            errors[f"note-{key}"] = f"At most {MAX_NOTE} characters."
+        work.append(ClaimWork(claim.id or 0, verdict, sources, note))
+    overall = str(form.get("overall_verdict") or "") or None
+    if overall is not None and overall not in set(Verdict):
+        errors["overall_verdict"] = "Choose one of the verdicts."
+    elif overall is None and complete:
+        errors["overall_verdict"] = "Give an overall verdict before completing the task."
+    summary = str(form.get("summary") or "").strip()
+    if len(summary) > MAX_SUMMARY:
+        errors["summary"] = f"At most {MAX_SUMMARY} characters."
+    if errors:
+        raise Invalid("Some answers need another look.", errors)
+    return TaskWork(work, overall, summary)
+
+
+async def _claim_state(
+    session: AsyncSession, task: FactCheckTask, to: TaskState, now: datetime, **values: Any
+) -> None:
+    """Move a live task to `to`; Conflict when it is no longer open (done or cancelled meanwhile)."""
+    result = await session.execute(
+        update(FactCheckTask)
+        .where(col(FactCheckTask.id) == task.id, col(FactCheckTask.state).in_(LIVE))
+        .values(state=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This task was completed or cancelled in the meantime.")
+    task.state = to
+    for name, value in values.items():
+        setattr(task, name, value)
+
+
+async def save_work(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    task: FactCheckTask,
+    claims: list[Claim],
+    work: TaskWork,
+    by: StaffUser,
+    complete: bool,
+    now: datetime,
+) -> None:
+    """Store the verdicts; with `complete`, close the task, record it and tell the editor who created it."""
+    by_id = {claim.id: claim for claim in claims}
+    for item in work.claims:
+        claim = by_id[item.claim_id]
+        claim.verdict, claim.sources, claim.note = item.verdict, item.sources, item.note
+        session.add(claim)
+    values: dict[str, Any] = {"overall_verdict": work.overall_verdict, "summary": work.summary}
+    if complete:
+        await _claim_state(session, task, TaskState.done, now, completed_at=now, **values)
+    else:
+        await _claim_state(session, task, TaskState.in_progress, now, **values)
+    await session.flush()
+    if not complete:
+        return
+    tally = {verdict: sum(1 for c in work.claims if c.verdict == verdict) for verdict in Verdict}
+    session.add(
+        Event(
+            application_id=task.application_id,
+            kind="task_completed",
+            actor="fact_checker",
+            actor_user_id=by.id,
+            message=f"Fact-check task #{task.id} completed by {by.name}: overall {work.overall_verdict}",
+            data={"task_id": task.id, "overall_verdict": work.overall_verdict, "verdicts": tally},
+            created_at=now,
+        )
+    )
+    creator = await session.get(User, task.creator_id)
+    if creator is not None and creator.is_active:
+        await enqueue_for_staff(
+            session,
+            settings=settings,
+            template="staff_task_completed",
+            user=creator,
+            dedupe_key=f"task:{task.id}:completed",
+            context={
+                "task_url": f"{settings.base_url}/tasks/{task.id}",
+                "application_url": f"{settings.base_url}/applications/{task.application_id}",
+                "checker_name": by.name,
+                "overall_verdict": work.overall_verdict or "",
+                "verdicts": {str(k): v for k, v in tally.items() if v},
+                "summary": work.summary,
+            },
+            application_id=task.application_id,
+            now=now,
+        )
+
+
+async def reassign(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    task: FactCheckTask,
+    assignee_id: int | None,
+    by: StaffUser,
+    now: datetime,
+) -> None:
+    """Give a live task to another fact-checker, who is emailed; the timeline says who had it."""
+    assignee = await session.get(User, assignee_id) if assignee_id else None
+    if assignee is None or not assignee.is_active or not assignee.is_fact_checker:
+        raise Invalid("Choose a fact-checker.", {"assignee": "Choose a fact-checker."})
+    if assignee.id == task.assignee_id:
+        raise Invalid("The task is already theirs.", {"assignee": "Choose someone else."})
+    previous = await session.get(User, task.assignee_id)
+    await _claim_state(session, task, TaskState(task.state), now, assignee_id=assignee.id)
+    from_name = previous.name if previous else "nobody"
+    event = Event(
+        application_id=task.application_id,
+        kind="task_reassigned",
+        actor="editor",
+        actor_user_id=by.id,
+        message=f"Fact-check task #{task.id} handed from {from_name} to {assignee.name}",
+        data={"task_id": task.id, "from": previous.id if previous else None, "to": assignee.id},
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    claims = await session.scalar(select(func.count()).where(col(Claim.task_id) == task.id))
+    await enqueue_for_staff(
+        session,
+        settings=settings,
+        template="staff_task_assigned",
+        user=assignee,
+        dedupe_key=f"task:{task.id}:assigned:event:{event.id}",
+        context={
+            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "claims": claims or 0,
+            "due_at": task.due_at.strftime("%d %b %Y, %H:%M UTC"),
+            "creator_name": by.name,
+        },
+        application_id=task.application_id,
+        now=now,
+    )
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    task: FactCheckTask,
+    reason: str,
+    by: StaffUser,
+    now: datetime,
+) -> None:
+    """Cancel a live task; its fact-checker is told. A cancelled task no longer holds up the workflow."""
+    reason = reason.strip()[:2000]
+    await _claim_state(session, task, TaskState.cancelled, now, completed_at=now)
+    session.add(
+        Event(
+            application_id=task.application_id,
+            kind="task_cancelled",
+            actor="editor",
+            actor_user_id=by.id,
+            message=f"Fact-check task #{task.id} cancelled" + (f": {reason}" if reason else ""),
+            data={"task_id": task.id},
+            created_at=now,
+        )
+    )
+    assignee = await session.get(User, task.assignee_id)
+    if assignee is not None and assignee.is_active and assignee.id != by.id:
+        await enqueue_for_staff(
+            session,
+            settings=settings,
+            template="staff_task_cancelled",
+            user=assignee,
+            dedupe_key=f"task:{task.id}:cancelled",
+            context={
+                "task_url": f"{settings.base_url}/tasks/{task.id}",
+                "editor_name": by.name,
+                "reason": reason,
+            },
+            application_id=task.application_id,
+            now=now,
+        )
