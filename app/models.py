@@ -87,6 +87,8 @@ class EmailStatus(enum.StrEnum):
     failed = "failed"
     dead = "dead"
     cancelled = "cancelled"
+    digest = "digest"  # waits for the recipient's daily digest
+    digested = "digested"  # went out inside a digest
 
 
 class NotifyMode(enum.StrEnum):
@@ -147,6 +149,8 @@ class User(SQLModel, table=True):
     is_fact_checker: bool = False
     is_active: bool = True
     notify: str = Field(default=NotifyMode.instant, max_length=16)
+    # Notification kinds (email template names) this person turned off through List-Unsubscribe or /account.
+    muted: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     must_change_password: bool = False
     created_at: datetime = _ts()
     last_login_at: datetime | None = _ts(nullable=True)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     password_reset_valid_minutes: int = 30
 
     task_due_days: int = 5
+    digest_hour: int = Field(default=7, ge=0, le=23)
     task_remind_before_hours: int = 24
     task_escalate_after_hours: int = 48
 

@@ -14,7 +14,7 @@ from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
 from app.applications.queries import application_by_public_id
 from app.errors import Invalid
-from app.mail.outbox import enqueue
+from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,
@@ -22,7 +22,6 @@ from app.models import (
     ApplicationTopic,
     Department,
     Event,
-    NotifyMode,
     SampleKind,
     State,
     Topic,
@@ -324,15 +323,7 @@ async def _queue_submission_mail(
         now=now,
     )
     editors = (
-        (
-            await session.execute(
-                select(User).where(
-                    col(User.is_active), col(User.is_editor), col(User.notify) == NotifyMode.instant
-                )
-            )
-        )
-        .scalars()
-        .all()
+        (await session.execute(select(User).where(col(User.is_active), col(User.is_editor)))).scalars().all()
     )
     coverage: dict[int, set[int]] = {}
     for user_id, department_id in (
@@ -343,12 +334,11 @@ async def _queue_submission_mail(
         covered = coverage.get(editor.id or 0)
         if covered and not covered.intersection(department_ids):
             continue
-        await enqueue(
+        await enqueue_for_staff(
             session,
             settings=settings,
             template="staff_new_application",
-            recipient=editor.email,
-            recipient_name=editor.name,
+            user=editor,
             dedupe_key=f"event:{event.id}:user:{editor.id}",
             context={
                 "applicant_name": applicant.name,
@@ -356,8 +346,6 @@ async def _queue_submission_mail(
                 "application_url": f"{settings.base_url}/applications/{application.id}",
             },
             application_id=application.id,
-            user_id=editor.id,
-            is_staff=True,
             now=now,
         )
     await session.flush()

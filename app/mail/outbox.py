@@ -8,8 +8,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import EmailStatus, OutboxEmail, User, utcnow
+from app.models import EmailStatus, NotifyMode, OutboxEmail, User, utcnow
 from app.settings import Settings
+
+# Staff notifications a person may take in their daily digest instead of one by one.
+DIGESTIBLE = frozenset(
+    {
+        "staff_new_application",
+        "staff_assigned",
+        "staff_applicant_replied",
+        "staff_applicant_withdrew",
+        "staff_task_completed",
+    }
+)
+# Staff notifications that carry List-Unsubscribe and can be turned off; task work and account mail cannot.
+MUTABLE = DIGESTIBLE | {"staff_digest"}
 
 # What each message template is, as staff see it in lists and timelines.
 EMAIL_TITLES = {
@@ -26,6 +39,7 @@ EMAIL_TITLES = {
     "staff_task_completed": "Fact-check result notice",
     "staff_task_cancelled": "Fact-check cancellation notice",
     "staff_task_reminder": "Fact-check reminder",
+    "staff_digest": "Daily digest",
 }
 
 
@@ -47,6 +61,7 @@ async def enqueue(
     user_id: int | None = None,
     is_staff: bool = False,
     hold: bool = False,
+    digest: bool = False,
     now: datetime | None = None,
 ) -> OutboxEmail:
     """Queue one message to one recipient; its Message-ID is fixed here and reused on every retry."""
@@ -60,7 +75,7 @@ async def enqueue(
         context=context,
         message_id=make_msgid(domain=_msgid_domain(settings)),
         dedupe_key=dedupe_key,
-        status=EmailStatus.held if hold else EmailStatus.queued,
+        status=EmailStatus.held if hold else EmailStatus.digest if digest else EmailStatus.queued,
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
@@ -78,8 +93,10 @@ async def enqueue_for_staff(
     context: dict[str, Any],
     application_id: int | None,
     now: datetime,
-) -> OutboxEmail:
-    """Queue a notification to a staff member."""
+) -> OutboxEmail | None:
+    """Queue a notification to a staff member as they chose it: instant, in their daily digest, or none."""
+    if template in MUTABLE and template in (user.muted or []):
+        return None
     return await enqueue(
         session,
         settings=settings,
@@ -91,5 +108,6 @@ async def enqueue_for_staff(
         application_id=application_id,
         user_id=user.id,
         is_staff=True,
+        digest=user.notify == NotifyMode.digest and template in DIGESTIBLE,
         now=now,
     )

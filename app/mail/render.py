@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.mail import unsubscribe
 from app.models import OutboxEmail
 from app.settings import Settings
 from app.web import TEMPLATES_DIR
@@ -44,8 +45,13 @@ def _address(display: str, address: str) -> Address:
         raise RenderError(f"not an email address: {address!r}") from exc
 
 
-def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str = "") -> EmailMessage:
-    """The message for `row`, with its fixed Message-ID; RenderError when it cannot be built."""
+def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> EmailMessage:
+    """The message for `row`, with its fixed Message-ID; RenderError when it cannot be built.
+
+    Staff notifications that can be turned off carry List-Unsubscribe (and its one-click POST form).
+    """
+    if unsubscribe_url is None:
+        unsubscribe_url = unsubscribe.link(row, settings)
     env = environment()
     context: dict[str, Any] = {
         "publication_name": settings.publication_name,

@@ -1,4 +1,4 @@
-"""The outbox page: every message and its status; held mail reviewed and released; failures retried."""
+"""The outbox page (every message and its status; held mail released; failures retried) and unsubscribing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from app.accounts.guards import CurrentStaff, role_required
 from app.errors import Invalid
-from app.mail import queries, service
+from app.mail import queries, service, unsubscribe
 from app.mail.outbox import EMAIL_TITLES
 from app.mail.render import RenderError, render
 from app.models import EmailStatus
@@ -109,5 +109,32 @@ async def outbox_actions(
     return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)
 
 
+@get("/unsubscribe/{token:str}", name="unsubscribe_page")
+async def unsubscribe_page(session: DbSession, settings: AppSettings, token: FromPath[str]) -> Template:
+    """What the link in a staff notification stops, with a button to confirm."""
+    user, template = await unsubscribe.resolve(session, token, settings)
+    context = {"user": user, "kind": unsubscribe.title(template), "token": token, "done": False}
+    return Template("mail/unsubscribe.html", context=context)
+
+
+@post("/unsubscribe/{token:str}", name="unsubscribe", exclude_from_csrf=True, status_code=200)
+async def unsubscribe_now(session: DbSession, settings: AppSettings, token: FromPath[str]) -> Template:
+    """Turn the kind off. Mail clients post here with no form token (RFC 8058): the link is signed."""
+    user, template = await unsubscribe.resolve(session, token, settings)
+    await unsubscribe.mute(session, user, template)
+    context = {"user": user, "kind": unsubscribe.title(template), "token": token, "done": True}
+    return Template("mail/unsubscribe.html", context=context)
+
+
 def create_router() -> Router:
-    return Router(path="/", route_handlers=[outbox, message_page, edit_message, outbox_actions])
+    return Router(
+        path="/",
+        route_handlers=[
+            outbox,
+            message_page,
+            edit_message,
+            outbox_actions,
+            unsubscribe_page,
+            unsubscribe_now,
+        ],
+    )

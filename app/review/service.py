@@ -16,7 +16,7 @@ from sqlmodel import col
 from app import site, workflow
 from app.accounts.sessions import StaffUser
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.mail.outbox import enqueue
+from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,
@@ -210,12 +210,11 @@ async def _notify_user(
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         return
-    await enqueue(
+    await enqueue_for_staff(
         session,
         settings=settings,
         template=template,
-        recipient=user.email,
-        recipient_name=user.name,
+        user=user,
         dedupe_key=f"event:{event.id}:user:{user.id}",
         context={
             "applicant_name": applicant.name,
@@ -223,8 +222,6 @@ async def _notify_user(
             "message": event.message or "",
         },
         application_id=application.id,
-        user_id=user.id,
-        is_staff=True,
         now=now,
     )
 

@@ -29,6 +29,8 @@ PUBLIC = {
     ("POST", "/status/{public_id:str}/withdraw"),
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/unsubscribe/{token:str}"),
+    ("POST", "/unsubscribe/{token:str}"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
 }
