@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test test-sqlite test-postgres lint clean
+.PHONY: help install run test test-sqlite test-postgres lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,9 +31,13 @@ test-postgres: $(STAMP)  ## the suite on PostgreSQL at 127.0.0.1:5432 (browser j
 	BYLINE_TEST_DATABASE=postgres BYLINE_TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -W error::DeprecationWarning -m "not browser"
 
 lint: $(STAMP)  ## ruff and mypy
-	$(VENV)/bin/ruff check app tests migrations
-	$(VENV)/bin/ruff format --check app tests migrations
+	$(VENV)/bin/ruff check app tests migrations bench
+	$(VENV)/bin/ruff format --check app tests migrations bench
 	$(VENV)/bin/mypy
+
+bench: $(STAMP)  ## the benchmarks (PERFORMANCE.md): seeds 10k and 1M applications once, then prints one table
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:  ## remove the venv and local data (var/)
 	rm -rf $(VENV) var test-artifacts

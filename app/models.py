@@ -205,11 +205,26 @@ class ApplicationLabel(SQLModel, table=True):
 
 _application_version = Column("version", sa.Integer, nullable=False, default=1)
 
+# The states an application is still worked in (app.workflow.OPEN_STATES, checked by a test), written out for
+# the partial index the queue's default view walks: open applications by due time.
+OPEN_STATE_VALUES = ("submitted", "screening", "info_requested", "fact_check", "trial")
+OPEN_STATE_SQL = "state IN ({})".format(", ".join(f"'{state}'" for state in OPEN_STATE_VALUES))
+
 
 class Application(SQLModel, table=True):
     """One application to the call; `version` guards against concurrent edits."""
 
-    __table_args__ = (sa.Index("ix_application_state_created_at", "state", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_application_state_created_at", "state", "created_at"),
+        sa.Index("ix_application_state_due_at", "state", "due_at", "id"),
+        sa.Index(
+            "ix_application_open_due_at",
+            "due_at",
+            "id",
+            sqlite_where=sa.text(OPEN_STATE_SQL),
+            postgresql_where=sa.text(OPEN_STATE_SQL),
+        ),
+    )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _application_version}
 
     id: int | None = Field(default=None, primary_key=True)
@@ -242,6 +257,18 @@ class Application(SQLModel, table=True):
         link_model=ApplicationDepartment, sa_relationship_kwargs={"lazy": "raise"}
     )
     topics: list[Topic] = Relationship(link_model=ApplicationTopic, sa_relationship_kwargs={"lazy": "raise"})
+
+
+class QueueCount(SQLModel, table=True):
+    """How many applications are in each state, overall (department_id 0) and per department.
+
+    Kept in the same transaction as every change of state, so the queue's tabs need no count over the archive.
+    """
+
+    __tablename__ = "queue_count"
+    department_id: int = Field(primary_key=True)
+    state: str = Field(primary_key=True, max_length=20)
+    n: int = 0
 
 
 class ApplicationSearch(SQLModel, table=True):

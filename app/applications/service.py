@@ -29,7 +29,7 @@ from app.models import (
     UserDepartment,
     WorkSample,
 )
-from app.review import search
+from app.review import counts, search
 from app.review.service import transition
 from app.settings import Settings
 from app.site import CONSENT_VERSION, consent_text
@@ -278,6 +278,7 @@ async def create_application(
         )
     await session.flush()
     await search.index_application(session, app_id)
+    await counts.shift(session, app_id, None, state)
     if not spam_reason:
         await _queue_submission_mail(
             session,

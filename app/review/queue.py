@@ -6,17 +6,17 @@ page's rows come from one query each, whatever the number of rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, TextClause, cast, func, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models import (
+    OPEN_STATE_SQL,
     Applicant,
     Application,
     ApplicationDepartment,
@@ -30,11 +30,13 @@ from app.models import (
     Topic,
     User,
 )
-from app.review import search
+from app.review import counts, search
 from app.workflow import OPEN_STATES, STAFF_LABELS
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
+COUNT_CAP = 10_000
+SEARCH_LIMIT = 1_000
 STATE_CHOICES = ("open", "all", *(state.value for state in State))
 SORTS = {
     "due": "Due soonest",
@@ -142,6 +144,10 @@ class QueuePage:
     rows: list[QueueRow]
     counts: dict[str, int]
     has_next: bool
+    # The counts stopped at COUNT_CAP (a wide filter over a large archive): the tabs show no numbers.
+    capped: bool = False
+    # The search matched more than SEARCH_LIMIT applications: only the best matches are listed.
+    search_capped: bool = False
 
     @property
     def open_count(self) -> int:
@@ -152,8 +158,10 @@ class QueuePage:
         return sum(self.counts.values())
 
 
-def _narrowing(filters: QueueFilters, *, me: int, now: datetime, dialect: str) -> list[ColumnElement[bool]]:
-    """Every condition but the state's: the counts per state use these alone."""
+def _narrowing(
+    filters: QueueFilters, *, me: int, now: datetime, found: list[int] | None
+) -> list[ColumnElement[bool]]:
+    """Every condition but the state's (the counts per state leave it out); `found`: the search's hits."""
     conditions: list[ColumnElement[bool]] = []
     linked: list[tuple[str, Any, Any, Any, Any]] = [
         (
@@ -168,12 +176,15 @@ def _narrowing(filters: QueueFilters, *, me: int, now: datetime, dialect: str) -
     ]
     for value, link, target, key, column in linked:
         if value:
+            # EXISTS, not IN: the database walks the applications in the page's order and checks each one,
+            # instead of collecting every application of a large department first.
+            wanted = select(col(target.id)).where(col(column) == value).scalar_subquery()
             conditions.append(
-                col(Application.id).in_(
-                    select(col(link.application_id))
-                    .join(target, col(target.id) == col(key))
-                    .where(col(column) == value)
-                )
+                select(literal(1))
+                .select_from(link)
+                .where(col(link.application_id) == col(Application.id), col(key) == wanted)
+                .correlate(Application)
+                .exists()
             )
     if filters.assignee == "me":
         conditions.append(col(Application.assigned_editor_id) == me)
@@ -194,17 +205,17 @@ def _narrowing(filters: QueueFilters, *, me: int, now: datetime, dialect: str) -
                 )
             )
         )
-    words = search.terms(filters.q)
-    if words:
-        conditions.append(search.matches(dialect, words))
+    if found is not None:
+        conditions.append(col(Application.id).in_(found))
     return conditions
 
 
-def _state_condition(state: str) -> ColumnElement[bool] | None:
+def _state_condition(state: str) -> ColumnElement[bool] | TextClause | None:
     if state == "all":
         return None
     if state == "open":
-        return col(Application.state).in_(sorted(OPEN_STATES))
+        # Written as in the partial index on open applications, so that SQLite uses it.
+        return text(f"application.{OPEN_STATE_SQL}")
     return col(Application.state) == state
 
 
@@ -217,14 +228,32 @@ def _order(sort: str) -> list[Any]:
         return [col(Application.created_at).asc(), col(Application.id).asc()]
     if sort == "name":
         return [func.lower(col(Applicant.name)).asc(), col(Application.id).asc()]
-    return [col(Application.due_at).asc().nulls_last(), col(Application.id).asc()]
+    # Applications with no due time (a state whose due time an admin turned off) come first on SQLite and last
+    # on PostgreSQL: each database's own order, which its indexes keep.
+    return [col(Application.due_at).asc(), col(Application.id).asc()]
 
 
-async def state_counts(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
-    rows = await session.execute(
-        select(col(Application.state), func.count()).where(*conditions).group_by(col(Application.state))
+async def state_counts(
+    session: AsyncSession, filters: QueueFilters, conditions: list[ColumnElement[bool]]
+) -> tuple[dict[str, int], bool]:
+    """Applications per state under the filters, and whether counting stopped at COUNT_CAP.
+
+    With no filter or only a department, the kept counts answer at once; other filters count the matching
+    rows, up to COUNT_CAP of them, so a wide filter over a large archive stays quick.
+    """
+    if not filters.narrowed or (filters.department and _only_department(filters)):
+        return await counts.counts(session, filters.department), False
+    matching = select(col(Application.state)).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    rows = (await session.execute(select(matching.c.state, func.count()).group_by(matching.c.state))).all()
+    tally = {state: int(count) for state, count in rows}
+    return tally, sum(tally.values()) > COUNT_CAP
+
+
+def _only_department(filters: QueueFilters) -> bool:
+    return (
+        not any((filters.topic, filters.assignee, filters.label, filters.overdue, filters.repeat, filters.q))
+        and not filters.tasks_overdue
     )
-    return {state: int(count) for state, count in rows.all()}
 
 
 async def _rows(
@@ -243,6 +272,11 @@ async def _rows(
             col(Application.due_at),
             col(Application.is_repeat),
             col(User.name),
+            _names(ApplicationDepartment, Department, ApplicationDepartment.department_id),
+            _names(ApplicationTopic, Topic, ApplicationTopic.topic_id),
+            _names(ApplicationLabel, Label, ApplicationLabel.label_id),
+            _tasks(open_only=True),
+            _tasks(open_only=False),
         )
         .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
         .outerjoin(User, col(User.id) == col(Application.assigned_editor_id))
@@ -251,57 +285,73 @@ async def _rows(
         .limit(PAGE_SIZE + 1)
         .offset((filters.page - 1) * PAGE_SIZE)
     )
-    return [QueueRow(*row) for row in (await session.execute(stmt)).all()]  # type: ignore[arg-type]
-
-
-async def _add_details(session: AsyncSession, rows: list[QueueRow]) -> None:
-    """Departments, topics, labels and task progress of the rows: four queries for the whole page."""
-    by_id = {row.id: row for row in rows}
-    ids = list(by_id)
-    lists: list[tuple[Any, Any, Any, str]] = [
-        (ApplicationDepartment, Department, ApplicationDepartment.department_id, "departments"),
-        (ApplicationTopic, Topic, ApplicationTopic.topic_id, "topics"),
-    ]
-    for link, target, key, attr in lists:
-        found = await session.execute(
-            select(col(link.application_id), col(target.name))
-            .join(target, col(target.id) == col(key))
-            .where(col(link.application_id).in_(ids))
-            .order_by(col(link.application_id), col(target.position))
+    return [
+        QueueRow(
+            id=row[0],
+            name=row[1],
+            email=row[2],
+            state=row[3],
+            created_at=row[4],
+            state_changed_at=row[5],
+            due_at=row[6],
+            is_repeat=row[7],
+            assignee=row[8],
+            departments=_split(row[9]),
+            topics=_split(row[10]),
+            labels=_split(row[11]),
+            tasks_open=int(row[12] or 0),
+            tasks_total=int(row[13] or 0),
         )
-        for app_id, name in found.all():
-            getattr(by_id[app_id], attr).append(name)
-    labels = await session.execute(
-        select(col(ApplicationLabel.application_id), col(Label.name))
-        .join(Label, col(Label.id) == col(ApplicationLabel.label_id))
-        .where(col(ApplicationLabel.application_id).in_(ids))
-        .order_by(col(Label.name))
+        for row in (await session.execute(stmt)).all()
+    ]
+
+
+SEPARATOR = "\x1f"
+
+
+def _split(joined: str | None) -> list[str]:
+    return joined.split(SEPARATOR) if joined else []
+
+
+def _names(link: Any, target: Any, key: Any) -> Any:
+    """The names a row links to (departments, topics, labels), joined in one column by the database."""
+    return (
+        select(func.aggregate_strings(col(target.name), SEPARATOR))
+        .select_from(link)
+        .join(target, col(target.id) == col(key))
+        .where(col(link.application_id) == col(Application.id))
+        .correlate(Application)
+        .scalar_subquery()
     )
-    for app_id, name in labels.all():
-        by_id[app_id].labels.append(name)
-    tasks = await session.execute(
-        select(col(FactCheckTask.application_id), col(FactCheckTask.state), func.count())
-        .where(col(FactCheckTask.application_id).in_(ids))
-        .group_by(col(FactCheckTask.application_id), col(FactCheckTask.state))
+
+
+def _tasks(*, open_only: bool) -> Any:
+    """How many fact-check tasks a row has: open ones, or all but the cancelled."""
+    states = (
+        [TaskState.open, TaskState.in_progress]
+        if open_only
+        else [TaskState.open, TaskState.in_progress, TaskState.done]
     )
-    tally: dict[int, dict[str, int]] = defaultdict(dict)
-    for app_id, task_state, count in tasks.all():
-        tally[app_id][task_state] = int(count)
-    for app_id, states in tally.items():
-        row = by_id[app_id]
-        row.tasks_open = states.get(TaskState.open, 0)
-        row.tasks_total = sum(n for s, n in states.items() if s != TaskState.cancelled)
+    return (
+        select(func.count())
+        .where(col(FactCheckTask.application_id) == col(Application.id), col(FactCheckTask.state).in_(states))
+        .correlate(Application)
+        .scalar_subquery()
+    )
 
 
 async def queue_page(session: AsyncSession, filters: QueueFilters, *, me: int, now: datetime) -> QueuePage:
     """One page of the queue and the counts per state under the same filters."""
-    conditions = _narrowing(filters, me=me, now=now, dialect=session.get_bind().dialect.name)
+    words = search.terms(filters.q)
+    found = await search.matching_ids(session, words, SEARCH_LIMIT + 1) if words else None
+    search_capped = found is not None and len(found) > SEARCH_LIMIT
+    conditions = _narrowing(filters, me=me, now=now, found=found[:SEARCH_LIMIT] if found else found)
     rows = await _rows(session, filters, conditions)
     has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    if rows:
-        await _add_details(session, rows)
-    return QueuePage(rows=rows, counts=await state_counts(session, conditions), has_next=has_next)
+    tally, capped = await state_counts(session, filters, conditions)
+    return QueuePage(
+        rows=rows[:PAGE_SIZE], counts=tally, has_next=has_next, capped=capped, search_capped=search_capped
+    )
 
 
 @dataclass(frozen=True)
@@ -320,20 +370,25 @@ class Choices:
 
 
 async def choices(session: AsyncSession) -> Choices:
-    departments = await session.execute(
-        select(col(Department.slug), col(Department.name)).order_by(col(Department.position))
-    )
-    topics = await session.execute(select(col(Topic.slug), col(Topic.name)).order_by(col(Topic.position)))
-    labels = await session.scalars(select(col(Label.name)).order_by(col(Label.name)))
-    editors = await session.execute(
-        select(col(User.id), col(User.name))
-        .where(col(User.is_editor).is_(True), col(User.is_active).is_(True))
-        .order_by(col(User.name))
-    )
+    """Departments, topics, labels and active editors, in one round trip."""
+    parts = union_all(
+        select(
+            literal("d").label("kind"), col(Department.slug), col(Department.name), col(Department.position)
+        ),
+        select(literal("t"), col(Topic.slug), col(Topic.name), col(Topic.position)),
+        select(literal("l"), col(Label.name), col(Label.name), literal(0)),
+        select(literal("e"), cast(col(User.id), String), col(User.name), literal(0)).where(
+            col(User.is_editor).is_(True), col(User.is_active).is_(True)
+        ),
+    ).subquery()
+    rows = (await session.execute(select(parts).order_by(parts.c.kind, parts.c.position, parts.c.name))).all()
+    found: dict[str, list[tuple[str, str]]] = {"d": [], "t": [], "l": [], "e": []}
+    for row in rows:
+        found[row[0]].append((row[1], row[2]))
     return Choices(
-        departments=[(slug, name) for slug, name in departments.all()],
-        topics=[(slug, name) for slug, name in topics.all()],
-        labels=list(labels.all()),
-        editors=[(user_id, name) for user_id, name in editors.all() if user_id is not None],
+        departments=found["d"],
+        topics=found["t"],
+        labels=[name for name, _ in found["l"]],
+        editors=[(int(key), name) for key, name in found["e"]],
         states=[(state.value, STAFF_LABELS[state]) for state in ORDERED_STATES],
     )

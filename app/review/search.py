@@ -67,18 +67,24 @@ async def index_application(session: AsyncSession, application_id: int) -> None:
     await session.flush()
 
 
-def matches(dialect: str, words: list[str]) -> ColumnElement[bool]:
-    """A condition on Application.id: the application's text holds every word (as a word prefix)."""
-    if dialect == "sqlite":
+async def matching_ids(session: AsyncSession, words: list[str], limit: int) -> list[int]:
+    """The applications whose text holds every word (as a word prefix), newest first, at most `limit`."""
+    if session.get_bind().dialect.name == "sqlite":
         fts = " ".join(f'"{word}"*' for word in words)
-        found = text(
-            "SELECT rowid FROM application_search_fts WHERE application_search_fts MATCH :fts"
-        ).bindparams(fts=fts)
-        return col(Application.id).in_(found.columns(literal_column("rowid")))
+        found = await session.execute(
+            text(
+                "SELECT rowid FROM application_search_fts WHERE application_search_fts MATCH :fts "
+                "ORDER BY rowid DESC LIMIT :limit"
+            ),
+            {"fts": fts, "limit": limit},
+        )
+        return [int(row[0]) for row in found.all()]
     tsquery = " & ".join(f"{word}:*" for word in words)
     vector = func.to_tsvector(_SIMPLE, col(ApplicationSearch.document))
-    return col(Application.id).in_(
-        select(col(ApplicationSearch.application_id)).where(
-            vector.bool_op("@@")(func.to_tsquery(_SIMPLE, tsquery))
-        )
+    rows = await session.scalars(
+        select(col(ApplicationSearch.application_id))
+        .where(vector.bool_op("@@")(func.to_tsquery(_SIMPLE, tsquery)))
+        .order_by(col(ApplicationSearch.application_id).desc())
+        .limit(limit)
     )
+    return list(rows.all())

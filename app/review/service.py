@@ -30,6 +30,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.review import counts
 from app.settings import Settings
 from app.workflow import Actor, Facts
 
@@ -146,6 +147,7 @@ async def transition(
     application.decided_at = now if workflow.is_final(to) else None
     session.add(application)
     await _flush_versioned(session)
+    await counts.shift(session, application.id, source, to)
     event = Event(
         application_id=application.id,
         kind="state_changed",

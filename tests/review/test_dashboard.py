@@ -238,3 +238,10 @@ async def staff_login_as(app, db, email: str, *, roles: tuple[str, ...], expect:
     async with make_client(app) as other:
         await staff_login(other, db, email, roles=roles)
         assert (await other.get("/dashboard")).status_code == expect
+
+
+def test_the_open_states_written_for_the_partial_index_are_the_workflows():
+    from app.models import OPEN_STATE_VALUES
+    from app.workflow import OPEN_STATES
+
+    assert set(OPEN_STATE_VALUES) == {state.value for state in OPEN_STATES}

@@ -28,6 +28,7 @@ from app.accounts.sessions import StaffUser
 from app.db import Database
 from app.errors import DomainError
 from app.models import Applicant, Application, Event, FactCheckTask, OutboxEmail, State, TaskState, User
+from app.review import counts
 from app.review.service import load_facts, transition
 from app.settings import Settings
 from app.workflow import Actor
@@ -71,6 +72,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             session.add(application)
             await session.flush()
             assert application.id is not None and editor.id is not None
+            await counts.shift(session, application.id, None, application.state)
             return application.id, editor.id
 
     async def _snapshot(self) -> tuple[str, int, int, int]:
@@ -224,6 +226,19 @@ class WorkflowMachine(RuleBasedStateMachine):
         _, version, _, _ = self.run(self._snapshot())
         assert version >= self.max_version
         self.max_version = version
+
+    @invariant()
+    def kept_counts_match_the_applications(self) -> None:
+        async def compare() -> tuple[dict[str, int], dict[str, int]]:
+            async with self.db.sessionmaker() as session:
+                kept = await counts.counts(session)
+                rows = await session.execute(
+                    select(Application.state, func.count()).group_by(Application.state)
+                )
+                return kept, {state: int(n) for state, n in rows.all()}
+
+        kept, actual = self.run(compare())
+        assert kept == actual
 
     def teardown(self) -> None:
         self.run(self.db.dispose())

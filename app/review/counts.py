@@ -1,0 +1,78 @@
+"""Counts of applications per state, overall and per department, kept as the states change.
+
+The queue shows them on its tabs at any size of archive without counting rows. `shift` runs in the same
+transaction as the change it counts; `recount` rebuilds the table from the applications (migrations, seeding,
+and the check that the two never drift).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from app.models import Application, ApplicationDepartment, Department, QueueCount
+
+ALL_DEPARTMENTS = 0
+
+
+async def _department_ids(session: AsyncSession, application_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(col(ApplicationDepartment.department_id)).where(
+            col(ApplicationDepartment.application_id) == application_id
+        )
+    )
+    return [ALL_DEPARTMENTS, *rows.all()]
+
+
+async def _add(session: AsyncSession, departments: list[int], state: str, delta: int) -> None:
+    rows = [{"department_id": d, "state": state, "n": delta} for d in departments]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(QueueCount).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["department_id", "state"], set_={"n": col(QueueCount.n) + stmt.excluded.n}
+    )
+    await session.execute(stmt)
+
+
+async def shift(
+    session: AsyncSession, application_id: int, from_state: str | None, to_state: str | None
+) -> None:
+    """Count an application out of `from_state` and into `to_state` (None: it arrives or leaves)."""
+    departments = await _department_ids(session, application_id)
+    if from_state is not None:
+        await _add(session, departments, from_state, -1)
+    if to_state is not None:
+        await _add(session, departments, to_state, 1)
+
+
+async def counts(session: AsyncSession, department_slug: str = "") -> dict[str, int]:
+    """Applications per state, overall or in the department with this slug."""
+    department = (
+        select(col(Department.id)).where(col(Department.slug) == department_slug).scalar_subquery()
+        if department_slug
+        else literal(ALL_DEPARTMENTS)
+    )
+    rows = await session.execute(
+        select(col(QueueCount.state), col(QueueCount.n)).where(col(QueueCount.department_id) == department)
+    )
+    return {state: int(n) for state, n in rows.all() if n}
+
+
+async def recount(session: AsyncSession) -> None:
+    """Rebuild every count from the applications themselves."""
+    overall = select(literal(ALL_DEPARTMENTS), col(Application.state), func.count()).group_by(
+        col(Application.state)
+    )
+    per_department = (
+        select(col(ApplicationDepartment.department_id), col(Application.state), func.count())
+        .join(Application, col(Application.id) == col(ApplicationDepartment.application_id))
+        .group_by(col(ApplicationDepartment.department_id), col(Application.state))
+    )
+    await session.execute(delete(QueueCount))
+    table = SQLModel.metadata.tables["queue_count"]
+    await session.execute(
+        table.insert().from_select(["department_id", "state", "n"], union_all(overall, per_department))
+    )
