@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import hashlib
 import os
 import re
 import secrets
 import unicodedata
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,21 @@ KB = 1024
 MB = 1024 * KB
 CHUNK = 64 * KB
 PDF_MAX_PAGES = 200
+# Uploaded documents read (type checks, word counts) at the same time, per event loop.
+INSPECTIONS_AT_ONCE = 2
+_inspections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _inspection_slots() -> anyio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _inspections.get(loop)
+    if slots is None:
+        slots = _inspections[loop] = anyio.Semaphore(INSPECTIONS_AT_ONCE)
+    return slots
+
+
 PDF_HEADER_WINDOW = 1024
 MAX_DISPLAY_NAME = 255
 RATIO_MIN_ENTRY_BYTES = 1 * MB
@@ -278,14 +295,16 @@ def _pdf_words(path: Path) -> int | None:
 
     words = _Words()
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            return None
-        for number, page in enumerate(reader.pages):
-            if number >= PDF_MAX_PAGES:
-                break
-            words.feed(page.extract_text() or "")
-            words.boundary()
+        # An open file, not a path: given a path, pypdf reads the whole file into memory first.
+        with path.open("rb") as fh:
+            reader = PdfReader(fh)
+            if reader.is_encrypted:
+                return None
+            for number, page in enumerate(reader.pages):
+                if number >= PDF_MAX_PAGES:
+                    break
+                words.feed(page.extract_text() or "")
+                words.boundary()
     except Exception:
         # A PDF pypdf cannot read may still open in a viewer; it is kept, just without a count.
         return None
@@ -598,7 +617,10 @@ async def store_upload(
         await anyio.to_thread.run_sync(fh.close)
         if size == 0:
             raise UploadRejected("This file is empty.")
-        detected, word_count = await anyio.to_thread.run_sync(_inspect, part, ext, settings)
+        # Reading a document can take several times its size in memory; a few at a time keep a burst of
+        # large uploads from adding up (PERFORMANCE.md B5).
+        async with _inspection_slots():
+            detected, word_count = await anyio.to_thread.run_sync(_inspect, part, ext, settings)
         await anyio.to_thread.run_sync(os.replace, part, final)
     except BaseException:
         # Synchronous on purpose: this also runs on cancellation, when awaiting may not be possible.
