@@ -14,6 +14,8 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.account_routes import create_router as account_router
+from app.accounts.admin_routes import create_router as admin_router
 from app.accounts.guards import provide_staff
 from app.accounts.routes import create_router as accounts_router
 from app.accounts.sessions import staff_auth
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             applications_router(settings),
             accounts_router(),
+            account_router(),
+            admin_router(),
             dashboard_router(),
             review_router(),
             outbox_router(),

@@ -19,7 +19,9 @@ async def login_form(request: Request[Any, Any, Any]) -> Template | Redirect:
     next = request.query_params.get("next", "")
     if request.scope.get("user") is not None:
         return Redirect(service.safe_next(next) or "/dashboard", status_code=303)
-    return Template("accounts/login.html", context={"next": service.safe_next(next) or "", "email": ""})
+    notice = "Your new password is set: log in with it." if request.query_params.get("reset") else ""
+    context = {"next": service.safe_next(next) or "", "email": "", "notice": notice}
+    return Template("accounts/login.html", context=context)
 
 
 @post("/login", name="login_submit")

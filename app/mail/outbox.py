@@ -40,6 +40,8 @@ EMAIL_TITLES = {
     "staff_task_cancelled": "Fact-check cancellation notice",
     "staff_task_reminder": "Fact-check reminder",
     "staff_digest": "Daily digest",
+    "staff_invitation": "Staff invitation",
+    "staff_password_reset": "Password reset link",
 }
 
 

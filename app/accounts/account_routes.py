@@ -1,0 +1,225 @@
+"""Pages a person reaches from an emailed link or for their own account: joining by invitation, resetting a
+forgotten password, changing it, and choosing how notifications arrive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.accounts import invitations, preferences, reset, service, sessions
+from app.accounts.guards import CurrentStaff, staff_only
+from app.accounts.tokens import plausible
+from app.errors import Invalid, NotFound
+from app.mail.outbox import EMAIL_TITLES, MUTABLE
+from app.models import User
+from app.web import AppClock, AppSettings, DbSession, client_ip
+
+MAX_PASSWORD = 4096
+
+
+def _checked(token: str) -> str:
+    if not plausible(token):
+        raise NotFound("There is nothing behind this link.")
+    return token
+
+
+async def _logged_in(
+    session: DbSession, settings: AppSettings, clock: AppClock, user: User, request: Request[Any, Any, Any]
+) -> Redirect:
+    token = await sessions.start_session(
+        session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
+    )
+    return Redirect(
+        service.landing_path(user), status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    )
+
+
+@get("/invitations/{token:str}", name="invitation")
+async def invitation_page(session: DbSession, clock: AppClock, token: FromPath[str]) -> Template:
+    """Join the desk: choose a name and a password."""
+    invitation = await invitations.usable(session, _checked(token), clock())
+    return Template(
+        "accounts/accept.html",
+        context={"invitation": invitation, "name": invitation.name, "errors": {}, "token": token},
+    )
+
+
+@post("/invitations/{token:str}", name="invitation_accept")
+async def accept_invitation(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    token: FromPath[str],
+) -> Template | Redirect:
+    form = await request.form()
+    name = str(form.get("name") or "")[:200]
+    try:
+        user = await invitations.accept(
+            session,
+            settings=settings,
+            token=_checked(token),
+            name=name,
+            password=str(form.get("password") or "")[:MAX_PASSWORD],
+            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
+            now=clock(),
+        )
+    except Invalid as exc:
+        invitation = await invitations.usable(session, token, clock())
+        context = {"invitation": invitation, "name": name, "errors": exc.errors, "token": token}
+        return Template("accounts/accept.html", context=context, status_code=422)
+    return await _logged_in(session, settings, clock, user, request)
+
+
+@get("/password/forgot", name="password_forgot")
+async def forgot_page() -> Template:
+    return Template("accounts/forgot.html", context={"sent": False, "email": ""})
+
+
+@post("/password/forgot", name="password_forgot_submit")
+async def forgot(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock
+) -> Template:
+    """Send a reset link if the address has an account; the answer is the same either way."""
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:320]
+    await reset.request_reset(
+        session, settings=settings, email=email, ip=client_ip(request, settings), now=clock()
+    )
+    return Template("accounts/forgot.html", context={"sent": True, "email": email})
+
+
+@get("/password/reset/{token:str}", name="password_reset")
+async def reset_page(session: DbSession, clock: AppClock, token: FromPath[str]) -> Template:
+    _, user = await reset.usable(session, _checked(token), clock())
+    return Template("accounts/reset.html", context={"email": user.email, "errors": {}, "token": token})
+
+
+@post("/password/reset/{token:str}", name="password_reset_submit")
+async def reset_password(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    token: FromPath[str],
+) -> Template | Redirect:
+    """Set the new password; every session of the person ends, and they log in with it."""
+    form = await request.form()
+    try:
+        await reset.reset_password(
+            session,
+            settings=settings,
+            token=_checked(token),
+            password=str(form.get("password") or "")[:MAX_PASSWORD],
+            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
+            now=clock(),
+        )
+    except Invalid as exc:
+        _, user = await reset.usable(session, token, clock())
+        context = {"email": user.email, "errors": exc.errors, "token": token}
+        return Template("accounts/reset.html", context=context, status_code=422)
+    return Redirect("/login?reset=1", status_code=303)
+
+
+async def _account_page(
+    session: DbSession,
+    staff: CurrentStaff,
+    *,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Template:
+    user = await session.get(User, staff.id)
+    assert user is not None
+    return Template(
+        "accounts/account.html",
+        context={
+            "person": user,
+            "errors": errors or {},
+            "notice": notice,
+            "kinds": [(key, EMAIL_TITLES[key]) for key in sorted(MUTABLE)],
+        },
+        status_code=status_code,
+    )
+
+
+ACCOUNT_NOTICES = {
+    "password": "Your password was changed; your other sessions have ended.",
+    "notifications": "Saved.",
+}
+
+
+@get("/account", name="account", guards=[staff_only])
+async def account(request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff) -> Template:
+    """Your password and your email notifications."""
+    return await _account_page(
+        session, staff, notice=ACCOUNT_NOTICES.get(request.query_params.get("done", ""), "")
+    )
+
+
+@get("/account/password", name="account_password", guards=[staff_only])
+async def password_page(session: DbSession, staff: CurrentStaff) -> Template:
+    """The first-login password change (and a short way to the change form)."""
+    return await _account_page(session, staff)
+
+
+@post("/account/password", name="account_password_change", guards=[staff_only])
+async def change_password(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+) -> Template | Redirect:
+    form = await request.form()
+    try:
+        user = await reset.change_password(
+            session,
+            settings=settings,
+            user_id=staff.id,
+            current=str(form.get("current") or "")[:MAX_PASSWORD],
+            password=str(form.get("password") or "")[:MAX_PASSWORD],
+            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
+        )
+    except Invalid as exc:
+        return await _account_page(session, staff, errors=exc.errors, status_code=422)
+    token = await sessions.start_session(
+        session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
+    )
+    return Redirect(
+        "/account?done=password", status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    )
+
+
+@post("/account/notifications", name="account_notifications", guards=[staff_only])
+async def notifications(request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff) -> Redirect:
+    form = await request.form()
+    wanted = set(form.getall("kinds")) if "kinds" in form else set()
+    await preferences.set_notifications(
+        session,
+        user_id=staff.id,
+        mode=str(form.get("notify") or ""),
+        muted=[k for k in MUTABLE if k not in wanted],
+    )
+    return Redirect("/account?done=notifications", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[
+            invitation_page,
+            accept_invitation,
+            forgot_page,
+            forgot,
+            reset_page,
+            reset_password,
+            account,
+            password_page,
+            change_password,
+            notifications,
+        ],
+    )

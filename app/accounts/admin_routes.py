@@ -1,0 +1,170 @@
+"""Admin pages: the staff list, invitations, roles and departments, deactivation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app import site
+from app.accounts import admin, invitations
+from app.accounts.guards import CurrentStaff, admin_only
+from app.errors import Invalid
+from app.web import AppClock, AppSettings, DbSession
+
+
+def _roles(form: FormMultiDict) -> list[str]:
+    return [r for r in (form.getall("roles") if "roles" in form else []) if r in invitations.ROLES]
+
+
+def _departments(form: FormMultiDict) -> list[int]:
+    return [int(v) for v in (form.getall("departments") if "departments" in form else []) if str(v).isdigit()]
+
+
+async def _users_page(
+    session: DbSession,
+    clock: AppClock,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        "accounts/users.html",
+        context={
+            "staff": await admin.staff_list(session),
+            "invitations": await admin.pending_invitations(session, clock()),
+            "departments": await site.list_departments(session),
+            "values": values or {"roles": ["editor"], "departments": []},
+            "errors": errors or {},
+            "notice": notice,
+            "now": clock(),
+            "role_names": invitations.ROLE_NAMES,
+        },
+        status_code=status_code,
+    )
+
+
+NOTICES = {
+    "invited": "Invitation sent.",
+    "resent": "A new invitation link was sent; the old one no longer works.",
+    "revoked": "Invitation withdrawn.",
+    "saved": "Saved.",
+    "deactivated": "Deactivated: their sessions have ended.",
+    "reactivated": "Reactivated.",
+}
+
+
+@get("/admin/users", name="admin_users", guards=[admin_only])
+async def users(request: Request[Any, Any, Any], session: DbSession, clock: AppClock) -> Template:
+    """Staff, pending invitations and the form to invite someone."""
+    return await _users_page(session, clock, notice=NOTICES.get(request.query_params.get("done", ""), ""))
+
+
+@post("/admin/invitations", name="admin_invite", guards=[admin_only])
+async def invite(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+) -> Template | Redirect:
+    """Invite a person by email with their roles and departments."""
+    form = await request.form()
+    data = invitations.InviteInput(
+        email=str(form.get("email") or "").strip()[:320],
+        name=" ".join(str(form.get("name") or "").split())[:200],
+        roles=_roles(form),
+        department_ids=_departments(form),
+    )
+    values = {"email": data.email, "name": data.name, "roles": data.roles, "departments": data.department_ids}
+    errors: dict[str, str] = {}
+    if "@" not in data.email or any(c in data.email for c in "\r\n <>,"):
+        errors["email"] = "Give the person's email address."
+    if not data.roles:
+        errors["roles"] = "Choose at least one role."
+    try:
+        if errors:
+            raise Invalid("Please check the form.", errors)
+        await invitations.invite(session, settings=settings, data=data, by=staff, now=clock())
+    except Invalid as exc:
+        return await _users_page(session, clock, values=values, errors=exc.errors, status_code=422)
+    return Redirect("/admin/users?done=invited", status_code=303)
+
+
+@post("/admin/invitations/{invitation_id:int}/resend", name="admin_invite_resend", guards=[admin_only])
+async def resend(
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    invitation_id: FromPath[int],
+) -> Redirect:
+    await invitations.resend(session, settings=settings, invitation_id=invitation_id, by=staff, now=clock())
+    return Redirect("/admin/users?done=resent", status_code=303)
+
+
+@post("/admin/invitations/{invitation_id:int}/revoke", name="admin_invite_revoke", guards=[admin_only])
+async def revoke(session: DbSession, clock: AppClock, invitation_id: FromPath[int]) -> Redirect:
+    await invitations.revoke(session, invitation_id=invitation_id, now=clock())
+    return Redirect("/admin/users?done=revoked", status_code=303)
+
+
+async def _user_page(
+    session: DbSession, user_id: int, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Template:
+    user = await admin.get_user(session, user_id)
+    return Template(
+        "accounts/user.html",
+        context={
+            "person": user,
+            "covered": await admin.department_ids(session, user_id),
+            "departments": await site.list_departments(session),
+            "role_names": invitations.ROLE_NAMES,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@get("/admin/users/{user_id:int}", name="admin_user", guards=[admin_only])
+async def user_page(session: DbSession, user_id: FromPath[int]) -> Template:
+    """One person's roles, departments and status."""
+    return await _user_page(session, user_id)
+
+
+@post("/admin/users/{user_id:int}", name="admin_user_save", guards=[admin_only])
+async def save_user(
+    request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]
+) -> Template | Redirect:
+    form = await request.form()
+    roles = _roles(form)
+    if not roles:
+        return await _user_page(
+            session, user_id, errors={"roles": "Choose at least one role."}, status_code=422
+        )
+    await admin.update_user(session, user_id=user_id, roles=roles, departments=_departments(form))
+    return Redirect("/admin/users?done=saved", status_code=303)
+
+
+@post("/admin/users/{user_id:int}/deactivate", name="admin_user_deactivate", guards=[admin_only])
+async def deactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+    await admin.set_active(session, user_id=user_id, active=False)
+    return Redirect("/admin/users?done=deactivated", status_code=303)
+
+
+@post("/admin/users/{user_id:int}/reactivate", name="admin_user_reactivate", guards=[admin_only])
+async def reactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+    await admin.set_active(session, user_id=user_id, active=True)
+    return Redirect("/admin/users?done=reactivated", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[users, invite, resend, revoke, user_page, save_user, deactivate, reactivate],
+    )
