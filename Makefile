@@ -20,7 +20,7 @@ install: $(STAMP)  ## create the venv and install Byline with its pinned depende
 run: $(STAMP)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (SQLite)
 	$(VENV)/bin/byline migrate
 	$(VENV)/bin/byline demo
-	$(VENV)/bin/byline serve
+	BYLINE_MAIL_CATCHER=$${BYLINE_MAIL_CATCHER:-true} $(VENV)/bin/byline serve
 
 test: test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL
 

@@ -1,4 +1,4 @@
-"""The `byline` command: serve, migrate, create-admin, demo."""
+"""The `byline` command: serve, worker, migrate, create-admin, demo."""
 
 from __future__ import annotations
 
@@ -115,7 +115,11 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = Settings()
     if workers > 1 and settings.is_sqlite:
         raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")
+    if workers > 1 and settings.mail_catcher:
+        raise click.ClickException("The mail catcher runs in one web process: turn it off or use one worker.")
     click.echo(f"Byline is serving {settings.base_url} (listening on {host}:{port})")
+    if settings.mail_catcher:
+        click.echo(f"Every email lands in the mail catcher: {settings.base_url}/mail-catcher")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -126,3 +130,30 @@ def serve(host: str, port: int, workers: int) -> None:
         server_header=False,
         log_level="info",
     )
+
+
+@main.command()
+def worker() -> None:
+    """Send the outbox's mail until SIGTERM or SIGINT (any number of these, on any host, with PostgreSQL)."""
+    import logging
+    import signal
+
+    from app.mail.worker import Worker
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.smtp_target is None:
+        raise click.ClickException("Set BYLINE_SMTP_HOST (or BYLINE_MAIL_CATCHER) so the worker can send.")
+
+    async def run() -> None:
+        db = Database(settings)
+        mail_worker = Worker(db, settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, mail_worker.stop)
+        try:
+            await mail_worker.run()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())

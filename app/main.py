@@ -23,6 +23,8 @@ from app.applications.routes import create_router as applications_router
 from app.db import Database
 from app.errors import EXCEPTION_HANDLERS
 from app.factcheck.routes import create_router as factcheck_router
+from app.mail.catcher_routes import create_router as catcher_router
+from app.mail.inprocess import running as mail_in_process
 from app.mail.routes import create_router as outbox_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
@@ -44,7 +46,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
-            yield
+            async with mail_in_process(db, settings, clock):
+                yield
         finally:
             await db.dispose()
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             dashboard_router(),
             review_router(),
             outbox_router(),
+            catcher_router(),
             factcheck_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

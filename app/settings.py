@@ -36,6 +36,24 @@ class Settings(BaseSettings):
     publication_name: str = "The Meridian"
     mail_from: str = "The Meridian contributor desk <desk@meridian.example>"
 
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = 30.0
+    mail_worker_inprocess: bool = True
+    mail_connections: int = Field(default=4, ge=1, le=64)
+    mail_batch_size: int = Field(default=100, ge=1, le=1000)
+    mail_poll_seconds: float = 1.0
+    mail_lock_seconds: int = 300
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 60.0
+    mail_retry_max_seconds: float = 3600.0
+    mail_pause_seconds: float = 300.0
+    mail_catcher: bool = False
+    mail_catcher_port: int = 1025
+
     max_samples: int = 5
     max_file_bytes: int = 20 * MB
     max_application_bytes: int = 50 * MB
@@ -80,7 +98,24 @@ class Settings(BaseSettings):
                 )
             if not self.base_url.startswith("https://"):
                 raise ValueError("BYLINE_BASE_URL must be https:// in production")
+            if self.mail_catcher:
+                raise ValueError(
+                    "BYLINE_MAIL_CATCHER keeps mail from being delivered: it cannot be on in production"
+                )
         return self
+
+    @property
+    def mail_catcher_dir(self) -> Path:
+        return self.var_dir / "mail-catcher"
+
+    @property
+    def smtp_target(self) -> tuple[str, int, str] | None:
+        """Where mail goes: the relay, else the local mail catcher, else nowhere yet (mail stays queued)."""
+        if self.smtp_host:
+            return self.smtp_host, self.smtp_port, self.smtp_security
+        if self.mail_catcher:
+            return "127.0.0.1", self.mail_catcher_port, "none"
+        return None
 
     @property
     def is_dev(self) -> bool:

@@ -91,6 +91,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             criterion_short=CRITERION_SHORT,
             task_due_days=settings.task_due_days,
             publication_name=settings.publication_name,
+            mail_catcher=settings.mail_catcher,
             max_samples=settings.max_samples,
             max_file_mb=settings.max_file_bytes // (1024 * 1024),
             max_application_mb=settings.max_application_bytes // (1024 * 1024),
@@ -110,7 +111,8 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)
-        headers["Content-Security-Policy"] = CSP
+        if "Content-Security-Policy" not in headers:  # a handler may only set a stricter one (mail catcher)
+            headers["Content-Security-Policy"] = CSP
         headers["X-Content-Type-Options"] = "nosniff"
         # Status links carry a secret id: never leak it to another site.
         headers["Referrer-Policy"] = "no-referrer"

@@ -78,6 +78,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         db_pool_size=0,
         rate_apply_per_ip=1000,
         rate_apply_per_email=1000,
+        mail_worker_inprocess=False,
+        mail_catcher=False,
     )
 
 

@@ -36,6 +36,10 @@ PUBLIC = {
     ("GET", "/password/reset/{token:str}"),
     ("POST", "/password/reset/{token:str}"),
     ("GET", "/unsubscribe/{token:str}"),
+    # The local mail catcher: only when BYLINE_MAIL_CATCHER is on (never in production), a 404 otherwise.
+    ("GET", "/mail-catcher"),
+    ("GET", "/mail-catcher/{message_id:str}"),
+    ("GET", "/mail-catcher/{message_id:str}/html"),
     ("POST", "/unsubscribe/{token:str}"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),

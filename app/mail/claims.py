@@ -1,0 +1,153 @@
+"""The outbox rows a worker takes and gives back (EMAIL.md): claims, outcomes, expired locks, release.
+
+A claim marks due rows `sending` with the worker's name and a lock time in one statement: on PostgreSQL the
+rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for or take each other's rows; on SQLite
+the statement runs in a `BEGIN IMMEDIATE` transaction, which admits one writer at a time. Each outcome is
+written only while the row is still this worker's claim.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.models import EmailStatus, OutboxEmail
+from app.settings import Settings
+
+MAX_ERROR = 2000
+
+
+async def claim(
+    session: AsyncSession, *, worker: str, limit: int, now: datetime, lock_seconds: int
+) -> list[OutboxEmail]:
+    """Take up to `limit` due messages for `worker`; each claim counts one attempt."""
+    due = (
+        select(col(OutboxEmail.id))
+        .where(col(OutboxEmail.status) == EmailStatus.queued, col(OutboxEmail.next_attempt_at) <= now)
+        .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    result = await session.scalars(
+        update(OutboxEmail)
+        .where(col(OutboxEmail.id).in_(due.scalar_subquery()))
+        .values(
+            status=EmailStatus.sending,
+            locked_by=worker,
+            locked_until=now + timedelta(seconds=lock_seconds),
+            attempts=col(OutboxEmail.attempts) + 1,
+        )
+        .returning(OutboxEmail)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.all(), key=lambda row: (row.next_attempt_at, row.id or 0))
+
+
+async def requeue_expired(session: AsyncSession, now: datetime) -> int:
+    """Messages whose worker died holding them go back to the queue (perhaps sent already: at least once)."""
+    result = await session.execute(
+        update(OutboxEmail)
+        .where(col(OutboxEmail.status) == EmailStatus.sending, col(OutboxEmail.locked_until) < now)
+        .values(status=EmailStatus.queued, locked_by=None, locked_until=None, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _mine(ids: list[int], worker: str) -> list[object]:
+    return [
+        col(OutboxEmail.id).in_(ids),
+        col(OutboxEmail.locked_by) == worker,
+        col(OutboxEmail.status) == EmailStatus.sending,
+    ]
+
+
+async def mark_sent(session: AsyncSession, *, ids: list[int], worker: str, now: datetime) -> None:
+    if ids:
+        await session.execute(
+            update(OutboxEmail)
+            .where(and_(*_mine(ids, worker)))  # type: ignore[arg-type]
+            .values(status=EmailStatus.sent, sent_at=now, locked_by=None, locked_until=None, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def backoff(settings: Settings, attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: a random wait up to base * 2^(attempts-1), capped."""
+    ceiling = min(
+        settings.mail_retry_max_seconds, settings.mail_retry_base_seconds * 2 ** max(attempts - 1, 0)
+    )
+    return (rng or random).uniform(0, ceiling)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: int
+    attempts: int
+    status: EmailStatus
+    error: str
+    retry_in: float = 0.0
+
+
+def failure_outcome(row: OutboxEmail, *, permanent: bool, error: str, settings: Settings) -> Outcome:
+    """Failed for good, dead after the last attempt, or queued again after a backoff."""
+    assert row.id is not None
+    if permanent:
+        return Outcome(row.id, row.attempts, EmailStatus.failed, error)
+    if row.attempts >= settings.mail_max_attempts:
+        return Outcome(row.id, row.attempts, EmailStatus.dead, error)
+    return Outcome(row.id, row.attempts, EmailStatus.queued, error, backoff(settings, row.attempts))
+
+
+async def record_failures(
+    session: AsyncSession, *, outcomes: list[Outcome], worker: str, now: datetime
+) -> None:
+    for outcome in outcomes:
+        values: dict[str, object] = {
+            "status": outcome.status,
+            "last_error": outcome.error[:MAX_ERROR],
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if outcome.status == EmailStatus.queued:
+            values["next_attempt_at"] = now + timedelta(seconds=outcome.retry_in)
+        await session.execute(
+            update(OutboxEmail)
+            .where(and_(*_mine([outcome.id], worker)))  # type: ignore[arg-type]
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def release(
+    session: AsyncSession,
+    *,
+    ids: list[int],
+    worker: str,
+    now: datetime,
+    error: str | None = None,
+    delay: float = 0,
+) -> None:
+    """Give claimed, unsent messages back without spending their attempt (shutdown, a paused queue)."""
+    if ids:
+        values: dict[str, object] = {
+            "status": EmailStatus.queued,
+            "locked_by": None,
+            "locked_until": None,
+            "attempts": col(OutboxEmail.attempts) - 1,
+            "next_attempt_at": now + timedelta(seconds=delay),
+        }
+        if error is not None:
+            values["last_error"] = error[:MAX_ERROR]
+        await session.execute(
+            update(OutboxEmail)
+            .where(and_(*_mine(ids, worker)))  # type: ignore[arg-type]
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

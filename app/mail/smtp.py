@@ -1,0 +1,93 @@
+"""Talking to the SMTP relay: persistent aiosmtplib connections, and what each failure means (EMAIL.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from app.settings import Settings
+
+
+class Verdict(enum.Enum):
+    transient = "transient"  # try again later: connection trouble, timeouts, 4xx
+    permanent = "permanent"  # the relay refused this message for good: 5xx
+    pause = "pause"  # the relay refuses us: authentication (535) or TLS; every message waits
+
+
+@dataclass(frozen=True)
+class Failure(Exception):
+    verdict: Verdict
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def classify(exc: BaseException) -> Failure:
+    """What a failed send means for the message and the queue."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError) or (
+        isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 535
+    ):
+        return Failure(Verdict.pause, f"authentication refused: {exc}")
+    if isinstance(exc, ssl.SSLError | aiosmtplib.SMTPNotSupported):
+        return Failure(Verdict.pause, f"TLS failed: {exc}")
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [error.code for error in exc.recipients]
+        permanent = all(500 <= code < 600 for code in codes)
+        return Failure(Verdict.permanent if permanent else Verdict.transient, f"recipient refused: {exc}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        verdict = Verdict.permanent if 500 <= exc.code < 600 else Verdict.transient
+        return Failure(verdict, f"{exc.code} {exc.message}")
+    # Timeouts, refused or dropped connections, anything else on the wire: try again later.
+    return Failure(Verdict.transient, f"{type(exc).__name__}: {exc}")
+
+
+class Connection:
+    """One SMTP connection, opened on first use and kept open for the next message."""
+
+    def __init__(self, settings: Settings, host: str, port: int, security: str) -> None:
+        self.settings = settings
+        self.host, self.port, self.security = host, port, security
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        settings = self.settings
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            timeout=settings.smtp_timeout_seconds,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password.get_secret_value() or None,
+        )
+        await smtp.connect()
+        return smtp
+
+    async def send(self, message: EmailMessage) -> None:
+        """Send one message; a Failure says why it did not go."""
+        try:
+            if self._smtp is None or not self._smtp.is_connected:
+                self._smtp = await self._open()
+            await self._smtp.send_message(message)
+        except asyncio.CancelledError:
+            await self.close()
+            raise
+        except Exception as exc:
+            await self.close()
+            raise classify(exc) from exc
+
+    async def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except Exception:  # the connection is going away anyway
+                smtp.close()
