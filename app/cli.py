@@ -157,3 +157,7 @@ def worker() -> None:
             await db.dispose()
 
     asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

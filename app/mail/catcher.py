@@ -21,7 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from app.settings import Settings
 
 MAX_LISTED = 300
-NAME_LENGTH = 30  # yyyymmddThhmmss-ffffff-<8 hex>
+NAME_LENGTH = 31  # yyyymmddThhmmss-ffffff-<8 hex>
 
 
 class _Keeper:

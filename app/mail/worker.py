@@ -3,7 +3,7 @@
 It runs inside the web process (one machine) or as any number of `byline worker` processes. A round claims a
 batch, the connections send it, and one transaction records what happened; a worker that dies mid-round leaves
 its rows locked until `mail_lock_seconds` pass, then another worker sends them again with the same Message-ID
-(at least once). Once a minute it also gives back expired claims and queues task reminders and daily digests.
+(at least once). Once a minute it also queues task reminders and daily digests.
 On stop (SIGTERM) it finishes the messages in flight, gives back the rest of its claim and returns.
 """
 
@@ -23,7 +23,7 @@ from app.db import Database
 from app.factcheck.reminders import queue_task_reminders
 from app.mail import claims
 from app.mail.digest import queue_daily_digests
-from app.mail.render import RenderError, render
+from app.mail.render import RenderError, build
 from app.mail.smtp import Connection, Failure, Verdict
 from app.models import OutboxEmail, utcnow
 from app.settings import Settings
@@ -109,9 +109,7 @@ class Worker:
         await self.send(rows, connections)
 
     async def run_schedule(self, now: datetime) -> None:
-        """The minute's chores: expired claims back to the queue, task reminders, daily digests."""
-        async with self.db.write_session() as session:
-            await claims.requeue_expired(session, now)
+        """The minute's chores: task reminders and daily digests, each queued once whatever the workers."""
         async with self.db.write_session() as session:
             await queue_task_reminders(session, self.settings, now)
         async with self.db.write_session() as session:
@@ -131,7 +129,7 @@ class Worker:
                 row = pending.pop()
                 assert row.id is not None
                 try:
-                    message = render(row, self.settings)
+                    message = build(row, self.settings)
                 except RenderError as exc:
                     failed.append(
                         claims.failure_outcome(row, permanent=True, error=str(exc), settings=self.settings)

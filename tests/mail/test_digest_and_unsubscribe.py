@@ -102,7 +102,7 @@ async def test_staff_notifications_carry_list_unsubscribe_and_it_is_honoured(app
     await submit(client, db, name="Ana Ribeiro")
     [notice] = await mail_to(db, "eda@desk.example", "staff_new_application")
     message = render(notice, settings)
-    header = message["List-Unsubscribe"]
+    header = str(message["List-Unsubscribe"]).strip()  # a long value is folded onto its own line
     assert header.startswith(f"<{settings.base_url}/unsubscribe/") and header.endswith(">")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     async with db.sessionmaker() as session:
