@@ -31,7 +31,7 @@ async def test_caught_mail_is_listed_and_read_with_the_html_part_sandboxed(setti
         assert page.status_code == 200 and "/status/abc" in page.text and "<script>alert" not in page.text
         html = await client.get("/mail-catcher/20261125T080000-000001-0123abcd/html")
         assert html.status_code == 200 and html.headers["content-security-policy"].startswith("sandbox;")
-        assert "script-src" not in html.headers["content-security-policy"]  # default-src 'none' covers scripts
+        assert "script-src" not in html.headers["content-security-policy"]  # default-src none covers it
         assert (await client.get("/mail-catcher/..%2F..%2Fetc%2Fpasswd")).status_code == 404
     await app.state.db.dispose()
 
