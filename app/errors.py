@@ -75,6 +75,10 @@ class RoleRequired(PermissionDeniedException):
     """A staff member without the role a page needs (shown with its own message)."""
 
 
+class PasswordChangeRequired(PermissionDeniedException):
+    """A person who logged in with a one-time password chooses their own before anything else."""
+
+
 _HTTP_MESSAGES = {
     400: "The request could not be understood.",
     401: "Please log in to continue.",
@@ -131,9 +135,11 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     status = exc.status_code
     if status == 401 and request.method == "GET" and not _wants_json(request):
         return Redirect(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
+        return Redirect("/account/password", status_code=303)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     message = _HTTP_MESSAGES.get(status, exc.detail if status < 500 else "")
-    if isinstance(exc, RoleRequired):
+    if isinstance(exc, RoleRequired | PasswordChangeRequired):
         message = exc.detail
     if status >= 500:
         message = "Something went wrong on our side. Please try again in a moment."

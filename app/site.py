@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,16 @@ def consent_text(publication: str) -> str:
 async def get_setting(session: AsyncSession, key: str, default: Any) -> Any:
     row = await session.get(SiteSetting, key)
     return default if row is None else row.value
+
+
+async def set_setting(session: AsyncSession, key: str, value: Any, now: datetime) -> None:
+    row = await session.get(SiteSetting, key)
+    if row is None:
+        session.add(SiteSetting(key=key, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+        session.add(row)
+    await session.flush()
 
 
 async def call_text(session: AsyncSession) -> str:

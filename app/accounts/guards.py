@@ -12,10 +12,14 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from app.accounts.sessions import StaffUser
-from app.errors import RoleRequired
+from app.errors import PasswordChangeRequired, RoleRequired
 
 # Handlers behind a guard take `staff: CurrentStaff`.
 CurrentStaff = NamedDependency[StaffUser]
+
+
+# Where a person who must replace a one-time password may still go.
+PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
 
 
 def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
@@ -23,6 +27,8 @@ def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     user = connection.scope.get("user")
     if not isinstance(user, StaffUser):
         raise NotAuthorizedException("Please log in.")
+    if user.must_change_password and connection.scope.get("path") not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired("Choose your own password first: you logged in with a one-time one.")
     return user
 
 

@@ -118,6 +118,13 @@ async def reset_password(
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("This reset link was used already. Ask for a new one.")
+    # Other links asked for meanwhile die with this one.
+    await session.execute(
+        update(PasswordReset)
+        .where(col(PasswordReset.user_id) == user.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     await _set_password(session, settings, user, password)
     return user
 

@@ -44,6 +44,7 @@ class StaffUser:
     is_editor: bool
     is_fact_checker: bool
     session_id: str
+    must_change_password: bool = False
 
     @property
     def roles(self) -> list[str]:
@@ -115,6 +116,7 @@ async def load_user(db: Database, token: str, *, settings: Settings, now: dateti
         is_editor=user.is_editor,
         is_fact_checker=user.is_fact_checker,
         session_id=session_id,
+        must_change_password=user.must_change_password,
     )
 
 

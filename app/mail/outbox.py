@@ -11,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import EmailStatus, NotifyMode, OutboxEmail, User, utcnow
 from app.settings import Settings
 
+# The site setting where a worker notes that sending is paused, until when and why (the outbox page shows it).
+PAUSE_KEY = "mail_paused"
+
+# Messages carrying a sign-in link (joining, a new password): the outbox lists them, never shows their text.
+SEALED = frozenset({"staff_invitation", "staff_password_reset"})
+
 # Staff notifications a person may take in their daily digest instead of one by one.
 DIGESTIBLE = frozenset(
     {

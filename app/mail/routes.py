@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app import site
 from app.accounts.guards import CurrentStaff, role_required
 from app.errors import Invalid
 from app.mail import queries, service, unsubscribe
-from app.mail.outbox import EMAIL_TITLES
+from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
 from app.mail.render import RenderError, render
 from app.models import EmailStatus
 from app.web import AppClock, AppSettings, DbSession
@@ -21,8 +23,24 @@ ACTIONS = {"release": service.release, "retry": service.retry, "cancel": service
 DONE = {"release": "Released", "retry": "Queued again", "cancel": "Cancelled"}
 
 
+async def _pause(session: DbSession, now: datetime) -> dict[str, str] | None:
+    """Why sending is paused and until when, while it is."""
+    paused = await site.get_setting(session, PAUSE_KEY, None)
+    if not isinstance(paused, dict):
+        return None
+    try:
+        until = datetime.fromisoformat(str(paused.get("until")))
+    except ValueError:
+        return None
+    return (
+        {"until": until.strftime("%d %b %Y, %H:%M UTC"), "reason": str(paused.get("reason", ""))}
+        if until > now
+        else None
+    )
+
+
 @get("/outbox", name="outbox", guards=[outbox_staff])
-async def outbox(request: Request[Any, Any, Any], session: DbSession) -> Template:
+async def outbox(request: Request[Any, Any, Any], session: DbSession, clock: AppClock) -> Template:
     """Messages newest first, filtered by status, kind, recipient or application."""
     filters = queries.OutboxFilters.from_query(dict(request.query_params))
     rows, next_id = await queries.list_messages(session, filters)
@@ -38,6 +56,7 @@ async def outbox(request: Request[Any, Any, Any], session: DbSession) -> Templat
             "statuses": list(EmailStatus),
             "titles": EMAIL_TITLES,
             "notice": f"{DONE[done]}: {int(count)} message(s)." if done in DONE and count.isdigit() else "",
+            "paused": await _pause(session, clock()),
         },
     )
 
@@ -51,8 +70,9 @@ async def _message_page(
     text: str = "",
 ) -> Template:
     row = await service.get_message(session, message_id)
+    sealed = row.template in SEALED
     try:
-        built, problem = render(row, settings), ""
+        built, problem = (None, "") if sealed else (render(row, settings), "")
     except RenderError as exc:
         built, problem = None, str(exc)
     return Template(
@@ -63,6 +83,7 @@ async def _message_page(
             "subject": built["Subject"] if built else "",
             "text": built.get_body(("plain",)).get_content() if built else "",  # type: ignore[union-attr]
             "problem": problem,
+            "sealed": sealed,
             "editable": row.status == EmailStatus.held and service.EDITABLE_KEY in row.context,
             "draft": text or row.context.get(service.EDITABLE_KEY, ""),
             "errors": error.errors if error else {},

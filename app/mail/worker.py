@@ -17,12 +17,14 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from app import site
 from app.db import Database
 from app.factcheck.reminders import queue_task_reminders
 from app.mail import claims
 from app.mail.digest import queue_daily_digests
+from app.mail.outbox import PAUSE_KEY
 from app.mail.render import RenderError, build
 from app.mail.smtp import Connection, Failure, Verdict
 from app.models import OutboxEmail, utcnow
@@ -170,6 +172,14 @@ class Worker:
             log.warning("message %s %s: %s", outcome.id, outcome.status, outcome.error)
         if pause is not None:
             self._paused_until = time.monotonic() + self.settings.mail_pause_seconds
+            until = now + timedelta(seconds=self.settings.mail_pause_seconds)
+            async with self.db.write_session() as session:
+                await site.set_setting(
+                    session,
+                    PAUSE_KEY,
+                    {"until": until.isoformat(), "reason": pause.reason, "by": self.name},
+                    now,
+                )
             log.error(
                 "ALERT: the mail relay refuses Byline (%s); queue paused for %.0f s, no attempts spent",
                 pause.reason,

@@ -334,7 +334,13 @@ async def test_a_first_login_with_a_one_time_password_asks_for_a_new_one(app, cl
         await session.execute(update(User).where(User.id == user_id).values(must_change_password=True))
     answer = await login(client, "first@desk.example")
     assert answer.headers["location"] == "/account/password"
+    held = await client.get("/admin/users")
+    assert held.status_code == 303 and held.headers["location"] == "/account/password"  # nothing else first
     page = await client.get("/account/password")
+    refused = await client.post(
+        "/admin/invitations", data={"_csrf_token": csrf_of(page.text), "email": "x@y.example"}
+    )
+    assert refused.status_code == 403
     assert "Choose your own password first" in page.text and 'name="current"' not in page.text
     done = await client.post(
         "/account/password",
@@ -343,6 +349,7 @@ async def test_a_first_login_with_a_one_time_password_asks_for_a_new_one(app, cl
     assert done.status_code == 303
     async with db.sessionmaker() as session:
         assert (await session.get(User, user_id)).must_change_password is False
+    assert (await client.get("/admin/users")).status_code == 200
 
 
 async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(app, client, db, settings):
@@ -382,3 +389,14 @@ async def test_sessions_end_after_the_idle_time_and_the_absolute_lifetime(app, c
         clock.advance(timedelta(minutes=30))
         answer = await client.get("/dashboard")
     assert answer.status_code == 303  # the absolute lifetime ended it
+
+
+async def test_the_outbox_never_shows_a_sign_in_link(app, client, db, settings):
+    await make_staff(db, email="eda@desk.example", roles=("editor",))
+    token = csrf_of((await client.get("/password/forgot")).text)
+    await client.post("/password/forgot", data={"_csrf_token": token, "email": "eda@desk.example"})
+    [mail] = await mails(db, "staff_password_reset")
+    await login(client, "eda@desk.example")
+    page = await client.get(f"/outbox/{mail.id}")
+    assert page.status_code == 200 and 'id="sealed"' in page.text
+    assert mail.context["reset_url"] not in page.text

@@ -24,6 +24,7 @@ from app.models import EmailStatus, OutboxEmail
 from app.settings import Settings
 from tests.conftest import ROOT, _backend, open_form, post_application, valid_fields
 from tests.mail.relay import Relay
+from tests.review.support import staff_login
 
 
 @pytest.fixture
@@ -165,11 +166,13 @@ async def test_m4_permanent_refusals_fail_at_once(db, settings, relay, code):
     assert relay.data_commands == 1
 
 
-async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(db, settings, relay, caplog):
+async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(
+    client, db, settings, relay, caplog
+):
     relay.refuse_login = True
     await queue(db, settings, 3)
     config = mail_settings(
-        settings, relay, smtp_username="desk", smtp_password=SecretStr("wrong"), mail_pause_seconds=30
+        settings, relay, smtp_username="desk", smtp_password=SecretStr("wrong"), mail_pause_seconds=600
     )
     async with worker_running(db, config):
         await until(lambda: _any_error(db))
@@ -178,6 +181,9 @@ async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(db,
     assert "authentication refused" in ((await rows(db))[0].last_error or "")
     assert any("ALERT" in record.message for record in caplog.records)
     assert relay.received == []
+    await staff_login(client, db, "eda@desk.example")
+    page = (await client.get("/outbox")).text
+    assert 'id="paused"' in page and "authentication refused" in page  # staff see it, not only the log
 
 
 async def _any_error(db) -> bool:
