@@ -274,8 +274,8 @@ class QueueCount(SQLModel, table=True):
 class ApplicationSearch(SQLModel, table=True):
     """The text the queue's full-text search looks in: names, emails, the letter and pasted samples.
 
-    Indexed outside the models by migration 0003: an FTS5 table kept by triggers on SQLite, a GIN index on
-    `to_tsvector('simple', document)` on PostgreSQL.
+    Indexed outside the models: an FTS5 table kept by triggers on SQLite (migration 0003), a stored generated
+    `search_vector` column under a GIN index on PostgreSQL (0008).
     """
 
     __tablename__ = "application_search"

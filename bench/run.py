@@ -147,7 +147,11 @@ def served(factory: str, url: str, port: int) -> Iterator[tuple[psutil.Process, 
         yield psutil.Process(proc.pid), time.monotonic() - started
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def session_cookie(port: int) -> str:
@@ -220,7 +224,7 @@ def queue_benchmarks(kind: str, sizes: list[int], duration: int, rows: list[Row]
                     ("yes" if page.rps / base.rps >= 0.7 else "NO") if size <= 10_000 else "",
                 )
             )
-            search_url = f"http://127.0.0.1:{APP_PORT}/dashboard?state=all&q=tsereteli+harvest"
+            search_url = f"http://127.0.0.1:{APP_PORT}/dashboard?state=all&q=nino+tsereteli"
             warm(search_url, cookie)
             found = wrk(search_url, duration, cookie)
             rows.append(
@@ -307,6 +311,14 @@ def cold_make_test(rows: list[Row]) -> None:
     )
 
 
+class Table(list[Row]):
+    """The results, each printed as soon as it is measured, and all of them again at the end."""
+
+    def append(self, row: Row) -> None:
+        super().append(row)
+        print(" | ".join(getattr(row, f) for f in Row.__dataclass_fields__), flush=True)
+
+
 def print_table(rows: list[Row]) -> None:
     header = Row("id", "database", "case", "measured", "baseline", "ratio", "bar", "met")
     table = [header, *rows]
@@ -331,7 +343,7 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk (make bench does this)")
     only = set(args.only.split(","))
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows: list[Row] = []
+    rows: list[Row] = Table()
     for kind in args.databases.split(","):
         if only & {"B1", "B2", "B6"}:
             queue_benchmarks(kind, sizes, args.duration, rows)

@@ -17,8 +17,13 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-# Full-text indexes that migration 0003 builds with each database's own SQL; the models leave them out.
-FULL_TEXT_OBJECTS = ("application_search_fts", "ix_application_search_fts")
+# Full-text objects that migrations 0003 and 0008 build with each database's own SQL; the models leave them out.
+FULL_TEXT_OBJECTS = (
+    "application_search_fts",
+    "ix_application_search_fts",
+    "ix_application_search_vector",
+    "search_vector",
+)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

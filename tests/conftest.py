@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -269,8 +270,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
     """Byline served by uvicorn in its own process on a free loopback port."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -281,6 +282,8 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
         "BYLINE_VAR_DIR": str(settings.var_dir),
         "BYLINE_BASE_URL": base_url,
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
+        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        **extra_env,
     }
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
@@ -312,8 +315,28 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
         yield base_url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture
+def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """Byline served by uvicorn in its own process; its mail stays in the outbox."""
+    with _serve(settings, tmp_path, {}) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def live_server_with_mail(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher."""
+    extra = {
+        "BYLINE_MAIL_WORKER_INPROCESS": "true",
+        "BYLINE_MAIL_CATCHER": "true",
+        "BYLINE_MAIL_CATCHER_PORT": str(_free_port()),
+        "BYLINE_MAIL_POLL_SECONDS": "0.1",
+    }
+    with _serve(settings, tmp_path, extra) as base_url:
+        yield base_url
 
 
 @pytest.fixture

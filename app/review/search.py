@@ -1,9 +1,9 @@
 """Full-text search in the queue: names, emails, the letter and pasted samples.
 
-Each application has one `application_search` row holding its searchable text. Migration 0003 indexes it with
-FTS5 on SQLite (a table kept in step by triggers) and with a GIN index on `to_tsvector('simple', document)` on
-PostgreSQL. A search box's words become prefix terms that must all match; anything but letters and digits is
-dropped, so no input can reach either engine's query syntax.
+Each application has one `application_search` row holding its searchable text. Migrations index it with FTS5
+on SQLite (a table kept in step by triggers, 0003) and on PostgreSQL with a stored, generated `tsvector`
+column under a GIN index (0008). A search box's words must all match, the last one also as a prefix; anything
+but letters and digits is dropped, so no input can reach either engine's query syntax.
 """
 
 from __future__ import annotations
@@ -68,9 +68,13 @@ async def index_application(session: AsyncSession, application_id: int) -> None:
 
 
 async def matching_ids(session: AsyncSession, words: list[str], limit: int) -> list[int]:
-    """The applications whose text holds every word (as a word prefix), newest first, at most `limit`."""
+    """The applications whose text holds every word, newest first, at most `limit`.
+
+    The last word may be the start of a longer one (people type names in part); the others are whole words.
+    """
     if session.get_bind().dialect.name == "sqlite":
-        fts = " ".join(f'"{word}"*' for word in words)
+        fts = " ".join(f'"{word}"' for word in words[:-1]) + f' "{words[-1]}"*'
+
         found = await session.execute(
             text(
                 "SELECT rowid FROM application_search_fts WHERE application_search_fts MATCH :fts "
@@ -79,8 +83,8 @@ async def matching_ids(session: AsyncSession, words: list[str], limit: int) -> l
             {"fts": fts, "limit": limit},
         )
         return [int(row[0]) for row in found.all()]
-    tsquery = " & ".join(f"{word}:*" for word in words)
-    vector = func.to_tsvector(_SIMPLE, col(ApplicationSearch.document))
+    tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
+    vector: ColumnElement[Any] = literal_column("application_search.search_vector")  # generated (0008)
     rows = await session.scalars(
         select(col(ApplicationSearch.application_id))
         .where(vector.bool_op("@@")(func.to_tsquery(_SIMPLE, tsquery)))
