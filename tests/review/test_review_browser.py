@@ -105,7 +105,7 @@ async def test_the_queue_filters_without_javascript(clean_db, settings, live_ser
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
     await log_in(page, live_server, password)
-    await page.get_by_label("Overdue").check()
+    await page.get_by_label("Overdue", exact=True).check()
     await page.get_by_role("button", name="Filter").click()
     await page.wait_for_url("**overdue=1**")
     await page.locator("#queue").wait_for()
