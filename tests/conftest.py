@@ -367,5 +367,9 @@ async def page(browser: Any) -> Any:
 
 
 async def shot(page, name: str) -> None:
+    """Save the page as a journey step and check it with axe-core (no serious or critical violation)."""
+    from tests.accessibility import audit
+
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    await audit(page, name)

@@ -16,6 +16,7 @@ from app.applications.queries import application_by_public_id
 from app.applications.service import attach_file
 from app.errors import Conflict, Invalid
 from app.models import SampleKind, State, WorkSample
+from app.review import search
 from app.review.service import transition
 from app.settings import Settings
 from app.workflow import Actor
@@ -99,6 +100,7 @@ async def reply(
             sample.url = form.url
         session.add(sample)
         await session.flush()
+        await search.index_application(session, application.id)  # the new sample's title is searchable
     await transition(
         session,
         settings=settings,

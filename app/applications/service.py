@@ -276,8 +276,15 @@ async def create_application(
                 created_at=now,
             )
         )
+    search.add_document(
+        session,
+        app_id,
+        name=applicant.name,
+        email=applicant.email,
+        motivation=application.motivation,
+        samples=[(row.title, row.text if row.kind == SampleKind.text else None) for row in samples],
+    )
     await session.flush()
-    await search.index_application(session, app_id)
     await counts.shift(session, app_id, None, state)
     if not spam_reason:
         await _queue_submission_mail(

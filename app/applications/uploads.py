@@ -29,6 +29,7 @@ KB = 1024
 MB = 1024 * KB
 CHUNK = 64 * KB
 PDF_MAX_PAGES = 200
+PDF_COUNT_MAX_BYTES = 5 * MB
 # Uploaded documents read (type checks, word counts) at the same time, per event loop.
 INSPECTIONS_AT_ONCE = 2
 _inspections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore] = (
@@ -248,7 +249,9 @@ def _inspect(path: Path, ext: str, settings: Settings) -> tuple[str, int | None]
         # Readers skip junk before the header; a browser could read that junk as HTML.
         if b"<" in head[:pdf_at]:
             raise _mismatch(ext)
-        return "pdf", _pdf_words(path)
+        # Large PDFs are scans and photos more than text, and reading one takes twice its size in memory:
+        # they are kept without a word count (PERFORMANCE.md B5).
+        return "pdf", _pdf_words(path) if path.stat().st_size <= PDF_COUNT_MAX_BYTES else None
     if head.startswith(b"{\\rtf"):
         if ext != "rtf":
             raise _mismatch(ext)
@@ -573,59 +576,72 @@ def _discard(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-async def _read_chunk(source: UploadFile | IO[bytes], size: int) -> bytes:
-    if isinstance(source, UploadFile):
-        return await source.read(size)
-    return await anyio.to_thread.run_sync(source.read, size) or b""
-
-
 def _open_part(path: Path) -> BinaryIO:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     return os.fdopen(fd, "wb")
 
 
+def _too_large(size: int, settings: Settings) -> UploadRejected:
+    if size > settings.max_file_bytes:
+        return UploadRejected(
+            f"This file is larger than {_human_size(settings.max_file_bytes)}.", status_code=413
+        )
+    return UploadRejected(
+        f"Your files together are larger than the {_human_size(settings.max_application_bytes)} allowed per "
+        "application.",
+        status_code=413,
+    )
+
+
+def _copy(source: IO[bytes], part: Path, *, limit: int, settings: Settings) -> tuple[int, str]:
+    """Copy an upload to `part` in chunks, hashing as it goes; refuse it past `limit` bytes. Blocking."""
+    part.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with _open_part(part) as fh:
+        while chunk := source.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(size, settings)
+            digest.update(chunk)
+            fh.write(chunk)
+    return size, digest.hexdigest()
+
+
+def _inspect_and_keep(part: Path, final: Path, ext: str, settings: Settings) -> tuple[str, int | None]:
+    found = _inspect(part, ext, settings)
+    os.replace(part, final)
+    return found
+
+
 async def store_upload(
     source: UploadFile | IO[bytes], *, filename: str, settings: Settings, budget_bytes: int
 ) -> StoredFile:
-    """Check and stream one upload into the upload folder under a random name; refusals leave no file."""
+    """Check and stream one upload into the upload folder under a random name; refusals leave no file.
+
+    The copy and the checks each run in one worker thread, not one hop per chunk.
+    """
     ext = check_filename(filename)
     display_name = clean_filename(filename)
     limit = min(settings.max_file_bytes, budget_bytes)
-    folder = settings.uploads_path
-    await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
     key = secrets.token_hex(16)
-    part = folder / f"{key}.part"
-    final = folder / key
-    digest = hashlib.sha256()
-    size = 0
-    fh: BinaryIO | None = None
+    part = settings.uploads_path / f"{key}.part"
+    final = settings.uploads_path / key
+    stream: IO[bytes] = source.file if isinstance(source, UploadFile) else source
     try:
-        fh = await anyio.to_thread.run_sync(_open_part, part)
-        while chunk := await _read_chunk(source, CHUNK):
-            size += len(chunk)
-            if size > limit:
-                if size > settings.max_file_bytes:
-                    message = f"This file is larger than {_human_size(settings.max_file_bytes)}."
-                else:
-                    message = (
-                        "Your files together are larger than the "
-                        f"{_human_size(settings.max_application_bytes)} allowed per application."
-                    )
-                raise UploadRejected(message, status_code=413)
-            digest.update(chunk)
-            await anyio.to_thread.run_sync(fh.write, chunk)
-        await anyio.to_thread.run_sync(fh.close)
+        size, sha256 = await anyio.to_thread.run_sync(
+            lambda: _copy(stream, part, limit=limit, settings=settings)
+        )
         if size == 0:
             raise UploadRejected("This file is empty.")
         # Reading a document can take several times its size in memory; a few at a time keep a burst of
         # large uploads from adding up (PERFORMANCE.md B5).
         async with _inspection_slots():
-            detected, word_count = await anyio.to_thread.run_sync(_inspect, part, ext, settings)
-        await anyio.to_thread.run_sync(os.replace, part, final)
+            detected, word_count = await anyio.to_thread.run_sync(
+                _inspect_and_keep, part, final, ext, settings
+            )
     except BaseException:
         # Synchronous on purpose: this also runs on cancellation, when awaiting may not be possible.
-        if fh is not None:
-            fh.close()
         _discard(part, final)
         raise
     return StoredFile(
@@ -635,7 +651,7 @@ async def store_upload(
         detected_type=detected,
         content_type=CONTENT_TYPES[detected],
         size_bytes=size,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         word_count=word_count,
     )
 

@@ -39,6 +39,24 @@ def document(*, name: str, email: str, motivation: str, samples: list[tuple[str,
     return "\n".join(part for part in parts if part)
 
 
+def add_document(
+    session: AsyncSession,
+    application_id: int,
+    *,
+    name: str,
+    email: str,
+    motivation: str,
+    samples: list[tuple[str, str | None]],
+) -> None:
+    """Index a new application from what the caller holds (no read back)."""
+    session.add(
+        ApplicationSearch(
+            application_id=application_id,
+            document=document(name=name, email=email, motivation=motivation, samples=samples),
+        )
+    )
+
+
 async def index_application(session: AsyncSession, application_id: int) -> None:
     """Write (or rewrite) the searchable text of one application from what is stored now."""
     person = (

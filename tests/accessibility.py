@@ -1,0 +1,56 @@
+"""axe-core in the browser journeys: every page a journey saves must have no serious or critical violation.
+
+axe-core comes from the npm registry, pinned, installed once under var/test-tools/ by the test setup.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_VERSION = "4.14.1"
+TOOLS = ROOT / "var" / "test-tools" / f"axe-core-{AXE_VERSION}"
+AXE_JS = TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+@lru_cache(maxsize=1)
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is missing: install Debian's npm package (.ci/run does)")
+        TOOLS.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(TOOLS),
+                f"axe-core@{AXE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+async def audit(page: Any, name: str) -> None:
+    """Run axe on the page as it is now; fail with the rules broken when any is serious or critical."""
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(axe_source())
+    result = await page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+    )
+    blocking = [v for v in result if v["impact"] in BLOCKING]
+    assert not blocking, f"{name}: accessibility violations\n{json.dumps(blocking, indent=1)}"
