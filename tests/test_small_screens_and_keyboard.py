@@ -57,7 +57,9 @@ async def press_tab_until(page, selector: str, limit: int = 120) -> None:
     """Tab through the page until `selector` has the focus (it must be reachable by keyboard)."""
     for _ in range(limit):
         await page.keyboard.press("Tab")
-        if await page.evaluate(f"() => document.activeElement && document.activeElement.matches({selector!r})"):
+        if await page.evaluate(
+            f"() => document.activeElement && document.activeElement.matches({selector!r})"
+        ):
             return
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
@@ -79,7 +81,7 @@ async def test_an_editor_works_by_keyboard_alone(clean_db, settings, live_server
     await press_tab_until(page, 'form[action$="/notes"] button')
     await page.keyboard.press("Enter")
     await page.locator("#timeline").get_by_text("Read by keyboard.").wait_for()
-    await press_tab_until(page, '#moves button:not([disabled])')
+    await press_tab_until(page, "#moves button:not([disabled])")
     await page.keyboard.press("Enter")
     await page.locator("#state", has_text="Screening").wait_for()
     await shot(page, "keyboard-01-screening")

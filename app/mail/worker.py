@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import secrets
 import socket
 import time
@@ -33,6 +34,14 @@ from app.settings import Settings
 log = logging.getLogger("byline.mail")
 SCHEDULE_EVERY = 60.0
 ERROR_PAUSE = 2.0
+
+
+_ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+")
+
+
+def _masked(text: str) -> str:
+    """Log lines carry no email addresses (SECURITY.md H3); the stored error keeps them for staff."""
+    return _ADDRESS.sub("<address>", text)
 
 
 class Worker:
@@ -169,7 +178,7 @@ class Worker:
             )
         self.sent += len(sent)
         for outcome in failed:
-            log.warning("message %s %s: %s", outcome.id, outcome.status, outcome.error)
+            log.warning("message %s %s: %s", outcome.id, outcome.status, _masked(outcome.error))
         if pause is not None:
             self._paused_until = time.monotonic() + self.settings.mail_pause_seconds
             until = now + timedelta(seconds=self.settings.mail_pause_seconds)
@@ -182,6 +191,6 @@ class Worker:
                 )
             log.error(
                 "ALERT: the mail relay refuses Byline (%s); queue paused for %.0f s, no attempts spent",
-                pause.reason,
+                _masked(pause.reason),
                 self.settings.mail_pause_seconds,
             )

@@ -166,6 +166,15 @@ async def test_m4_permanent_refusals_fail_at_once(db, settings, relay, code):
     assert relay.data_commands == 1
 
 
+async def test_worker_log_lines_carry_no_email_addresses(db, settings, relay, caplog):
+    relay.always = "550 No such user"
+    await queue(db, settings, 1, recipient="leyla.private@applicant.example")
+    async with worker_running(db, mail_settings(settings, relay)):
+        await until(lambda: all_status(EmailStatus.failed)(db))
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("byline"))  # not the relay's
+    assert "550" in ours and "leyla.private@applicant.example" not in ours
+
+
 async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(
     client, db, settings, relay, caplog
 ):
