@@ -6,7 +6,6 @@ and every login issues a new id, so a planted cookie never becomes authenticated
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.accounts.tokens import hash_token
 from app.db import Database
 from app.models import StaffSession, User
 from app.settings import Settings
@@ -27,10 +27,6 @@ from app.web import Clock
 
 COOKIE_NAME = "byline_session"
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
