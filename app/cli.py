@@ -134,10 +134,11 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Send the outbox's mail until SIGTERM or SIGINT (any number of these, on any host, with PostgreSQL)."""
+    """Send the outbox's mail and webhook deliveries until SIGTERM or SIGINT (any number, with PostgreSQL)."""
     import logging
     import signal
 
+    from app.api.delivery import WebhookSender
     from app.mail.worker import Worker
 
     settings = Settings()
@@ -148,11 +149,17 @@ def worker() -> None:
     async def run() -> None:
         db = Database(settings)
         mail_worker = Worker(db, settings)
+        hooks = WebhookSender(db, settings)
+
+        def stop() -> None:
+            mail_worker.stop()
+            hooks.stop()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, mail_worker.stop)
+            loop.add_signal_handler(sig, stop)
         try:
-            await mail_worker.run()
+            await asyncio.gather(mail_worker.run(), hooks.run())
         finally:
             await db.dispose()
 

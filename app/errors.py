@@ -7,8 +7,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 
 log = logging.getLogger("byline.errors")
@@ -90,20 +90,29 @@ _HTTP_MESSAGES = {
 }
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def _render(
-    request: Request[Any, Any, Any], status: int, title: str, message: str, headers: dict[str, str]
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    message: str,
+    headers: dict[str, str],
+    errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     if _wants_json(request):
-        return Response(
-            {"status": status, "title": title, "detail": message},
-            status_code=status,
-            media_type=MediaType.JSON,
-            headers=headers,
-        )
+        # RFC 9457 problem details; `errors` names the fields at fault, as the forms show them.
+        body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": message}
+        if errors:
+            body["errors"] = errors
+        if status == 401:
+            headers = {**headers, "WWW-Authenticate": 'Bearer realm="byline"'}
+        return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     return Template(
         template_name="error.html",
         context={"status": status, "title": title, "message": message},
@@ -124,7 +133,17 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
             status_code=exc.status_code,
             headers=headers,
         )
-    return _render(request, exc.status_code, exc.title, exc.message, headers)
+    errors = exc.errors if isinstance(exc, Invalid) else None
+    return _render(request, exc.status_code, exc.title, exc.message, headers, errors)
+
+
+def _validation_errors(exc: ValidationException) -> dict[str, str]:
+    """Litestar's list of failed parameters and body fields as field name → message."""
+    found: dict[str, str] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            found[str(item.get("key") or item.get("source") or "body")] = str(item.get("message", "Invalid."))
+    return found
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -135,12 +154,19 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     status = exc.status_code
     if status == 401 and request.method == "GET" and not _wants_json(request):
         return Redirect(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-    if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
+    if isinstance(exc, PasswordChangeRequired) and request.method == "GET" and not _wants_json(request):
         return Redirect("/account/password", status_code=303)
+    if isinstance(exc, ValidationException) and _wants_json(request):
+        # The API's input that does not fit its schema: the same 422 as a service's Invalid.
+        errors = _validation_errors(exc)
+        message = "The request does not match the API's schema."
+        return _render(request, 422, Invalid.title, message, {}, errors)
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     message = _HTTP_MESSAGES.get(status, exc.detail if status < 500 else "")
     if isinstance(exc, RoleRequired | PasswordChangeRequired):
         message = exc.detail
+    if status == 401 and _wants_json(request):
+        message = "Send a valid API token: Authorization: Bearer <token> (made on /account/tokens)."
     if status >= 500:
         message = "Something went wrong on our side. Please try again in a moment."
     return _render(request, status, title, message, dict(exc.headers or {}))

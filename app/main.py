@@ -19,6 +19,11 @@ from app.accounts.admin_routes import create_router as admin_router
 from app.accounts.guards import provide_staff
 from app.accounts.routes import create_router as accounts_router
 from app.accounts.sessions import staff_auth
+from app.api.auth import token_auth
+from app.api.openapi import openapi_config
+from app.api.routes import create_router as api_router
+from app.api.token_routes import create_router as api_tokens_router
+from app.api.webhook_routes import create_router as webhooks_router
 from app.applications.routes import create_router as applications_router
 from app.db import Database
 from app.errors import EXCEPTION_HANDLERS
@@ -62,6 +67,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             outbox_router(),
             catcher_router(),
             factcheck_router(),
+            api_tokens_router(),
+            webhooks_router(),
+            api_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         dependencies={
@@ -78,11 +86,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=not settings.is_dev,
             cookie_httponly=True,
             cookie_samesite="lax",
+            # The API takes bearer tokens only, never the session cookie: a forged request has nothing to use.
+            exclude=["^/api/"],
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts, www_redirect=False),
-        middleware=[staff_auth(db, settings, clock)],
+        middleware=[staff_auth(db, settings, clock), token_auth(db, clock)],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=None,
+        # The OpenAPI document covers the JSON API only: its router opts back in.
+        openapi_config=openapi_config(),
+        include_in_schema=False,
         lifespan=[lifespan],
         debug=False,
     )

@@ -447,3 +447,52 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime = _ts()
     used_at: datetime | None = _ts(nullable=True)
+
+
+# --- the JSON API and webhooks --------------------------------------------------------------------------
+
+
+class ApiToken(SQLModel, table=True):
+    """A staff member's personal API token; the row keeps only its sha256, never the token."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts(nullable=True)
+
+
+class Webhook(SQLModel, table=True):
+    """An address told of every state change, each delivery signed with the webhook's secret (HMAC-SHA256)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    # Kept as it is: signing needs the secret itself. Shown to the admin once, when the webhook is made.
+    secret: str = Field(max_length=100)
+    is_active: bool = True
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook, claimed, retried and given up on like an outbox email (EMAIL.md)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_webhook_delivery_status_next_attempt_at", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key="webhook.id", index=True, ondelete="CASCADE")
+    # Stable across retries: receivers use it to drop a delivery they already handled.
+    uid: str = Field(max_length=64, unique=True)
+    event: str = Field(max_length=60)
+    # The exact bytes sent (and signed) on every attempt.
+    body: str = Field(sa_type=sa.Text)
+    status: str = Field(default=EmailStatus.queued, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()

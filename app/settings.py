@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     rate_apply_per_email: int = 3
     rate_apply_per_email_window_seconds: int = 24 * 3600
 
+    api_rate_per_minute: int = Field(default=600, ge=1)
+    webhook_timeout_seconds: float = 10.0
+
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -1,6 +1,7 @@
 """Staff administration: who works on the desk, in which roles and departments, and who no longer does.
 
-Deactivating ends the person's sessions at once (SECURITY.md B4). The desk always keeps one active admin.
+Deactivating ends the person's sessions at once (SECURITY.md B4) and deletes their API tokens. The desk
+always keeps one active admin.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import end_user_sessions
+from app.api.tokens import revoke_all
 from app.errors import Conflict, NotFound
 from app.models import Department, Invitation, User, UserDepartment
 
@@ -102,7 +104,7 @@ async def update_user(
 
 
 async def set_active(session: AsyncSession, *, user_id: int, active: bool) -> User:
-    """Deactivate (ending every session of the person at once) or reactivate an account."""
+    """Deactivate (ending every session and deleting the API tokens of the person) or reactivate them."""
     user = await get_user(session, user_id)
     if not active and user.is_admin and user.is_active and not await _other_active_admins(session, user_id):
         raise Conflict(LAST_ADMIN)
@@ -110,5 +112,6 @@ async def set_active(session: AsyncSession, *, user_id: int, active: bool) -> Us
     session.add(user)
     if not active:
         await end_user_sessions(session, user_id)
+        await revoke_all(session, user_id)
     await session.flush()
     return user

@@ -156,7 +156,8 @@ def staff_auth(db: Database, settings: Settings, clock: Clock) -> Callable[[ASGI
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP:
+            # The JSON API authenticates by bearer token only (app/api/auth.py), never by this cookie.
+            if scope["type"] == ScopeType.HTTP and not str(scope.get("path", "")).startswith("/api/"):
                 token = _cookie_token(scope)
                 user: Any = None
                 if token and len(token) <= 128:

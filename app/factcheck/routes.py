@@ -12,13 +12,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
-from app.errors import Conflict, Forbidden, Invalid
+from app.errors import Invalid
 from app.factcheck import extract, queries, service, work
 from app.models import SampleKind, WorkSample
 from app.review import forms
 from app.review.service import load_application
 from app.web import AppClock, AppSettings, DbSession
-from app.workflow import is_final
 
 
 def _ticked_and_typed(form: FormMultiDict) -> list[str]:
@@ -86,8 +85,6 @@ async def create_task(
     sample_id = forms.int_or_none(form.get("task_sample"))
     try:
         application, _ = await load_application(session, application_id)
-        if is_final(application.state):
-            raise Conflict("This application is closed; it needs no more fact checks.")
         await service.create_task(
             session,
             settings=settings,
@@ -168,13 +165,10 @@ async def save_task(
 ) -> Template | Redirect:
     """Save the verdicts as a draft, or complete the task (every claim and the whole need a verdict)."""
     task = await queries.task_for(session, task_id, staff)
-    if task.assignee_id != staff.id:
-        raise Forbidden("Only the task's fact-checker records its verdicts.")
+    work.check_can_record(task, staff)
     form = await request.form()
     complete = form.get("action") == "complete"
     page = await queries.task_page(session, task, settings=settings, checkers=[])
-    if not page.live:
-        raise Conflict("This task is closed: it was completed or cancelled.")
     try:
         data = work.parse_work(form, page.claims, complete=complete)
         await work.save_work(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -9,13 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
+from app.workflow import is_final
 
 MAX_CLAIMS = 50
 MAX_CLAIM_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """A new task as a form or the API gives it, before any check."""
+
+    assignee_id: int | None
+    sample_id: int | None
+    claims: list[str]
+    due_at: datetime | None
 
 
 def split_claims(text: str) -> list[str]:
@@ -54,6 +66,8 @@ async def create_task(
     now: datetime,
 ) -> FactCheckTask:
     """Create a task with its claims, record it on the timeline and tell the fact-checker."""
+    if is_final(application.state):
+        raise Conflict("This application is closed; it needs no more fact checks.")
     errors: dict[str, str] = {}
     assignee = await session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not assignee.is_active or not assignee.is_fact_checker:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.mail.outbox import enqueue_for_staff
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
@@ -82,6 +82,14 @@ def parse_work(form: Any, claims: list[Claim], *, complete: bool) -> TaskWork:
     if errors:
         raise Invalid("Some answers need another look.", errors)
     return TaskWork(work, overall, summary)
+
+
+def check_can_record(task: FactCheckTask, by: StaffUser) -> None:
+    """Only the task's own fact-checker records verdicts, and only while the task is open."""
+    if task.assignee_id != by.id:
+        raise Forbidden("Only the task's fact-checker records its verdicts.")
+    if task.state not in LIVE:
+        raise Conflict("This task is closed: it was completed or cancelled.")
 
 
 async def _claim_state(

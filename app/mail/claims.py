@@ -1,5 +1,8 @@
 """The outbox rows a worker takes and gives back (EMAIL.md): claims, outcomes, release.
 
+The same code serves outbox email and webhook deliveries (`model`): both tables carry the status, attempt and
+lock columns it works on.
+
 A claim marks due rows `sending` with the worker's name and a lock time in one statement: on PostgreSQL the
 rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for or take each other's rows; on SQLite
 the statement runs in a `BEGIN IMMEDIATE` transaction, which admits one writer at a time. Each outcome is
@@ -11,67 +14,74 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.models import EmailStatus, OutboxEmail
+from app.models import EmailStatus, OutboxEmail, WebhookDelivery
 from app.settings import Settings
 
 MAX_ERROR = 2000
 
+# A table of queued work: outbox email or webhook deliveries.
+Queued = TypeVar("Queued", OutboxEmail, WebhookDelivery)
+Table = type[OutboxEmail] | type[WebhookDelivery]
+
 
 async def claim(
-    session: AsyncSession, *, worker: str, limit: int, now: datetime, lock_seconds: int
-) -> list[OutboxEmail]:
-    """Take up to `limit` due messages for `worker`; each claim counts one attempt.
+    session: AsyncSession, *, model: type[Queued], worker: str, limit: int, now: datetime, lock_seconds: int
+) -> list[Queued]:
+    """Take up to `limit` due messages (rows of `model`) for `worker`; each claim counts one attempt.
 
     Due: queued and past their next attempt, or still `sending` under a lock that has run out (the worker
     holding it died; the message may have gone out already, so it goes again with the same Message-ID).
     """
     due = (
-        select(col(OutboxEmail.id))
+        select(col(model.id))
         .where(
-            col(OutboxEmail.status).in_([EmailStatus.queued, EmailStatus.sending]),
+            col(model.status).in_([EmailStatus.queued, EmailStatus.sending]),
             or_(
-                and_(col(OutboxEmail.status) == EmailStatus.queued, col(OutboxEmail.next_attempt_at) <= now),
-                and_(col(OutboxEmail.status) == EmailStatus.sending, col(OutboxEmail.locked_until) < now),
+                and_(col(model.status) == EmailStatus.queued, col(model.next_attempt_at) <= now),
+                and_(col(model.status) == EmailStatus.sending, col(model.locked_until) < now),
             ),
         )
-        .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
+        .order_by(col(model.next_attempt_at), col(model.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     result = await session.scalars(
-        update(OutboxEmail)
-        .where(col(OutboxEmail.id).in_(due.scalar_subquery()))
+        update(model)
+        .where(col(model.id).in_(due.scalar_subquery()))
         .values(
             status=EmailStatus.sending,
             locked_by=worker,
             locked_until=now + timedelta(seconds=lock_seconds),
-            attempts=col(OutboxEmail.attempts) + 1,
+            attempts=col(model.attempts) + 1,
         )
-        .returning(OutboxEmail)
+        .returning(model)
         .execution_options(synchronize_session=False)
     )
     return sorted(result.all(), key=lambda row: (row.next_attempt_at, row.id or 0))
 
 
-def _mine(ids: list[int], worker: str) -> list[object]:
+def _mine(model: Table, ids: list[int], worker: str) -> list[object]:
     return [
-        col(OutboxEmail.id).in_(ids),
-        col(OutboxEmail.locked_by) == worker,
-        col(OutboxEmail.status) == EmailStatus.sending,
+        col(model.id).in_(ids),
+        col(model.locked_by) == worker,
+        col(model.status) == EmailStatus.sending,
     ]
 
 
-async def mark_sent(session: AsyncSession, *, ids: list[int], worker: str, now: datetime) -> None:
+async def mark_sent(
+    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, model: Table = OutboxEmail
+) -> None:
     if ids:
         await session.execute(
-            update(OutboxEmail)
-            .where(and_(*_mine(ids, worker)))  # type: ignore[arg-type]
+            update(model)
+            .where(and_(*_mine(model, ids, worker)))  # type: ignore[arg-type]
             .values(status=EmailStatus.sent, sent_at=now, locked_by=None, locked_until=None, last_error=None)
             .execution_options(synchronize_session=False)
         )
@@ -94,7 +104,9 @@ class Outcome:
     retry_in: float = 0.0
 
 
-def failure_outcome(row: OutboxEmail, *, permanent: bool, error: str, settings: Settings) -> Outcome:
+def failure_outcome(
+    row: OutboxEmail | WebhookDelivery, *, permanent: bool, error: str, settings: Settings
+) -> Outcome:
     """Failed for good, dead after the last attempt, or queued again after a backoff."""
     assert row.id is not None
     if permanent:
@@ -105,7 +117,7 @@ def failure_outcome(row: OutboxEmail, *, permanent: bool, error: str, settings: 
 
 
 async def record_failures(
-    session: AsyncSession, *, outcomes: list[Outcome], worker: str, now: datetime
+    session: AsyncSession, *, outcomes: list[Outcome], worker: str, now: datetime, model: Table = OutboxEmail
 ) -> None:
     for outcome in outcomes:
         values: dict[str, object] = {
@@ -117,8 +129,8 @@ async def record_failures(
         if outcome.status == EmailStatus.queued:
             values["next_attempt_at"] = now + timedelta(seconds=outcome.retry_in)
         await session.execute(
-            update(OutboxEmail)
-            .where(and_(*_mine([outcome.id], worker)))  # type: ignore[arg-type]
+            update(model)
+            .where(and_(*_mine(model, [outcome.id], worker)))  # type: ignore[arg-type]
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -132,6 +144,7 @@ async def release(
     now: datetime,
     error: str | None = None,
     delay: float = 0,
+    model: Table = OutboxEmail,
 ) -> None:
     """Give claimed, unsent messages back without spending their attempt (shutdown, a paused queue)."""
     if ids:
@@ -139,14 +152,14 @@ async def release(
             "status": EmailStatus.queued,
             "locked_by": None,
             "locked_until": None,
-            "attempts": col(OutboxEmail.attempts) - 1,
+            "attempts": col(model.attempts) - 1,
             "next_attempt_at": now + timedelta(seconds=delay),
         }
         if error is not None:
             values["last_error"] = error[:MAX_ERROR]
         await session.execute(
-            update(OutboxEmail)
-            .where(and_(*_mine(ids, worker)))  # type: ignore[arg-type]
+            update(model)
+            .where(and_(*_mine(model, ids, worker)))  # type: ignore[arg-type]
             .values(**values)
             .execution_options(synchronize_session=False)
         )

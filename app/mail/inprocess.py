@@ -1,4 +1,5 @@
-"""Mail inside the web process for one machine: the outbox worker and, where configured, the mail catcher."""
+"""Mail inside the web process for one machine: the outbox worker, the webhook sender and, where configured,
+the mail catcher."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from app.api.delivery import WebhookSender
 from app.db import Database
 from app.mail import catcher
 from app.mail.worker import Worker
@@ -32,12 +34,20 @@ async def running(db: Database, settings: Settings, clock: Callable[[], datetime
     if settings.mail_worker_inprocess and settings.smtp_target is not None:
         worker = Worker(db, settings, clock=clock)
         task = asyncio.create_task(worker.run(), name="byline-mail-worker")
+    hooks: WebhookSender | None = None
+    hooks_task: asyncio.Task[None] | None = None
+    if settings.mail_worker_inprocess:
+        hooks = WebhookSender(db, settings, clock=clock)
+        hooks_task = asyncio.create_task(hooks.run(), name="byline-webhook-sender")
     try:
         yield
     finally:
         if worker is not None and task is not None:
             worker.stop()
             await task
+        if hooks is not None and hooks_task is not None:
+            hooks.stop()
+            await hooks_task
         if server is not None:
             server.close()
             await server.wait_closed()

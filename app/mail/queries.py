@@ -14,6 +14,11 @@ from app.models import Applicant, Application, EmailStatus, OutboxEmail
 PAGE_SIZE = 50
 
 
+def _id(value: str) -> int | None:
+    """A row id from the query string; longer numbers than ids can be would overflow PostgreSQL's integer."""
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 @dataclass(frozen=True)
 class OutboxFilters:
     status: str = ""
@@ -31,8 +36,8 @@ class OutboxFilters:
             status=status if status in set(EmailStatus) else "",
             template=params.get("template", "")[:80],
             recipient=params.get("recipient", "").strip()[:320],
-            application_id=int(application) if application.isdigit() else None,
-            before_id=int(before) if before.isdigit() else None,
+            application_id=_id(application),
+            before_id=_id(before),
         )
 
 

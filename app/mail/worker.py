@@ -109,6 +109,7 @@ class Worker:
         async with self.db.write_session() as session:
             rows = await claims.claim(
                 session,
+                model=OutboxEmail,
                 worker=self.name,
                 limit=self.settings.mail_batch_size,
                 now=self.clock(),

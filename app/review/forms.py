@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 from litestar.datastructures import FormMultiDict
 
 from app.errors import Invalid
-from app.factcheck.service import split_claims
+from app.factcheck.service import TaskInput, split_claims
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
 
@@ -30,14 +30,6 @@ def int_or_none(value: object) -> int | None:
 def version_of(form: FormMultiDict) -> int | None:
     """The application version the form was rendered from."""
     return int_or_none(form.get("version"))
-
-
-@dataclass(frozen=True)
-class TaskInput:
-    assignee_id: int | None
-    sample_id: int | None
-    claims: list[str]
-    due_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,10 @@ class QueueFilters:
             state=state if state in STATE_CHOICES else "open",
             department=params.get("department", "")[:40],
             topic=params.get("topic", "")[:40],
-            assignee=assignee if assignee in {"me", "none"} or assignee.isdigit() else "",
+            # Nine digits at most: enough for the ids here, and never past PostgreSQL's integer.
+            assignee=assignee
+            if assignee in {"me", "none"} or (assignee.isdigit() and len(assignee) < 10)
+            else "",
             label=" ".join(params.get("label", "").split())[:40],
             overdue=_flag(params.get("overdue", "")),
             repeat=_flag(params.get("repeat", "")),

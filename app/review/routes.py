@@ -14,11 +14,9 @@ from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.errors import Invalid, NotFound
-from app.factcheck import service as factcheck
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
 from app.web import AppClock, AppSettings, DbSession
-from app.workflow import Actor
 
 PAGE = "review/application.html"
 
@@ -100,37 +98,17 @@ async def move(
 
     async def action(form: FormMultiDict, application: Application, applicant: Applicant) -> None:
         data = forms.move_input(form)
-        await service.check_version(session, application, data.version)
-        assert application.id is not None
-        if data.to == State.fact_check and data.task is None:
-            if not (await service.load_facts(session, application.id)).tasks:
-                raise Invalid(
-                    "Sending to fact check needs a task.",
-                    {"task_claims": "Choose a fact-checker and give the claims to check, one per line."},
-                )
-        if data.task is not None:
-            await factcheck.create_task(
-                session,
-                settings=settings,
-                application=application,
-                by=staff,
-                assignee_id=data.task.assignee_id,
-                sample_id=data.task.sample_id,
-                claims=data.task.claims,
-                due_at=data.task.due_at,
-                now=clock(),
-            )
-        await service.transition(
+        await service.make_move(
             session,
             settings=settings,
             application=application,
             applicant=applicant,
-            to=data.to,
-            actor=Actor.editor,
             user=staff,
-            reason=data.reason,
+            to=data.to,
+            version=data.version,
             message=data.message,
-            expected_version=data.version,
+            reason=data.reason,
+            task=data.task,
             now=clock(),
         )
 

@@ -1,7 +1,7 @@
 """Editors' operations on one application: workflow moves, assignment, notes, labels and scores.
 
 Every state change goes through `transition`, which checks the workflow table, writes exactly one event and
-queues the mail the move's policy asks for, all in the caller's transaction.
+queues the mail the move's policy asks for and the webhook deliveries, all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from sqlmodel import col
 
 from app import site, workflow
 from app.accounts.sessions import StaffUser
+from app.api.webhooks import queue_state_change
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.factcheck.service import TaskInput, create_task
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -162,6 +164,7 @@ async def transition(
     )
     session.add(event)
     await session.flush()
+    await queue_state_change(session, settings=settings, event=event)
 
     # Spam looks like a received application to its sender: leaving spam tells them nothing.
     if move.notify.template and source != State.spam:
@@ -196,6 +199,57 @@ async def transition(
         )
     await session.flush()
     return event
+
+
+async def make_move(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    application: Application,
+    applicant: Applicant,
+    user: StaffUser,
+    to: State,
+    version: int | None,
+    message: str,
+    reason: str,
+    task: TaskInput | None,
+    now: datetime,
+) -> Event:
+    """An editor's move (the application page, the API); a move to fact check may bring its first task."""
+    await check_version(session, application, version)
+    assert application.id is not None
+    if task is not None and to != State.fact_check:
+        raise Invalid("Only a move to fact check creates a task.", {"task": "Leave the task out."})
+    if to == State.fact_check and task is None and not (await load_facts(session, application.id)).tasks:
+        raise Invalid(
+            "Sending to fact check needs a task.",
+            {"task_claims": "Choose a fact-checker and give the claims to check, one per line."},
+        )
+    if task is not None:
+        await create_task(
+            session,
+            settings=settings,
+            application=application,
+            by=user,
+            assignee_id=task.assignee_id,
+            sample_id=task.sample_id,
+            claims=task.claims,
+            due_at=task.due_at,
+            now=now,
+        )
+    return await transition(
+        session,
+        settings=settings,
+        application=application,
+        applicant=applicant,
+        to=to,
+        actor=Actor.editor,
+        user=user,
+        reason=reason,
+        message=message,
+        expected_version=version,
+        now=now,
+    )
 
 
 async def _notify_user(

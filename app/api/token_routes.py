@@ -1,0 +1,79 @@
+"""Your API tokens (/account/tokens): make one (shown once), see when each was last used, revoke it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.accounts.guards import CurrentStaff, staff_only
+from app.api import tokens
+from app.errors import Invalid
+from app.web import AppClock, AppSettings, DbSession
+
+PAGE = "api/tokens.html"
+
+
+async def _page(
+    session: DbSession,
+    settings: AppSettings,
+    staff: CurrentStaff,
+    *,
+    new_token: str = "",
+    new_name: str = "",
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        PAGE,
+        context={
+            "tokens": await tokens.list_tokens(session, staff.id),
+            "new_token": new_token,
+            "new_name": new_name,
+            "errors": errors or {},
+            "notice": notice,
+            "base_url": settings.base_url,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/account/tokens", name="api_tokens", guards=[staff_only])
+async def tokens_page(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Template:
+    """Your personal API tokens."""
+    notice = "Revoked: the token no longer works." if request.query_params.get("done") == "revoked" else ""
+    return await _page(session, settings, staff, notice=notice)
+
+
+@post("/account/tokens", name="api_token_create", guards=[staff_only], status_code=200)
+async def create_token(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+) -> Template:
+    """Make a token and show it this once: only its hash is kept."""
+    form = await request.form()
+    name = str(form.get("name") or "")[:500]
+    try:
+        row, token = await tokens.create_token(session, user_id=staff.id, name=name, now=clock())
+    except Invalid as exc:
+        return await _page(session, settings, staff, errors=exc.errors, new_name=name, status_code=422)
+    return await _page(session, settings, staff, new_token=token, new_name=row.name)
+
+
+@post("/account/tokens/{token_id:int}/revoke", name="api_token_revoke", guards=[staff_only])
+async def revoke_token(session: DbSession, staff: CurrentStaff, token_id: FromPath[int]) -> Redirect:
+    """Revoke one of your tokens; it stops working at once."""
+    await tokens.revoke_token(session, user_id=staff.id, token_id=token_id)
+    return Redirect("/account/tokens?done=revoked", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(path="/", route_handlers=[tokens_page, create_token, revoke_token])

@@ -1,0 +1,105 @@
+"""Admin page for outgoing webhooks (/admin/webhooks): add one (its secret shown once), turn it on or off,
+delete it, and see and retry its deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.accounts.guards import CurrentStaff, admin_only
+from app.api import webhooks
+from app.errors import Invalid
+from app.web import AppClock, AppSettings, DbSession
+
+NOTICES = {
+    "on": "The webhook is on.",
+    "off": "The webhook is off: its queued deliveries fail until it is on again (then retry them).",
+    "deleted": "Deleted, with its deliveries.",
+    "retried": "Queued again.",
+    "moved_on": "That delivery was no longer failed; nothing changed.",
+}
+
+
+async def _page(
+    session: DbSession,
+    *,
+    created: tuple[str, str] | None = None,
+    url: str = "",
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Template:
+    hooks = await webhooks.list_webhooks(session)
+    return Template(
+        "api/webhooks.html",
+        context={
+            "hooks": hooks,
+            "urls": {hook.id: hook.url for hook, _ in hooks},
+            "deliveries": await webhooks.recent_deliveries(session),
+            "created": created,
+            "url": url,
+            "errors": errors or {},
+            "notice": notice,
+            "signature_header": webhooks.SIGNATURE_HEADER,
+            "timestamp_header": webhooks.TIMESTAMP_HEADER,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/admin/webhooks", name="admin_webhooks", guards=[admin_only])
+async def webhooks_page(request: Request[Any, Any, Any], session: DbSession) -> Template:
+    """Webhooks, their delivery counts and the latest deliveries."""
+    return await _page(session, notice=NOTICES.get(request.query_params.get("done", ""), ""))
+
+
+@post("/admin/webhooks", name="admin_webhook_create", guards=[admin_only], status_code=200)
+async def create_webhook(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+) -> Template:
+    """Add a webhook; its signing secret is shown this once."""
+    url = str((await request.form()).get("url") or "")[: webhooks.MAX_URL + 1]
+    try:
+        hook, secret = await webhooks.create_webhook(
+            session, settings=settings, url=url, by=staff, now=clock()
+        )
+    except Invalid as exc:
+        return await _page(session, url=url, errors=exc.errors, status_code=422)
+    return await _page(session, created=(hook.url, secret))
+
+
+@post("/admin/webhooks/{webhook_id:int}/active", name="admin_webhook_active", guards=[admin_only])
+async def toggle_webhook(
+    request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
+) -> Redirect:
+    """Turn a webhook on or off."""
+    active = (await request.form()).get("active") == "on"
+    await webhooks.set_active(session, webhook_id=webhook_id, active=active)
+    return Redirect(f"/admin/webhooks?done={'on' if active else 'off'}", status_code=303)
+
+
+@post("/admin/webhooks/{webhook_id:int}/delete", name="admin_webhook_delete", guards=[admin_only])
+async def delete_webhook(session: DbSession, webhook_id: FromPath[int]) -> Redirect:
+    await webhooks.delete_webhook(session, webhook_id=webhook_id)
+    return Redirect("/admin/webhooks?done=deleted", status_code=303)
+
+
+@post("/admin/webhooks/deliveries/{delivery_id:int}/retry", name="admin_webhook_retry", guards=[admin_only])
+async def retry_delivery(session: DbSession, clock: AppClock, delivery_id: FromPath[int]) -> Redirect:
+    """Queue a failed or dead delivery again."""
+    done = await webhooks.retry_delivery(session, delivery_id=delivery_id, now=clock())
+    return Redirect(f"/admin/webhooks?done={'retried' if done else 'moved_on'}", status_code=303)
+
+
+def create_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[webhooks_page, create_webhook, toggle_webhook, delete_webhook, retry_delivery],
+    )

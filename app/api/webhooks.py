@@ -1,0 +1,159 @@
+"""Outgoing webhooks: addresses an admin registers, told of every state change by a signed POST.
+
+`queue_state_change` writes one delivery per active webhook in the transaction of the move itself (nothing is
+sent for a move that was rolled back); `app/api/delivery.py` sends them with the outbox's claims and backoff.
+Each delivery is signed: `X-Byline-Signature: sha256=<hex>` is HMAC-SHA256 with the webhook's secret over
+`<X-Byline-Timestamp>.<raw body>`, so a receiver can check both the body and how fresh the attempt is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.accounts.sessions import StaffUser
+from app.errors import Invalid, NotFound
+from app.models import EmailStatus, Event, Webhook, WebhookDelivery
+from app.settings import Settings
+
+STATE_CHANGED = "application.state_changed"
+SIGNATURE_HEADER = "X-Byline-Signature"
+TIMESTAMP_HEADER = "X-Byline-Timestamp"
+DELIVERY_HEADER = "X-Byline-Delivery"
+EVENT_HEADER = "X-Byline-Event"
+MAX_WEBHOOKS = 20
+MAX_URL = 2000
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header's value for `body` sent at `timestamp` (unix seconds)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: recompute the signature and compare in constant time."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def _checked_url(url: str, settings: Settings) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    schemes = ("https",) if not settings.is_dev else ("http", "https")
+    spaced = any(c.isspace() for c in url)
+    if len(url) > MAX_URL or parts.scheme not in schemes or not parts.hostname or spaced:
+        wanted = "https://" if not settings.is_dev else "http:// or https://"
+        raise Invalid("Check the address.", {"url": f"Give the receiver's address, starting with {wanted}."})
+    return url
+
+
+async def list_webhooks(session: AsyncSession) -> list[tuple[Webhook, dict[str, int]]]:
+    """Every webhook with its deliveries counted by status."""
+    hooks = (await session.scalars(select(Webhook).order_by(col(Webhook.id)))).all()
+    counts: dict[int, dict[str, int]] = {}
+    rows = await session.execute(
+        select(col(WebhookDelivery.webhook_id), col(WebhookDelivery.status), func.count()).group_by(
+            col(WebhookDelivery.webhook_id), col(WebhookDelivery.status)
+        )
+    )
+    for webhook_id, status, n in rows.all():
+        counts.setdefault(webhook_id, {})[status] = int(n)
+    return [(hook, counts.get(hook.id or 0, {})) for hook in hooks]
+
+
+async def recent_deliveries(session: AsyncSession, limit: int = 50) -> list[WebhookDelivery]:
+    """The latest deliveries of every webhook, newest first."""
+    newest = select(WebhookDelivery).order_by(col(WebhookDelivery.id).desc()).limit(limit)
+    rows = await session.scalars(newest)
+    return list(rows.all())
+
+
+async def create_webhook(
+    session: AsyncSession, *, settings: Settings, url: str, by: StaffUser, now: datetime
+) -> tuple[Webhook, str]:
+    """A new active webhook and its secret (generated here, shown to the admin once)."""
+    url = _checked_url(url, settings)
+    if (await session.scalar(select(func.count()).select_from(Webhook)) or 0) >= MAX_WEBHOOKS:
+        raise Invalid("Too many webhooks.", {"url": f"At most {MAX_WEBHOOKS} webhooks: delete one first."})
+    secret = secrets.token_urlsafe(32)
+    hook = Webhook(url=url, secret=secret, is_active=True, created_by_id=by.id, created_at=now)
+    session.add(hook)
+    await session.flush()
+    return hook, secret
+
+
+async def _hook(session: AsyncSession, webhook_id: int) -> Webhook:
+    hook = await session.get(Webhook, webhook_id)
+    if hook is None:
+        raise NotFound("There is no such webhook.")
+    return hook
+
+
+async def set_active(session: AsyncSession, *, webhook_id: int, active: bool) -> None:
+    """Turn a webhook on or off; deliveries queued for it fail while it is off (and can be retried)."""
+    hook = await _hook(session, webhook_id)
+    hook.is_active = active
+    session.add(hook)
+    await session.flush()
+
+
+async def delete_webhook(session: AsyncSession, *, webhook_id: int) -> None:
+    """Delete a webhook with its deliveries."""
+    await _hook(session, webhook_id)
+    await session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))
+
+
+async def retry_delivery(session: AsyncSession, *, delivery_id: int, now: datetime) -> bool:
+    """Queue a failed or dead delivery again with a fresh allowance of attempts; False if it had moved on."""
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == delivery_id,
+            col(WebhookDelivery.status).in_([EmailStatus.failed, EmailStatus.dead]),
+        )
+        .values(status=EmailStatus.queued, attempts=0, next_attempt_at=now, locked_by=None, locked_until=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def queue_state_change(session: AsyncSession, *, settings: Settings, event: Event) -> None:
+    """One delivery per active webhook for a state change, in the caller's transaction."""
+    hook_ids: list[int] = list(
+        (await session.scalars(select(col(Webhook.id)).where(col(Webhook.is_active)))).all()  # type: ignore[arg-type]
+    )
+    if not hook_ids:
+        return
+    data = {
+        "application_id": event.application_id,
+        "application_url": f"{settings.base_url}/api/v1/applications/{event.application_id}",
+        "event_id": event.id,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "actor": event.actor,
+        "actor_user_id": event.actor_user_id,
+        "version": event.data.get("version"),
+        "at": event.created_at.isoformat(),
+    }
+    for hook_id in hook_ids:
+        uid = uuid.uuid4().hex
+        body = json.dumps({"id": uid, "type": STATE_CHANGED, "data": data}, separators=(",", ":"))
+        session.add(
+            WebhookDelivery(
+                webhook_id=hook_id,
+                uid=uid,
+                event=STATE_CHANGED,
+                body=body,
+                status=EmailStatus.queued,
+                next_attempt_at=event.created_at,
+                created_at=event.created_at,
+            )
+        )

@@ -1,0 +1,114 @@
+"""Who may use each API route: anonymous callers get 401, each role only its routes (403 otherwise), and a
+fact-checker reaches only their own tasks (404 for anyone else's), as on the HTML pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.models import State
+from tests.accounts.test_route_access import route_table
+from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, bearer, staff_token
+from tests.conftest import make_client, make_staff
+from tests.review.support import submit
+
+
+def concrete(path: str, app_id: int, task_id: int = 1) -> str:
+    path = path.replace("{application_id:int}", str(app_id)).replace("{task_id:int}", str(task_id))
+    return re.sub(r"\{[a-z_]+:int\}", "1", path)
+
+
+async def call(client, method: str, path: str, headers: dict[str, str]):
+    if method == "GET":
+        return await client.get(path, headers=headers)
+    return await client.request(method, path, json={}, headers=headers)
+
+
+async def test_every_api_route_has_an_access_rule(app):
+    api_routes = {route for route in route_table(app) if route[1].startswith("/api/")}
+    assert api_routes == set(API_ACCESS) | API_PUBLIC
+
+
+async def test_anonymous_api_calls_are_401_problems(app, client, db):
+    app_id = await submit(client, db)
+    async with make_client(app) as api:
+        for method, path in sorted(API_ACCESS):
+            response = await call(api, method, concrete(path, app_id), {})
+            assert response.status_code == 401, (method, path)
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_openapi_document_and_reference_are_public(app):
+    async with make_client(app) as api:
+        document = await api.get("/api/v1/openapi.json")
+        reference = await api.get("/api/v1/docs")
+    assert document.status_code == 200
+    assert set(document.json()["paths"]) == {re.sub(r":int\}", "}", path) for _, path in API_ACCESS}, (
+        "the document covers exactly the API's routes"
+    )
+    assert (
+        reference.status_code == 200 and "POST /api/v1/applications/{application_id}/moves" in reference.text
+    )
+
+
+@pytest.mark.parametrize("role", sorted(STAFF))
+async def test_each_role_reaches_only_its_api_routes(app, client, db, role):
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, f"{role}@desk.example", roles=(role,))
+    async with make_client(app) as api:
+        for method, path in sorted(API_ACCESS):
+            response = await call(api, method, concrete(path, app_id), bearer(token))
+            if role in API_ACCESS[(method, path)]:
+                assert response.status_code not in (401, 403), (role, method, path, response.status_code)
+            else:
+                assert response.status_code == 403, (role, method, path, response.status_code)
+                assert response.json()["status"] == 403
+
+
+async def test_a_fact_checker_sees_only_their_own_tasks(app, client, db):
+    app_id = await submit(client, db)
+    mine_id, mine = await staff_token(app, db, "mine@desk.example", roles=("fact_checker",))
+    other_id, other = await staff_token(app, db, "other@desk.example", roles=("fact_checker",))
+    _, editor = await staff_token(app, db, "ed@desk.example", roles=("editor",))
+    async with make_client(app) as api:
+        created = await api.post(
+            f"/api/v1/applications/{app_id}/tasks",
+            json={"assignee_id": mine_id, "claims": ["A claim to check."]},
+            headers=bearer(editor),
+        )
+        task_id = created.json()["id"]
+        assert (await api.get(f"/api/v1/tasks/{task_id}", headers=bearer(mine))).status_code == 200
+        assert (await api.get(f"/api/v1/tasks/{task_id}", headers=bearer(editor))).status_code == 200
+        hidden = await api.get(f"/api/v1/tasks/{task_id}", headers=bearer(other))
+        assert hidden.status_code == 404 and hidden.json()["status"] == 404
+        work = await api.put(f"/api/v1/tasks/{task_id}/work", json={}, headers=bearer(other))
+        assert work.status_code == 404
+        listed = (await api.get("/api/v1/tasks", headers=bearer(other))).json()
+        assert not any(listed[group] for group in ("overdue", "due_soon", "later", "completed", "created"))
+        assert (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(mine))).status_code == 403
+    assert other_id != mine_id
+
+
+async def test_an_editor_and_fact_checker_uses_both_roles(app, client, db):
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "both@desk.example", roles=("editor", "fact_checker"))
+    async with make_client(app) as api:
+        moved = await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+        assert moved.status_code == 201 and moved.json()["to_state"] == State.screening
+        assert (await api.get("/api/v1/tasks", headers=bearer(token))).status_code == 200
+        assert (await api.get("/api/v1/outbox", headers=bearer(token))).status_code == 200
+
+
+async def test_an_admin_only_token_cannot_move_applications(app, client, db):
+    app_id = await submit(client, db)
+    await make_staff(db, email="spare-admin@desk.example", roles=("admin",))
+    _, token = await staff_token(app, db, "admin@desk.example", roles=("admin",))
+    async with make_client(app) as api:
+        refused = await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    assert refused.status_code == 403
+    assert "role" in refused.json()["detail"]

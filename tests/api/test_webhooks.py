@@ -1,0 +1,265 @@
+"""Outgoing webhooks: the admin page, one signed delivery per state change, retries with the outbox's backoff,
+failure and give-up, all against a real HTTP receiver on 127.0.0.1 that checks every signature."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from app.api.delivery import WebhookSender
+from app.models import EmailStatus, WebhookDelivery
+from tests.api.support import bearer, staff_token
+from tests.conftest import csrf_of, make_client
+from tests.review.support import staff_login, submit
+
+SECRET_RE = re.compile(r'id="webhook-secret">([^<]+)<')
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: answers with the scripted statuses, then 200, and keeps every request."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/byline-hook"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def signed_correctly(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver does (written here independently of app/api/webhooks.py)."""
+    timestamp = headers["x-byline-timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"sha256={expected}", headers["x-byline-signature"])
+
+
+async def add_webhook(client, url: str) -> str:
+    page = await client.get("/admin/webhooks")
+    assert page.status_code == 200
+    response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
+    assert response.status_code == 200, response.text
+    match = SECRET_RE.search(response.text)
+    assert match, "the secret is shown once, on creation"
+    assert match.group(1) not in (await client.get("/admin/webhooks")).text, "and never again"
+    return match.group(1)
+
+
+async def deliveries(db) -> list[WebhookDelivery]:
+    async with db.sessionmaker() as session:
+        return list((await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))).all())
+
+
+async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
+    app, client, db, settings, receiver
+):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    secret = await add_webhook(client, receiver.url)
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        moved = await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    assert moved.status_code == 201
+    [queued] = await deliveries(db)
+    assert queued.status == EmailStatus.queued
+
+    receiver.statuses = [500]
+    clock = app.state.clock
+    sender = WebhookSender(db, settings, clock=clock)
+    assert await sender.run_once() == 1
+    [failed_once] = await deliveries(db)
+    assert failed_once.status == EmailStatus.queued and failed_once.attempts == 1
+    assert failed_once.last_error.startswith("HTTP 500")
+    assert failed_once.next_attempt_at <= clock() + timedelta(seconds=settings.mail_retry_base_seconds)
+    assert await sender.run_once() == 0, "not due again before its backoff"
+
+    clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
+    assert await sender.run_once() == 1
+    [sent] = await deliveries(db)
+    assert sent.status == EmailStatus.sent and sent.attempts == 2 and sent.last_error is None
+
+    assert len(receiver.requests) == 2
+    for headers, body in receiver.requests:
+        assert signed_correctly(secret, headers, body)
+        assert headers["content-type"] == "application/json"
+        assert headers["x-byline-event"] == "application.state_changed"
+        assert not signed_correctly("another secret", headers, body)
+    (first_headers, first_body), (second_headers, second_body) = receiver.requests
+    assert first_body == second_body, "every attempt sends the same bytes"
+    assert first_headers["x-byline-delivery"] == second_headers["x-byline-delivery"] == sent.uid
+    assert int(second_headers["x-byline-timestamp"]) > int(first_headers["x-byline-timestamp"])
+    payload = json.loads(first_body)
+    assert payload["type"] == "application.state_changed" and payload["id"] == sent.uid
+    assert payload["data"]["application_id"] == app_id
+    assert (payload["data"]["from_state"], payload["data"]["to_state"]) == ("submitted", "screening")
+    assert payload["data"]["actor"] == "editor" and payload["data"]["version"] == 2
+
+    page = await client.get("/admin/webhooks")
+    assert "sent 1" in page.text
+
+
+async def test_a_move_on_the_html_page_and_a_withdrawal_are_delivered_too(
+    app, client, db, settings, receiver
+):
+    await staff_login(client, db, "admin@desk.example", roles=("admin", "editor"))
+    await add_webhook(client, receiver.url)
+    app_id = await submit(client, db)
+    page = await client.get(f"/applications/{app_id}")
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    moved = await client.post(
+        f"/applications/{app_id}/move",
+        data={"_csrf_token": csrf_of(page.text), "version": version, "to": "spam"},
+    )
+    assert moved.status_code == 303
+    sender = WebhookSender(db, settings, clock=app.state.clock)
+    await sender.run_once()
+    [(_, body)] = receiver.requests
+    assert json.loads(body)["data"]["to_state"] == "spam"
+
+
+async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
+    app, client, db, settings, receiver
+):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await add_webhook(client, receiver.url)
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+        await api.post(
+            f"/api/v1/applications/{app_id}/moves",
+            json={"to": "rejected", "reason": "x"},
+            headers=bearer(token),
+        )
+    settings.mail_max_attempts = 2
+    sender = WebhookSender(db, settings, clock=app.state.clock)
+    receiver.statuses = [410, 503]  # the first delivery is refused for good; the second fails for now
+    await sender.run_once()
+    first, second = await deliveries(db)
+    assert first.status == EmailStatus.failed and first.last_error.startswith("HTTP 410")
+    assert second.status == EmailStatus.queued and second.attempts == 1
+
+    receiver.statuses = [502]
+    app.state.clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
+    await sender.run_once()
+    _, second = await deliveries(db)
+    assert second.status == EmailStatus.dead and second.attempts == 2
+
+    # From the admin page: retry the dead one; it goes out on the next round.
+    page = await client.get("/admin/webhooks")
+    assert "dead" in page.text
+    retried = await client.post(
+        f"/admin/webhooks/deliveries/{second.id}/retry", data={"_csrf_token": csrf_of(page.text)}
+    )
+    assert retried.status_code == 303 and "retried" in retried.headers["location"]
+    await sender.run_once()
+    assert [d.status for d in await deliveries(db)] == [EmailStatus.failed, EmailStatus.sent]
+
+
+async def test_an_unreachable_receiver_is_retried(app, client, db, settings):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await add_webhook(client, "http://127.0.0.1:9/nothing-listens-here")
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    await WebhookSender(db, settings, clock=app.state.clock).run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status == EmailStatus.queued and delivery.attempts == 1
+    assert "Connect" in (delivery.last_error or "")
+
+
+async def test_the_admin_turns_a_webhook_off_and_deletes_it(app, client, db, settings, receiver):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await add_webhook(client, receiver.url)
+    page = await client.get("/admin/webhooks")
+    hook_id = re.search(r'action="/admin/webhooks/(\d+)/active"', page.text).group(1)
+    off = await client.post(
+        f"/admin/webhooks/{hook_id}/active", data={"_csrf_token": csrf_of(page.text), "active": "off"}
+    )
+    assert off.status_code == 303
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    assert await deliveries(db) == [], "a webhook that is off gets no deliveries"
+
+    page = await client.get("/admin/webhooks")
+    assert ">Turn on<" in page.text
+    deleted = await client.post(f"/admin/webhooks/{hook_id}/delete", data={"_csrf_token": csrf_of(page.text)})
+    assert deleted.status_code == 303
+    assert 'id="no-webhooks"' in (await client.get("/admin/webhooks")).text
+
+
+async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_retried(
+    app, client, db, settings, receiver
+):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await add_webhook(client, receiver.url)
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    page = await client.get("/admin/webhooks")
+    hook_id = re.search(r'action="/admin/webhooks/(\d+)/active"', page.text).group(1)
+    await client.post(
+        f"/admin/webhooks/{hook_id}/active", data={"_csrf_token": csrf_of(page.text), "active": "off"}
+    )
+    await WebhookSender(db, settings, clock=app.state.clock).run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status == EmailStatus.failed and "turned off" in (delivery.last_error or "")
+    assert receiver.requests == []
+
+
+async def test_the_webhook_address_is_checked(client, db):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    page = await client.get("/admin/webhooks")
+    for url in ("ftp://example.org/x", "not an address", "https://"):
+        response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
+        assert response.status_code == 422, url
+        assert 'id="url-error"' in response.text and not SECRET_RE.search(response.text)
