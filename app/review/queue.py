@@ -6,12 +6,13 @@ page's rows come from one query each, whatever the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, String, TextClause, cast, func, literal, select, text, union_all
+from sqlalchemy import ColumnElement, Select, String, TextClause, cast, func, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -259,12 +260,9 @@ def _only_department(filters: QueueFilters) -> bool:
     )
 
 
-async def _rows(
-    session: AsyncSession, filters: QueueFilters, conditions: list[ColumnElement[bool]]
-) -> list[QueueRow]:
-    state = _state_condition(filters.state)
-    where = [*conditions, state] if state is not None else conditions
-    stmt = (
+def _listing(where: list[Any]) -> Select[*tuple[Any, ...]]:
+    """The columns of a queue row under `where`, in no order yet."""
+    return (
         select(
             col(Application.id),
             col(Applicant.name),
@@ -284,29 +282,62 @@ async def _rows(
         .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
         .outerjoin(User, col(User.id) == col(Application.assigned_editor_id))
         .where(*where)
+    )
+
+
+def queue_row(row: Any) -> QueueRow:
+    """A row of `_listing` as the page and the export use it."""
+    return QueueRow(
+        id=row[0],
+        name=row[1],
+        email=row[2],
+        state=row[3],
+        created_at=row[4],
+        state_changed_at=row[5],
+        due_at=row[6],
+        is_repeat=row[7],
+        assignee=row[8],
+        departments=_split(row[9]),
+        topics=_split(row[10]),
+        labels=_split(row[11]),
+        tasks_open=int(row[12] or 0),
+        tasks_total=int(row[13] or 0),
+    )
+
+
+def _where(filters: QueueFilters, conditions: list[ColumnElement[bool]]) -> list[Any]:
+    state = _state_condition(filters.state)
+    return [*conditions, state] if state is not None else conditions
+
+
+async def _rows(
+    session: AsyncSession, filters: QueueFilters, conditions: list[ColumnElement[bool]]
+) -> list[QueueRow]:
+    stmt = (
+        _listing(_where(filters, conditions))
         .order_by(*_order(filters.sort))
         .limit(PAGE_SIZE + 1)
         .offset((filters.page - 1) * PAGE_SIZE)
     )
-    return [
-        QueueRow(
-            id=row[0],
-            name=row[1],
-            email=row[2],
-            state=row[3],
-            created_at=row[4],
-            state_changed_at=row[5],
-            due_at=row[6],
-            is_repeat=row[7],
-            assignee=row[8],
-            departments=_split(row[9]),
-            topics=_split(row[10]),
-            labels=_split(row[11]),
-            tasks_open=int(row[12] or 0),
-            tasks_total=int(row[13] or 0),
-        )
-        for row in (await session.execute(stmt)).all()
-    ]
+    return [queue_row(row) for row in (await session.execute(stmt)).all()]
+
+
+async def export_statement(
+    session: AsyncSession, filters: QueueFilters, *, me: int, now: datetime
+) -> Callable[[int | None], Select[*tuple[Any, ...]]]:
+    """Every row under the filters, in order of arrival, from after an application id (for exports).
+
+    The search runs once here; the statement is then walked by keyset on the id, a batch at a time.
+    """
+    words = search.terms(filters.q)
+    found = await search.matching_ids(session, words, SEARCH_LIMIT) if words else None
+    where = _where(filters, _narrowing(filters, me=me, now=now, found=found))
+
+    def after(last_id: int | None) -> Select[*tuple[Any, ...]]:
+        stmt = _listing(where).order_by(col(Application.id))
+        return stmt if last_id is None else stmt.where(col(Application.id) > last_id)
+
+    return after
 
 
 SEPARATOR = "\x1f"
