@@ -13,8 +13,10 @@ from dataclasses import dataclass
 WIDTH = 640
 LABEL_WIDTH = 150
 VALUE_WIDTH = 70
-ROW_HEIGHT = 26
+BAR = 14
+ROW_GAP = 10
 AXIS_HEIGHT = 24
+TOP = 10
 COLUMN_AREA = 180
 
 
@@ -81,14 +83,14 @@ def bars(
     """Horizontal bars: one row per category, one bar per series in each row."""
     top, step = nice_top(max((v for s in series for v in s.values), default=0))
     plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    thickness = (ROW_HEIGHT - 8) / max(len(series), 1)
-    bottom = ROW_HEIGHT * len(categories)
+    row_height = BAR * len(series) + ROW_GAP
+    bottom = row_height * len(categories)
     chart_bars = [
         Bar(
             x=LABEL_WIDTH,
-            y=row * ROW_HEIGHT + 4 + index * thickness,
+            y=row * row_height + ROW_GAP / 2 + index * BAR,
             width=plot * value / top,
-            height=thickness,
+            height=BAR - 1,
             series=index,
             text=fmt(value),
         )
@@ -96,7 +98,7 @@ def bars(
         for row, value in enumerate(one.values)
     ]
     labels = [
-        Label(LABEL_WIDTH - 6, row * ROW_HEIGHT + ROW_HEIGHT / 2, text) for row, text in enumerate(categories)
+        Label(LABEL_WIDTH - 6, row * row_height + row_height / 2, text) for row, text in enumerate(categories)
     ]
     ticks = [Label(LABEL_WIDTH + plot * tick / top, bottom + 16, fmt(tick)) for tick in _ticks(top, step)]
     grid = [(tick.x, 0.0, tick.x, float(bottom)) for tick in ticks]
@@ -131,7 +133,7 @@ def columns(
     chart_bars = [
         Bar(
             x=left + row * slot + slot * 0.1 + index * thickness,
-            y=COLUMN_AREA * (1 - value / top),
+            y=TOP + COLUMN_AREA * (1 - value / top),
             width=thickness,
             height=COLUMN_AREA * value / top,
             series=index,
@@ -143,18 +145,18 @@ def columns(
     # Label every period while they fit, otherwise every few, so the labels never overlap.
     every = max(1, math.ceil(len(categories) * 70 / (WIDTH - left)))
     labels = [
-        Label(left + row * slot + slot / 2, COLUMN_AREA + 16, text)
+        Label(left + row * slot + slot / 2, TOP + COLUMN_AREA + 16, text)
         for row, text in enumerate(categories)
         if row % every == 0
     ]
-    ticks = [Label(left - 6, COLUMN_AREA * (1 - tick / top), fmt(tick)) for tick in _ticks(top, step)]
+    ticks = [Label(left - 6, TOP + COLUMN_AREA * (1 - tick / top), fmt(tick)) for tick in _ticks(top, step)]
     grid = [(left, tick.y, float(WIDTH), tick.y) for tick in ticks]
     return Chart(
         chart_id,
         title,
         description,
         WIDTH,
-        COLUMN_AREA + AXIS_HEIGHT,
+        TOP + COLUMN_AREA + AXIS_HEIGHT,
         chart_bars,
         labels,
         ticks,
