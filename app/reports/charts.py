@@ -72,76 +72,82 @@ def _ticks(top: float, step: float) -> list[float]:
     return [step * i for i in range(round(top / step) + 1)]
 
 
-def bars(
+# Where a bar goes: (row, series, value) to (x, y, width, height).
+Place = Callable[[int, int, float], tuple[float, float, float, float]]
+Geometry = tuple[float, Place, list[Label], list[Label], list[tuple[float, float, float, float]]]
+
+
+def chart(
     chart_id: str,
     title: str,
     description: str,
     categories: Sequence[str],
     series: Sequence[Series],
     fmt: Callable[[float], str] = lambda value: f"{value:g}",
+    *,
+    horizontal: bool = True,
 ) -> Chart:
-    """Horizontal bars: one row per category, one bar per series in each row."""
+    """Bars for each category, one per series: across the page, or up it (columns, for periods)."""
     top, step = nice_top(max((v for s in series for v in s.values), default=0))
-    plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    row_height = BAR * len(series) + ROW_GAP
-    bottom = row_height * len(categories)
+    lay_out = _across if horizontal else _up
+    height, place, labels, ticks, grid = lay_out(categories, series, fmt, top, _ticks(top, step))
     chart_bars = [
-        Bar(
-            x=LABEL_WIDTH,
-            y=row * row_height + ROW_GAP / 2 + index * BAR,
-            width=plot * value / top,
-            height=BAR - 1,
-            series=index,
-            text=fmt(value),
-        )
+        Bar(*place(row, index, value), series=index, text=fmt(value))
         for index, one in enumerate(series)
         for row, value in enumerate(one.values)
     ]
-    labels = [
-        Label(LABEL_WIDTH - 6, row * row_height + row_height / 2, text) for row, text in enumerate(categories)
-    ]
-    ticks = [Label(LABEL_WIDTH + plot * tick / top, bottom + 16, fmt(tick)) for tick in _ticks(top, step)]
-    grid = [(tick.x, 0.0, tick.x, float(bottom)) for tick in ticks]
     return Chart(
         chart_id,
         title,
         description,
         WIDTH,
-        bottom + AXIS_HEIGHT,
+        int(height),
         chart_bars,
         labels,
         ticks,
         grid,
         [one.name for one in series],
-        horizontal=True,
+        horizontal=horizontal,
     )
 
 
-def columns(
-    chart_id: str,
-    title: str,
-    description: str,
+def _across(
     categories: Sequence[str],
     series: Sequence[Series],
-    fmt: Callable[[float], str] = lambda value: f"{value:g}",
-) -> Chart:
-    """Vertical columns: one group per category (a period), one column per series in each group."""
-    top, step = nice_top(max((v for s in series for v in s.values), default=0))
+    fmt: Callable[[float], str],
+    top: float,
+    at: list[float],
+) -> Geometry:
+    plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    row_height = BAR * len(series) + ROW_GAP
+    bottom = row_height * len(categories)
+
+    def place(row: int, index: int, value: float) -> tuple[float, float, float, float]:
+        return LABEL_WIDTH, row * row_height + ROW_GAP / 2 + index * BAR, plot * value / top, BAR - 1
+
+    labels = [
+        Label(LABEL_WIDTH - 6, row * row_height + row_height / 2, text) for row, text in enumerate(categories)
+    ]
+    ticks = [Label(LABEL_WIDTH + plot * tick / top, bottom + 16, fmt(tick)) for tick in at]
+    grid = [(tick.x, 0.0, tick.x, float(bottom)) for tick in ticks]
+    return bottom + AXIS_HEIGHT, place, labels, ticks, grid
+
+
+def _up(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    fmt: Callable[[float], str],
+    top: float,
+    at: list[float],
+) -> Geometry:
     left = 40.0
     slot = (WIDTH - left) / max(len(categories), 1)
     thickness = slot * 0.8 / max(len(series), 1)
-    chart_bars = [
-        Bar(
-            x=left + row * slot + slot * 0.1 + index * thickness,
-            y=TOP + COLUMN_AREA * (1 - value / top),
-            width=thickness,
-            height=COLUMN_AREA * value / top,
-            series=index,
-            text=fmt(value),
-        )
-        for index, one in enumerate(series)
-        for row, value in enumerate(one.values)
-    ]
+
+    def place(row: int, index: int, value: float) -> tuple[float, float, float, float]:
+        x = left + row * slot + slot * 0.1 + index * thickness
+        return x, TOP + COLUMN_AREA * (1 - value / top), thickness, COLUMN_AREA * value / top
+
     # Label every period while they fit, otherwise every few, so the labels never overlap.
     every = max(1, math.ceil(len(categories) * 70 / (WIDTH - left)))
     labels = [
@@ -149,18 +155,6 @@ def columns(
         for row, text in enumerate(categories)
         if row % every == 0
     ]
-    ticks = [Label(left - 6, TOP + COLUMN_AREA * (1 - tick / top), fmt(tick)) for tick in _ticks(top, step)]
+    ticks = [Label(left - 6, TOP + COLUMN_AREA * (1 - tick / top), fmt(tick)) for tick in at]
     grid = [(left, tick.y, float(WIDTH), tick.y) for tick in ticks]
-    return Chart(
-        chart_id,
-        title,
-        description,
-        WIDTH,
-        TOP + COLUMN_AREA + AXIS_HEIGHT,
-        chart_bars,
-        labels,
-        ticks,
-        grid,
-        [one.name for one in series],
-        horizontal=False,
-    )
+    return TOP + COLUMN_AREA + AXIS_HEIGHT, place, labels, ticks, grid

@@ -44,14 +44,14 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
     period_labels = [p.start.strftime("%b %Y" if filters.period == "month" else "%d %b") for p in periods]
     days = lambda value: f"{value:g} d"  # noqa: E731
     chart_list = {
-        "funnel": charts.bars(
+        "funnel": charts.chart(
             "chart-funnel",
             "Applications that reached each state",
             f"Of {funnel.received()} applications received, how many reached each state.",
             ["Received", *(STAFF_LABELS[State(s)] for s in reached)],
             [charts.Series("Applications", [funnel.received(), *(funnel.count(s) for s in reached)])],
         ),
-        "time-in-state": charts.bars(
+        "time-in-state": charts.chart(
             "chart-time-in-state",
             "Time in each state, in days",
             "Median and 90th percentile of the days spent in each state before the next move.",
@@ -62,7 +62,7 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
             ],
             days,
         ),
-        "workload": charts.bars(
+        "workload": charts.chart(
             "chart-workload",
             "Open work per person",
             "Open applications assigned to each editor and open fact-check tasks of each fact-checker.",
@@ -72,13 +72,14 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
                 charts.Series("Tasks", [w.tasks for w in workload]),
             ],
         ),
-        "over-time": charts.columns(
+        "over-time": charts.chart(
             "chart-over-time",
             f"Applications received per {filters.period}",
             f"Applications received in each {filters.period} from {filters.start:%d %b %Y} "
             f"to {filters.end:%d %b %Y}.",
             period_labels,
             [charts.Series("Received", [p.received for p in periods])],
+            horizontal=False,
         ),
     }
     return Template(

@@ -139,12 +139,13 @@ def overdue_applications(slug: str, now: datetime, after: Due | None = None) -> 
         .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
         .outerjoin(User, col(User.id) == col(Application.assigned_editor_id))
         .where(
-            col(Application.state).in_(OPEN_STATE_VALUES), col(Application.due_at) < now, *in_department(slug)
+            col(Application.state).in_(OPEN_STATE_VALUES),
+            col(Application.due_at) < now,
+            *in_department(slug),
+            *_after(col(Application.due_at), col(Application.id), after),
         )
         .order_by(col(Application.due_at), col(Application.id))
     )
-    if after is not None:
-        stmt = stmt.where(_after(col(Application.due_at), col(Application.id), after))
     return stmt
 
 
@@ -167,28 +168,23 @@ def overdue_tasks(slug: str, now: datetime, after: Due | None = None) -> Select[
             col(FactCheckTask.state).in_(OPEN_TASK_STATES),
             col(FactCheckTask.due_at) < now,
             *_task_in_department(slug),
+            *_after(col(FactCheckTask.due_at), col(FactCheckTask.id), after),
         )
         .order_by(col(FactCheckTask.due_at), col(FactCheckTask.id))
     )
-    if after is not None:
-        stmt = stmt.where(_after(col(FactCheckTask.due_at), col(FactCheckTask.id), after))
     return stmt
 
 
-def _after(due: Any, key: Any, after: Due) -> ColumnElement[bool]:
-    return or_(due > after[0], and_(due == after[0], key > after[1]))
+def _after(due: Any, key: Any, after: Due | None) -> list[ColumnElement[bool]]:
+    """The condition that a row comes after the keyset `after` in (due time, id) order (none at the start)."""
+    if after is None:
+        return []
+    return [or_(due > after[0], and_(due == after[0], key > after[1]))]
 
 
 def overdue_item(row: Sequence[Any]) -> OverdueItem:
-    return OverdueItem(
-        kind=row[0],
-        id=row[1],
-        application_id=row[2],
-        applicant=row[3],
-        state=row[4],
-        assignee=row[5],
-        due_at=row[6],
-    )
+    """A row of `overdue_applications` or `overdue_tasks` (their columns are the item's fields, in order)."""
+    return OverdueItem(*row)
 
 
 async def overdue(session: AsyncSession, filters: ReportFilters, *, now: datetime) -> Overdue:

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.reports.export import neutralise
+from app.reports import work
+from app.reports.export import keyset, neutralise
+from app.review.queue import QueueFilters, export_statement
 from tests.conftest import csrf_of, login, make_client, make_staff
 from tests.review.support import page_form, staff_login, submit
 
@@ -285,3 +287,21 @@ async def test_an_export_starts_before_its_rows_are_read(app, client, db):
     body = b"".join(chunks).decode("utf-8-sig")
     assert chunks[0].decode("utf-8-sig").startswith("id,applicant,email,state")
     assert sorted(row[1] for row in table(body)[1:]) == ["Ana First", "Bruno Meanwhile"]
+
+
+async def test_exports_walk_past_their_first_batch_in_order(app, client, db):
+    """Rows with the same due time are neither repeated nor skipped between batches."""
+    ids = [await submit(client, db, name=f"Applicant {n}") for n in range(5)]
+    app.state.clock.advance(timedelta(days=4))  # every one of them is overdue, all due at the same moment
+    now = app.state.clock()
+
+    def overdue_after(after):
+        return work.overdue_applications("", now, after)
+
+    found = [row async for row in keyset(db, overdue_after, lambda row: (row[6], row[1]), batch=2)]
+    assert [row[1] for row in found] == ids
+
+    async with db.sessionmaker() as session:
+        statement = await export_statement(session, QueueFilters(), me=0, now=now)
+    listed = [row async for row in keyset(db, statement, lambda row: row[0], batch=2)]
+    assert [row[0] for row in listed] == ids
