@@ -34,10 +34,12 @@ DECISIONS = (State.accepted.value, State.rejected.value)
 
 
 def _date(value: str) -> date | None:
+    """A date from the query string; None for anything else, and for years no report could reach."""
     try:
-        return date.fromisoformat(value.strip()[:10])
+        found = date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
+    return found if 1970 <= found.year <= 2999 else None
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,23 @@ async def test_filters_by_arrival_dates_and_department_are_kept_in_the_form(clie
     assert cell(analysis, "workload", "Eda Editor") == ["1", "1", "0", "0"]
 
 
+async def test_dates_that_are_not_dates_fall_back_to_the_last_ninety_days(client, desk, app):
+    today = app.state.clock().date()
+    for query in (
+        "from=0001-01-01&to=9999-12-31",
+        "from=yesterday&to=2026-02-31",
+        "period=year&department=x",
+    ):
+        page = await client.get(f"/reports?{query}")
+        assert page.status_code == 200, query
+        assert f'name="to" value="{today}"' in page.text
+        assert f'name="from" value="{today - timedelta(days=89)}"' in page.text
+        assert '<option value="week" selected>' in page.text
+    first, last = desk.start.date(), (desk.start + timedelta(days=10)).date()
+    swapped = (await client.get(f"/reports?from={last}&to={first}")).text
+    assert f'name="from" value="{first}"' in swapped and f'name="to" value="{last}"' in swapped
+
+
 async def test_each_report_exports_the_numbers_of_the_page(client, desk):
     query = span(desk, 0, 0)
     funnel = await export(client, f"/reports/export/funnel?{query}")
