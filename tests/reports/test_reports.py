@@ -133,7 +133,7 @@ async def test_report_numbers_on_a_known_desk(client, desk):
     assert cell(html, "overdue-counts", "Fact-check tasks")[0] == "1"
     assert "Chen Screening" in html[html.index('id="overdue-items"') :]
     for chart in ("funnel", "time-in-state", "workload", "over-time"):
-        assert f'aria-labelledby="chart-{chart}-title chart-{chart}-desc"' in html
+        assert f'aria-labelledby="chart-{chart}-title" aria-describedby="chart-{chart}-desc"' in html
     assert html.count('role="img"') == 4
 
 
