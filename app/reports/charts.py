@@ -1,4 +1,6 @@
-"""Bar charts as geometry for server-rendered SVG (templates/reports/_chart.html). Pure, no I/O.
+"""Bar charts as geometry for server-rendered SVG (templates/reports/_chart.html), and the reports' charts.
+
+Pure, no I/O.
 
 Every chart has a title and a one-sentence description for assistive technology; the page shows the same
 numbers in a table beside it.
@@ -9,6 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
+
+from app.models import State
+from app.reports.queries import STATES, Funnel, PeriodCount, ReportFilters, Times
+from app.reports.work import Workload
+from app.workflow import STAFF_LABELS
 
 WIDTH = 640
 LABEL_WIDTH = 150
@@ -158,3 +166,65 @@ def _up(
     ticks = [Label(left - 6, TOP + COLUMN_AREA * (1 - tick / top), fmt(tick)) for tick in at]
     grid = [(left, tick.y, float(WIDTH), tick.y) for tick in ticks]
     return TOP + COLUMN_AREA + AXIS_HEIGHT, place, labels, ticks, grid
+
+
+# --- the charts of the reports page ---------------------------------------------------------------------
+
+
+def period_label(start: date, period: str) -> str:
+    return start.strftime("%b %Y" if period == "month" else "%d %b")
+
+
+def _days(seconds: float) -> float:
+    return round(seconds / 86400, 1)
+
+
+def report_charts(
+    filters: ReportFilters,
+    funnel: Funnel,
+    in_state: dict[str, Times],
+    workload: list[Workload],
+    periods: list[PeriodCount],
+) -> dict[str, Chart]:
+    """The page's charts, from the numbers its tables show."""
+    reached = [state for state in STATES if funnel.count(state)]
+    timed = [state for state in STATES if state in in_state]
+    return {
+        "funnel": chart(
+            "chart-funnel",
+            "Applications that reached each state",
+            f"Of {funnel.received()} applications received, how many reached each state.",
+            ["Received", *(STAFF_LABELS[State(s)] for s in reached)],
+            [Series("Applications", [funnel.received(), *(funnel.count(s) for s in reached)])],
+        ),
+        "time-in-state": chart(
+            "chart-time-in-state",
+            "Time in each state, in days",
+            "Median and 90th percentile of the days spent in each state before the next move.",
+            [STAFF_LABELS[State(s)] for s in timed],
+            [
+                Series("Median", [_days(in_state[s].median) for s in timed]),
+                Series("90th percentile", [_days(in_state[s].p90) for s in timed]),
+            ],
+            lambda value: f"{value:g} d",
+        ),
+        "workload": chart(
+            "chart-workload",
+            "Open work per person",
+            "Open applications assigned to each editor and open fact-check tasks of each fact-checker.",
+            [w.name for w in workload],
+            [
+                Series("Applications", [w.applications for w in workload]),
+                Series("Tasks", [w.tasks for w in workload]),
+            ],
+        ),
+        "over-time": chart(
+            "chart-over-time",
+            f"Applications received per {filters.period}",
+            f"Applications received in each {filters.period} from {filters.start:%d %b %Y} "
+            f"to {filters.end:%d %b %Y}.",
+            [period_label(p.start, filters.period) for p in periods],
+            [Series("Received", [p.received for p in periods])],
+            horizontal=False,
+        ),
+    }

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from litestar.response import Stream
@@ -14,7 +15,7 @@ from sqlalchemy import Select
 from app.db import Database
 from app.models import State
 from app.reports import queries, work
-from app.review.queue import QueueRow
+from app.review.queue import queue_row
 from app.workflow import STAFF_LABELS
 
 BATCH = 500
@@ -99,44 +100,48 @@ def hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f}"
 
 
-def queue_header() -> list[str]:
-    return [
-        "id",
-        "applicant",
-        "email",
-        "state",
-        "departments",
-        "topics",
-        "assignee",
-        "labels",
-        "fact checks done",
-        "fact checks",
-        "received at",
-        "in state since",
-        "due at",
-        "overdue",
-        "applied before",
-    ]
+QUEUE_HEADER = [
+    "id",
+    "applicant",
+    "email",
+    "state",
+    "departments",
+    "topics",
+    "assignee",
+    "labels",
+    "fact checks done",
+    "fact checks",
+    "received at",
+    "in state since",
+    "due at",
+    "overdue",
+    "applied before",
+]
 
 
-def queue_cells(row: QueueRow, now: datetime) -> list[object]:
-    return [
-        row.id,
-        row.name,
-        row.email,
-        STAFF_LABELS[State(row.state)],
-        ", ".join(row.departments),
-        ", ".join(row.topics),
-        row.assignee,
-        ", ".join(row.labels),
-        row.tasks_total - row.tasks_open,
-        row.tasks_total,
-        row.created_at,
-        row.state_changed_at,
-        row.due_at,
-        "yes" if row.overdue(now) else "no",
-        "yes" if row.is_repeat else "no",
-    ]
+async def queue_rows(
+    db: Database, statement: Callable[[int | None], Select[*tuple[Any, ...]]], *, now: datetime
+) -> AsyncIterator[Sequence[object]]:
+    """The queue's rows under `statement` (app.review.queue.export_statement), walked by id."""
+    async for found in keyset(db, statement, lambda row: row[0]):
+        row = queue_row(found)
+        yield [
+            row.id,
+            row.name,
+            row.email,
+            STAFF_LABELS[State(row.state)],
+            ", ".join(row.departments),
+            ", ".join(row.topics),
+            row.assignee,
+            ", ".join(row.labels),
+            row.tasks_total - row.tasks_open,
+            row.tasks_total,
+            row.created_at,
+            row.state_changed_at,
+            row.due_at,
+            "yes" if row.overdue(now) else "no",
+            "yes" if row.is_repeat else "no",
+        ]
 
 
 async def _listed(rows: Sequence[Sequence[object]]) -> AsyncIterator[Sequence[object]]:
@@ -190,7 +195,13 @@ async def report_rows(
                 "mean hours",
             ]
             rows = [
-                [group, found.count, hours(found.median), hours(found.p90), hours(found.mean)]
+                [
+                    STAFF_LABELS[State(group)] if in_state else group,
+                    found.count,
+                    hours(found.median),
+                    hours(found.p90),
+                    hours(found.mean),
+                ]
                 for group in groups
                 if (found := times.get(group))
             ]
@@ -221,11 +232,7 @@ async def report_rows(
 async def _overdue(db: Database, slug: str, now: datetime) -> AsyncIterator[Sequence[object]]:
     """Every overdue application, then every overdue task, most overdue first."""
     for statement in (work.overdue_applications, work.overdue_tasks):
-
-        def after(last: tuple[datetime, int] | None, statement: Any = statement) -> Select[*tuple[Any, ...]]:
-            return statement(slug, now, last)  # type: ignore[no-any-return]
-
-        async for row in keyset(db, after, lambda row: (row[6], row[1])):
+        async for row in keyset(db, partial(statement, slug, now), lambda row: (row[6], row[1])):
             item = work.overdue_item(row)
             what = (
                 STAFF_LABELS[State(item.state)]

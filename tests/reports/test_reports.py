@@ -182,7 +182,7 @@ async def test_each_report_exports_the_numbers_of_the_page(client, desk):
     assert ["received", "4", "3", "2"] in funnel
     assert ["acceptance rate (%)", "33.3", "50.0", "0.0"] in funnel
     in_state = await export(client, f"/reports/export/time-in-state?{query}")
-    assert ["screening", "2", "72.0", "91.2", "72.0"] in in_state
+    assert ["Screening", "2", "72.0", "91.2", "72.0"] in in_state
     decision = await export(client, f"/reports/export/time-to-decision?{query}")
     assert ["all", "3", "72.0", "110.4", "72.0"] in decision
     workload = await export(client, f"/reports/export/workload?{query}")
