@@ -19,7 +19,6 @@ from app.review.queue import queue_row
 from app.workflow import STAFF_LABELS
 
 BATCH = 500
-REPORTS = ("funnel", "time-in-state", "time-to-decision", "workload", "overdue", "over-time")
 # A spreadsheet reads a cell starting with one of these as a formula (or strips it and then does).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,7 +42,7 @@ async def csv_lines(header: Sequence[str], rows: AsyncIterable[Sequence[object]]
     """The header at once (the download starts before any row is read), then the rows in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([neutralise(title) for title in header])  # department names are admin-editable
     # A byte-order mark first, so that spreadsheets read the names as UTF-8.
     yield "\ufeff" + buffer.getvalue()
     buffer.seek(0)

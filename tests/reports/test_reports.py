@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
+from app.models import Department
 from app.reports import work
 from app.reports.export import keyset, neutralise
 from app.review.queue import QueueFilters, export_statement
@@ -239,6 +242,10 @@ async def test_cells_that_a_spreadsheet_would_run_are_neutralised(client, db):
         "",
     ]
     assert neutralise(3) == "3"
+    async with db.write_session() as session:  # department names are reference data an admin may edit
+        await session.execute(update(Department).where(col(Department.slug) == "news").values(name="+News"))
+    funnel = await export(client, "/reports/export/funnel")
+    assert funnel[0] == ["state", "All", "'+News", "Analysis"]
 
 
 async def test_fact_checkers_cannot_see_reports_or_exports(app, db):
