@@ -6,6 +6,7 @@ page's rows come from one query each, whatever the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -301,7 +302,7 @@ def _order(sort: str) -> list[Any]:
 
 
 @cache
-def _count_statement(shape: Shape) -> Select[Any]:
+def _count_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
     """Applications per state under a shape's conditions, counting at most COUNT_CAP + 1 rows."""
     matching = select(col(Application.state)).where(*_narrowing(shape)).limit(COUNT_CAP + 1).subquery()
     return select(matching.c.state, func.count()).group_by(matching.c.state)
@@ -323,14 +324,14 @@ async def state_counts(
     return tally, sum(tally.values()) > COUNT_CAP
 
 
-def _bound(statement: Select[Any], values: dict[str, Any]) -> dict[str, Any]:
+def _bound(statement: Select[*tuple[Any, ...]], values: dict[str, Any]) -> dict[str, Any]:
     """The values a statement takes (a shape's count leaves the state out, for one)."""
     names = _parameter_names(statement)
     return {name: value for name, value in values.items() if name in names}
 
 
 @cache
-def _parameter_names(statement: Select[Any]) -> frozenset[str]:
+def _parameter_names(statement: Select[*tuple[Any, ...]]) -> frozenset[str]:
     return frozenset(statement.compile().params)
 
 
@@ -341,12 +342,8 @@ def _only_department(filters: QueueFilters) -> bool:
     )
 
 
-@cache
-def rows_statement(shape: Shape) -> Select[Any]:
-    """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page)."""
-    state = _state_condition(shape.state)
-    conditions = _narrowing(shape)
-    where = [*conditions, state] if state is not None else conditions
+def _listing(where: list[Any]) -> Select[*tuple[Any, ...]]:
+    """The columns of a queue row under `where`, in no order yet."""
     return (
         select(
             col(Application.id),
@@ -367,9 +364,40 @@ def rows_statement(shape: Shape) -> Select[Any]:
         .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
         .outerjoin(User, col(User.id) == col(Application.assigned_editor_id))
         .where(*where)
-        .order_by(*_order(shape.sort))
-        .limit(PAGE_SIZE + 1)
-        .offset(bindparam("offset"))
+    )
+
+
+def _where(shape: Shape) -> list[Any]:
+    state = _state_condition(shape.state)
+    conditions = _narrowing(shape)
+    return [*conditions, state] if state is not None else conditions
+
+
+def queue_row(row: Any) -> QueueRow:
+    """A row of `_listing` as the page and the export use it."""
+    return QueueRow(
+        id=row[0],
+        name=row[1],
+        email=row[2],
+        state=row[3],
+        created_at=row[4],
+        state_changed_at=row[5],
+        due_at=row[6],
+        is_repeat=row[7],
+        assignee=row[8],
+        departments=_split(row[9]),
+        topics=_split(row[10]),
+        labels=_split(row[11]),
+        tasks_open=int(row[12] or 0),
+        tasks_total=int(row[13] or 0),
+    )
+
+
+@cache
+def rows_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page)."""
+    return (
+        _listing(_where(shape)).order_by(*_order(shape.sort)).limit(PAGE_SIZE + 1).offset(bindparam("offset"))
     )
 
 
@@ -378,25 +406,31 @@ async def _rows(
 ) -> list[QueueRow]:
     statement = rows_statement(shape)
     bound = {**_bound(statement, values), "offset": (filters.page - 1) * PAGE_SIZE}
-    return [
-        QueueRow(
-            id=row[0],
-            name=row[1],
-            email=row[2],
-            state=row[3],
-            created_at=row[4],
-            state_changed_at=row[5],
-            due_at=row[6],
-            is_repeat=row[7],
-            assignee=row[8],
-            departments=_split(row[9]),
-            topics=_split(row[10]),
-            labels=_split(row[11]),
-            tasks_open=int(row[12] or 0),
-            tasks_total=int(row[13] or 0),
-        )
-        for row in (await session.execute(statement, bound)).all()
-    ]
+    return [queue_row(row) for row in (await session.execute(statement, bound)).all()]
+
+
+@cache
+def _export_listing(shape: Shape) -> Select[*tuple[Any, ...]]:
+    return _listing(_where(shape)).order_by(col(Application.id))
+
+
+async def export_statement(
+    session: AsyncSession, filters: QueueFilters, *, me: int, now: datetime
+) -> Callable[[int | None], Select[*tuple[Any, ...]]]:
+    """Every row under the filters, in order of arrival, from after an application id (for exports).
+
+    The search runs once here; the statement is then walked by keyset on the id, a batch at a time.
+    """
+    words = search.terms(filters.q)
+    found = await search.matching_ids(session, words, SEARCH_LIMIT) if words else None
+    shape, values = selection(filters, me=me, now=now, found=found)
+    listing = _export_listing(shape)
+    bound = listing.params(**_bound(listing, values))
+
+    def after(last_id: int | None) -> Select[*tuple[Any, ...]]:
+        return bound if last_id is None else bound.where(col(Application.id) > last_id)
+
+    return after
 
 
 SEPARATOR = "\x1f"
@@ -463,7 +497,7 @@ class Choices:
 
 
 @cache
-def _choices_statement() -> Select[Any]:
+def _choices_statement() -> Select[*tuple[Any, ...]]:
     parts = union_all(
         select(
             literal("d").label("kind"), col(Department.slug), col(Department.name), col(Department.position)
