@@ -6,16 +6,35 @@ import io
 import json
 import uuid
 import zipfile
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
-from app.models import Applicant, Application, Erasure, Event, OutboxEmail, State, WorkSample
-from tests.conftest import csrf_of, make_client, make_staff, post_application, valid_fields
-from tests.mail.test_delivery import mail_settings, relay, until, worker_running  # noqa: F401
+from app.models import (
+    Applicant,
+    Application,
+    Erasure,
+    Event,
+    FactCheckTask,
+    OutboxEmail,
+    State,
+    WorkSample,
+)
+from tests.conftest import csrf_of, login, make_client, make_staff, post_application, valid_fields
+from tests.mail.relay import Relay
+from tests.mail.test_delivery import mail_settings, until, worker_running
 from tests.privacy.support import assert_forgotten, traces_in_database, traces_in_uploads
 from tests.review.support import page_form, staff_login, stored
 
 NAME = "Wilhelmina Quarterfield"
+
+
+@pytest.fixture
+def relay() -> Any:
+    server = Relay().start()
+    yield server
+    server.stop()
 
 
 def person() -> tuple[str, dict[str, object], list[tuple[str, tuple[str, bytes, str]]]]:
@@ -98,7 +117,9 @@ async def review_it(app, db, app_id: int, status_url: str, email: str) -> int:
     return checker
 
 
-async def test_the_download_holds_the_answers_samples_timeline_messages_and_files(app, client, db, settings, relay):
+async def test_the_download_holds_the_answers_samples_timeline_messages_and_files(
+    app, client, db, settings, relay
+):
     app_id, status_url, email, file_bytes = await apply(client, db)
     async with worker_running(db, mail_settings(settings, relay), clock=app.state.clock):
         await until(lambda: _all_sent(db, app_id))
@@ -153,7 +174,8 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
     assert await traces_in_database(db, [NAME, email])  # the scan does find what is there
     assert traces_in_uploads(settings, [NAME, email])
     async with db.sessionmaker() as session:
-        keys = (await session.scalars(select(WorkSample.storage_key).where(WorkSample.storage_key != None))).all()  # noqa: E711
+        stored_keys = select(WorkSample.storage_key).where(WorkSample.storage_key.is_not(None))  # type: ignore[union-attr]
+        keys = (await session.scalars(stored_keys)).all()
     assert len(keys) == 1
 
     confirm = await client.get(f"{status_url}/erase")
@@ -194,15 +216,13 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
         assert log_page.status_code == 200 and tombstone.public_id in log_page.text
         assert "The applicant" in log_page.text and email not in log_page.text
     async with make_client(app) as fact_checker:
-        from tests.conftest import login
-
         await login(fact_checker, "fc@desk.example")
         tasks = await fact_checker.get("/tasks")
         assert tasks.status_code == 200
         async with db.sessionmaker() as session:
-            from app.models import FactCheckTask
-
-            task_id = await session.scalar(select(FactCheckTask.id).where(FactCheckTask.assignee_id == checker))
+            task_id = await session.scalar(
+                select(FactCheckTask.id).where(FactCheckTask.assignee_id == checker)
+            )
         assert (await fact_checker.get(f"/tasks/{task_id}")).status_code == 200
 
     # Again: nothing more happens.
@@ -220,7 +240,9 @@ async def test_erasing_a_decided_application_keeps_its_state(app, client, db, se
     await client.post(f"{status_url}/withdraw", data={"_csrf_token": csrf_of(page.text)})
     confirm = await client.get(f"{status_url}/erase")
     assert "withdraws it first" not in confirm.text
-    assert (await client.post(f"{status_url}/erase", data={"_csrf_token": csrf_of(confirm.text)})).status_code == 303
+    assert (
+        await client.post(f"{status_url}/erase", data={"_csrf_token": csrf_of(confirm.text)})
+    ).status_code == 303
     async with db.sessionmaker() as session:
         application = (await session.scalars(select(Application))).one()
         changes = (await session.scalars(select(Event).where(Event.kind == "state_changed"))).all()
