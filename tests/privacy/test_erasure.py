@@ -6,17 +6,21 @@ import io
 import json
 import uuid
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from app.mail.digest import queue_daily_digests
+from app.mail.render import render
 from app.models import (
     Applicant,
     Application,
     Erasure,
     Event,
     FactCheckTask,
+    NotifyMode,
     OutboxEmail,
     State,
     WorkSample,
@@ -24,6 +28,7 @@ from app.models import (
 from tests.conftest import csrf_of, login, make_client, make_staff, post_application, valid_fields
 from tests.mail.relay import Relay
 from tests.mail.test_delivery import mail_settings, until, worker_running
+from tests.mail.test_digest_and_unsubscribe import set_notify
 from tests.privacy.support import assert_forgotten, traces_in_database, traces_in_uploads
 from tests.review.support import page_form, staff_login, stored
 
@@ -258,3 +263,31 @@ async def test_erasing_needs_the_csrf_token_and_a_real_status_link(client):
     forged = await client.post("/status/not-a-real-id/erase", data={"_csrf_token": csrf_of(page.text)})
     assert forged.status_code == 404
     assert (await client.get("/status/not-a-real-id/data")).status_code == 404
+
+
+async def test_a_daily_digest_that_listed_the_applicant_names_nobody_after_the_erasure(
+    app, client, db, settings
+):
+    daily = await make_staff(db, email="daily@desk.example", name="Dana Daily")
+    await set_notify(db, daily, NotifyMode.digest)
+    app_id, status_url, email, _ = await apply(client, db)
+    async with make_client(app) as editor:
+        await login(editor, "daily@desk.example")
+        _, hidden = await page_form(editor, app_id)
+        await editor.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
+    later = app.state.clock() + timedelta(days=30)  # the application is overdue by then
+    async with db.write_session() as session:
+        assert await queue_daily_digests(session, settings, later.replace(hour=settings.digest_hour)) == 1
+    assert "outbox_email.context" in " ".join(await traces_in_database(db, [NAME]))
+
+    confirm = await client.get(f"{status_url}/erase")
+    await client.post(f"{status_url}/erase", data={"_csrf_token": csrf_of(confirm.text)})
+    assert await traces_in_database(db, [NAME]) == []
+    # Until the confirmation is sent, its row is the one place that keeps the address.
+    assert await traces_in_database(db, [email]) == [f"outbox_email.recipient holds {email!r}"]
+    async with db.sessionmaker() as session:
+        digest = await session.scalar(select(OutboxEmail).where(OutboxEmail.template == "staff_digest"))
+    assert digest is not None
+    assert [item["applicant_name"] for item in digest.context["items"]] == ["Erased"]
+    assert [item["name"] for item in digest.context["overdue_applications"]] == ["Erased"]
+    assert "Erased" in render(digest, settings).get_body(("plain",)).get_content()
