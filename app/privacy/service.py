@@ -107,7 +107,8 @@ async def erase(
 
     applicant.name = ERASED_NAME
     applicant.email = ""
-    applicant.email_normalized = ""
+    # Unique and never an address, so no other application is matched as the same person's.
+    applicant.email_normalized = f"erased-{applicant.id}"
     applicant.phone = None
     applicant.city = ""
     applicant.country = ""

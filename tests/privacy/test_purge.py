@@ -142,3 +142,8 @@ async def test_purge_erases_old_rejections_and_withdrawals_only_and_clears_expir
         assert page.status_code == 200 and "Retention purge" in page.text
         assert all(public_id in page.text for public_id in expected)
         assert rejected[0] not in page.text and "/admin/erasures" in (await admin.get("/admin/users")).text
+    # Two erased applications are not taken for one person's.
+    async with make_client(app) as editor:
+        await staff_login(editor, db, "ed@desk.example", roles=("editor",))
+        detail = await editor.get(f"/applications/{ids[rejected][0]}")
+        assert detail.status_code == 200 and 'id="earlier"' not in detail.text
