@@ -190,6 +190,8 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
     page = await client.get(status_url)
     assert page.status_code == 200 and 'id="erased"' in page.text and NAME not in page.text
     assert (await client.get(f"{status_url}/data")).status_code == 404
+    received_page = await client.get(status_url.replace("/status/", "/apply/received/"))
+    assert received_page.status_code == 303 and received_page.headers["location"] == status_url
 
     # The confirmation goes to the address, which is then blanked.
     async with worker_running(db, smtp, clock=app.state.clock):
