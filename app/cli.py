@@ -1,4 +1,4 @@
-"""The `byline` command: serve, worker, migrate, create-admin, demo."""
+"""The `byline` command: serve, worker, migrate, create-admin, demo, purge."""
 
 from __future__ import annotations
 
@@ -102,6 +102,37 @@ def demo() -> None:
     for login in result.logins:
         line = f"Demo {login.role} login: {login.email}  password: {login.password}"
         click.secho(line, fg="green", bold=True)
+
+
+@main.command()
+def purge() -> None:
+    """Erase rejected and withdrawn applications past BYLINE_RETENTION_DAYS; clear expired access."""
+    from app.models import utcnow
+    from app.privacy.retention import Cleared, clear_expired_access, compact_search_index, erase_expired
+
+    settings = Settings()
+
+    async def run(db: Database) -> tuple[int, Cleared]:
+        erased = 0
+        while True:
+            async with db.write_session() as session:
+                done = await erase_expired(session, settings=settings, now=utcnow())
+            erased += done
+            if not done:
+                break
+        async with db.write_session() as session:
+            cleared = await clear_expired_access(session, settings=settings, now=utcnow())
+            if erased:
+                await compact_search_index(session)
+        return erased, cleared
+
+    erased, cleared = _with_db(settings, run)
+    click.echo(
+        f"Erased {erased} application(s) decided more than {settings.retention_days} days ago.\n"
+        f"Deleted {cleared.sessions} expired staff session(s), {cleared.invitations} used or expired "
+        f"invitation(s), {cleared.password_resets} password reset link(s) and "
+        f"{cleared.rate_limit_windows} old rate-limit window(s)."
+    )
 
 
 @main.command()

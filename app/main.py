@@ -31,6 +31,7 @@ from app.factcheck.routes import create_router as factcheck_router
 from app.mail.catcher_routes import create_router as catcher_router
 from app.mail.inprocess import running as mail_in_process
 from app.mail.routes import create_router as outbox_router
+from app.privacy.routes import create_router as privacy_router
 from app.reports.routes import create_router as reports_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             factcheck_router(),
             api_tokens_router(),
             webhooks_router(),
+            privacy_router(),
             api_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

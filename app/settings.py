@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     rate_apply_per_email: int = 3
     rate_apply_per_email_window_seconds: int = 24 * 3600
 
+    # `byline purge` erases rejected and withdrawn applications decided more than this many days ago.
+    retention_days: int = Field(default=365, ge=1)
+
     api_rate_per_minute: int = Field(default=600, ge=1)
     webhook_timeout_seconds: float = 10.0
 
