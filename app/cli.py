@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -128,9 +129,11 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")
     if workers > 1 and settings.mail_catcher:
         raise click.ClickException("The mail catcher runs in one web process: turn it off or use one worker.")
-    click.echo(f"Byline is serving {settings.base_url} (listening on {host}:{port})")
+    # Logged rather than printed, so that with BYLINE_LOG_FORMAT=json every line of the process is JSON.
+    log = logging.getLogger("byline")
+    log.info("Byline is serving %s (listening on %s:%s)", settings.base_url, host, port)
     if settings.mail_catcher:
-        click.echo(f"Every email lands in the mail catcher: {settings.base_url}/mail-catcher")
+        log.info("Every email lands in the mail catcher: %s/mail-catcher", settings.base_url)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -101,9 +101,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         include_in_schema=False,
         lifespan=[lifespan],
+        # Logging is configure_logging's alone (Litestar's default would add a handler of its own).
+        logging_config=None,
         debug=False,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
+    app.state.metrics = metrics
     return app
