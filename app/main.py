@@ -94,7 +94,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The API takes bearer tokens only, never the session cookie: a forged request has nothing to use.
             exclude=["^/api/"],
         ),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts, www_redirect=False),
+        allowed_hosts=AllowedHostsConfig(
+            allowed_hosts=settings.hosts,
+            www_redirect=False,
+            # Probes and scrapers call these by address (Host: 10.0.0.5:8000); they build no links.
+            exclude=["^/healthz$", "^/readyz$", "^/metrics$"],
+        ),
         middleware=[observe(settings, metrics), staff_auth(db, settings, clock), token_auth(db, clock)],
         exception_handlers=EXCEPTION_HANDLERS,
         # The OpenAPI document covers the JSON API only: its router opts back in.

@@ -151,3 +151,10 @@ async def test_every_response_carries_a_request_id_and_only_a_trusted_proxy_may_
     proxied = settings.model_copy(update={"trusted_proxies": ["testclient"]})
     assert await request_id(proxied, "edge-7f3a.42") == "edge-7f3a.42"
     assert await request_id(proxied, "bad id\nwith a newline") != "bad id\nwith a newline"
+
+
+async def test_probes_may_use_any_host_header_and_pages_may_not(client):
+    probe = await client.get("/healthz", headers={"host": "10.0.0.5:8000"})
+    assert probe.status_code == 200
+    page = await client.get("/apply", headers={"host": "10.0.0.5:8000"})
+    assert page.status_code == 400
