@@ -47,6 +47,10 @@ PUBLIC = {
     ("POST", "/unsubscribe/{token:str}"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
+    # Health checks, and the metrics scrape (its own rule: BYLINE_METRICS_NETWORKS or the metrics token).
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
 }
 
 # Staff routes and the roles that may use them.
