@@ -30,12 +30,12 @@ from app.factcheck.routes import create_router as factcheck_router
 from app.mail.catcher_routes import create_router as catcher_router
 from app.mail.inprocess import running as mail_in_process
 from app.mail.routes import create_router as outbox_router
-from app.privacy.routes import create_router as privacy_router
-from app.reports.routes import create_router as reports_router
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observe import count_unrouted, observe
 from app.ops.routes import create_router as ops_router
+from app.privacy.routes import create_router as privacy_router
+from app.reports.routes import create_router as reports_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
