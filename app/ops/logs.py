@@ -91,4 +91,6 @@ def configure_logging(settings: Settings) -> None:
     # At DEBUG, SQLAlchemy would log every statement; its parameters are hidden by the engine in any case.
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # aiosmtpd (the mail catcher) logs every SMTP connection and command: noise, and envelope addresses.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     logging.getLogger("asyncio").setLevel(logging.INFO)
