@@ -21,8 +21,7 @@ from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
-# `byline purge` (retention, SECURITY.md H2) ships on its own; its unit is here already.
-COMMANDS = set(main.commands) | {"purge"}
+COMMANDS = set(main.commands)
 SETTINGS = {f"BYLINE_{name.upper()}" for name in Settings.model_fields}
 BYLINE = str(Path(sys.executable).with_name("byline"))
 
