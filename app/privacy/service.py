@@ -12,6 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -195,6 +196,8 @@ async def _forget_mail(session: AsyncSession, application: Application) -> None:
             select(OutboxEmail).where(
                 col(OutboxEmail.template) == "staff_digest",
                 col(OutboxEmail.created_at) >= application.created_at,
+                # The closing quote of the JSON string: /applications/12 is not /applications/123.
+                sa.cast(col(OutboxEmail.context), sa.Text).contains(f'{url_tail}"'),
             )
         )
     ).all()
