@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
-from app import ratelimit, workflow
+from app import workflow
 from app.applications import uploads
 from app.mail.outbox import enqueue
 from app.models import (
@@ -103,8 +103,8 @@ async def erase(
             col(WebhookDelivery.status).in_(FINISHED),
         )
     )
-    email_key = ratelimit.bucket_key(settings, "apply-email", applicant.email_normalized)
-    await ratelimit.forget(session, key=email_key)
+    # The per-address rate-limit counter (a keyed hash, not the address) is left to run out with its window:
+    # forgetting it would let anyone apply and erase in a loop to mail an address without limit.
 
     applicant.name = ERASED_NAME
     applicant.email = ""
