@@ -54,11 +54,6 @@ async def peek(session: AsyncSession, *, key: str, window_seconds: int, now: dat
     return (row.count if row else 0), window_start + window_seconds - epoch
 
 
-async def forget(session: AsyncSession, *, key: str) -> None:
-    """Drop every window counted on `key`."""
-    await session.execute(delete(RateLimitCounter).where(col(RateLimitCounter.key) == key))
-
-
 async def drop_windows_before(session: AsyncSession, *, before: datetime) -> int:
     """Drop the counters of windows that started before `before`; returns how many."""
     result = await session.execute(

@@ -12,12 +12,13 @@ import enum
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
-from app import ratelimit, workflow
+from app import workflow
 from app.applications import uploads
 from app.mail.outbox import enqueue
 from app.models import (
@@ -102,8 +103,8 @@ async def erase(
             col(WebhookDelivery.status).in_(FINISHED),
         )
     )
-    email_key = ratelimit.bucket_key(settings, "apply-email", applicant.email_normalized)
-    await ratelimit.forget(session, key=email_key)
+    # The per-address rate-limit counter (a keyed hash, not the address) is left to run out with its window:
+    # forgetting it would let anyone apply and erase in a loop to mail an address without limit.
 
     applicant.name = ERASED_NAME
     applicant.email = ""
@@ -195,6 +196,8 @@ async def _forget_mail(session: AsyncSession, application: Application) -> None:
             select(OutboxEmail).where(
                 col(OutboxEmail.template) == "staff_digest",
                 col(OutboxEmail.created_at) >= application.created_at,
+                # The closing quote of the JSON string: /applications/12 is not /applications/123.
+                sa.cast(col(OutboxEmail.context), sa.Text).contains(f'{url_tail}"'),
             )
         )
     ).all()

@@ -25,6 +25,7 @@ from app.models import (
     State,
     WorkSample,
 )
+from tests.api.support import bearer, staff_token
 from tests.conftest import csrf_of, login, make_client, make_staff, post_application, valid_fields
 from tests.mail.relay import Relay
 from tests.mail.test_delivery import mail_settings, until, worker_running
@@ -255,6 +256,11 @@ async def test_erasing_a_decided_application_keeps_its_state(app, client, db, se
         changes = (await session.scalars(select(Event).where(Event.kind == "state_changed"))).all()
     assert application.state == State.withdrawn and application.erased_at is not None
     assert len(changes) == 1  # the applicant's own withdrawal, not a second one
+    _, token = await staff_token(app, db, "api@desk.example")
+    async with make_client(app) as api:
+        listed = await api.get(f"/api/v1/applications/{application.id}", headers=bearer(token))
+    assert listed.status_code == 200, listed.text
+    assert NAME not in listed.text and "Erased" in listed.text
 
 
 async def test_erasing_needs_the_csrf_token_and_a_real_status_link(client):
