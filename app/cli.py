@@ -1,15 +1,18 @@
-"""The `byline` command: serve, worker, migrate, create-admin, demo."""
+"""The `byline` command: serve, worker, migrate, create-admin, demo, purge, backup, restore."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
 from sqlalchemy import select
 
 from app.db import Database
+from app.ops.logs import configure_logging
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -29,6 +32,7 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
 @click.group()
 def main() -> None:
     """Byline, the contributor desk: run `byline COMMAND --help` for each command."""
+    configure_logging(Settings())
 
 
 @main.command()
@@ -105,21 +109,62 @@ def demo() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Web processes (PostgreSQL only).")
-def serve(host: str, port: int, workers: int) -> None:
+def purge() -> None:
+    """Erase rejected and withdrawn applications past BYLINE_RETENTION_DAYS; clear expired access."""
+    from app.models import utcnow
+    from app.privacy.retention import Cleared, clear_expired_access, compact_search_index, erase_expired
+
+    settings = Settings()
+
+    async def run(db: Database) -> tuple[int, Cleared]:
+        erased = 0
+        while True:
+            async with db.write_session() as session:
+                done = await erase_expired(session, settings=settings, now=utcnow())
+            erased += done
+            if not done:
+                break
+        async with db.write_session() as session:
+            cleared = await clear_expired_access(session, settings=settings, now=utcnow())
+            if erased:
+                await compact_search_index(session)
+        return erased, cleared
+
+    erased, cleared = _with_db(settings, run)
+    click.echo(
+        f"Erased {erased} application(s) decided more than {settings.retention_days} days ago.\n"
+        f"Deleted {cleared.sessions} expired staff session(s), {cleared.invitations} used or expired "
+        f"invitation(s), {cleared.password_resets} password reset link(s) and "
+        f"{cleared.rate_limit_windows} old rate-limit window(s)."
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default: BYLINE_HOST, 127.0.0.1].")
+@click.option("--port", default=None, type=int, help="Port [default: BYLINE_PORT, 8000].")
+@click.option(
+    "--workers",
+    default=None,
+    type=int,
+    help="Web processes, PostgreSQL only [default: BYLINE_WEB_WORKERS, 1].",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
 
     settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.web_workers
     if workers > 1 and settings.is_sqlite:
         raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")
     if workers > 1 and settings.mail_catcher:
         raise click.ClickException("The mail catcher runs in one web process: turn it off or use one worker.")
-    click.echo(f"Byline is serving {settings.base_url} (listening on {host}:{port})")
+    # Logged rather than printed, so that with BYLINE_LOG_FORMAT=json every line of the process is JSON.
+    log = logging.getLogger("byline")
+    log.info("Byline is serving %s (listening on %s:%s)", settings.base_url, host, port)
     if settings.mail_catcher:
-        click.echo(f"Every email lands in the mail catcher: {settings.base_url}/mail-catcher")
+        log.info("Every email lands in the mail catcher: %s/mail-catcher", settings.base_url)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -128,21 +173,21 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=False,
         server_header=False,
-        log_level="info",
+        # Logging is configure_logging's (create_app calls it in every worker process).
+        log_config=None,
+        access_log=False,
     )
 
 
 @main.command()
 def worker() -> None:
     """Send the outbox's mail and webhook deliveries until SIGTERM or SIGINT (any number, with PostgreSQL)."""
-    import logging
     import signal
 
     from app.api.delivery import WebhookSender
     from app.mail.worker import Worker
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.smtp_target is None:
         raise click.ClickException("Set BYLINE_SMTP_HOST (or BYLINE_MAIL_CATCHER) so the worker can send.")
 
@@ -164,6 +209,42 @@ def worker() -> None:
             await db.dispose()
 
     asyncio.run(run())
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def backup(path: Path) -> None:
+    """Back up the database and the uploads to PATH (a .tar.gz; in a folder, a dated file)."""
+    from app.ops.backup import BackupError, create_backup, current_revision
+    from app.web import Clock
+
+    settings = Settings()
+    try:
+        revision = None if settings.is_sqlite else _with_db(settings, current_revision)
+        written = create_backup(settings, path, revision=revision, now=Clock()())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written: {written}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: Path, yes: bool) -> None:
+    """Replace the database and the uploads with the backup at PATH (stop web and workers first)."""
+    from app.ops.backup import BackupError, restore_backup
+    from app.ops.routes import expected_revisions
+
+    settings = Settings()
+    if not yes:
+        click.confirm(f"Replace every row and upload of {settings.db_url.split('@')[-1]}?", abort=True)
+    try:
+        manifest = restore_backup(settings, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored the backup of {manifest.created_at} ({manifest.files} uploaded files).")
+    if manifest.revision not in expected_revisions(settings):
+        click.echo(f"The backup is at migration {manifest.revision}: run `byline migrate` before serving.")
 
 
 if __name__ == "__main__":

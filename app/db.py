@@ -33,7 +33,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     """Build the async engine for the configured database."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": not settings.is_sqlite}
+    # hide_parameters: a failed statement's error and log line never carry the values (names, addresses).
+    kwargs: dict[str, Any] = {"pool_pre_ping": not settings.is_sqlite, "hide_parameters": True}
     if not pool or settings.db_pool_size == 0:
         kwargs["poolclass"] = NullPool
     elif not settings.is_sqlite:

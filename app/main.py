@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +30,11 @@ from app.factcheck.routes import create_router as factcheck_router
 from app.mail.catcher_routes import create_router as catcher_router
 from app.mail.inprocess import running as mail_in_process
 from app.mail.routes import create_router as outbox_router
+from app.ops.logs import configure_logging
+from app.ops.metrics import Metrics
+from app.ops.observe import count_unrouted, observe
+from app.ops.routes import create_router as ops_router
+from app.privacy.routes import create_router as privacy_router
 from app.reports.routes import create_router as reports_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
@@ -41,8 +45,9 @@ from app.web import STATIC_DIR, Clock, htmx_history, security_headers, template_
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Byline application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings)
     db = Database(settings)
+    metrics = Metrics(settings)
     clock = Clock()
     settings.uploads_path.mkdir(parents=True, exist_ok=True)
 
@@ -71,7 +76,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             factcheck_router(),
             api_tokens_router(),
             webhooks_router(),
+            privacy_router(),
             api_router(),
+            ops_router(db, settings, metrics),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         dependencies={
@@ -80,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "clock": Provide(lambda: clock, sync_to_thread=False, use_cache=True),
             "staff": Provide(provide_staff, sync_to_thread=False),
         },
-        before_send=[db.end_request, security_headers(settings), htmx_history],
+        before_send=[db.end_request, security_headers(settings), htmx_history, count_unrouted(metrics)],
         template_config=template_config(settings),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),
@@ -91,16 +98,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The API takes bearer tokens only, never the session cookie: a forged request has nothing to use.
             exclude=["^/api/"],
         ),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts, www_redirect=False),
-        middleware=[staff_auth(db, settings, clock), token_auth(db, clock)],
+        allowed_hosts=AllowedHostsConfig(
+            allowed_hosts=settings.hosts,
+            www_redirect=False,
+            # Probes and scrapers call these by address (Host: 10.0.0.5:8000); they build no links.
+            exclude=["^/healthz$", "^/readyz$", "^/metrics$"],
+        ),
+        middleware=[observe(settings, metrics), staff_auth(db, settings, clock), token_auth(db, clock)],
         exception_handlers=EXCEPTION_HANDLERS,
         # The OpenAPI document covers the JSON API only: its router opts back in.
         openapi_config=openapi_config(),
         include_in_schema=False,
         lifespan=[lifespan],
+        # Logging is configure_logging's alone (Litestar's default would add a handler of its own).
+        logging_config=None,
         debug=False,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
+    app.state.metrics = metrics
     return app

@@ -248,6 +248,8 @@ class Application(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     decided_at: datetime | None = _ts(nullable=True)
+    # Set when the applicant's data was erased: the row stays as a tombstone for the counts and reports.
+    erased_at: datetime | None = _ts(nullable=True)
 
     applicant: Applicant = Relationship(sa_relationship_kwargs={"lazy": "raise"})
     samples: list["WorkSample"] = Relationship(
@@ -403,6 +405,17 @@ class RateLimitCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     window_start: int = Field(primary_key=True, sa_type=sa.BigInteger)
     count: int = 0
+
+
+class Erasure(SQLModel, table=True):
+    """The log of erasures: which application, when and on whose request; never a name or an address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=64, index=True)
+    # "applicant" (from the status page) or "retention" (`byline purge`).
+    requested_by: str = Field(max_length=20)
+    state: str = Field(max_length=20)
+    created_at: datetime = _ts(index=True)
 
 
 # --- staff access -----------------------------------------------------------------------------------

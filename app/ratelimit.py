@@ -6,8 +6,10 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.errors import RateLimited
 from app.models import RateLimitCounter
@@ -50,3 +52,11 @@ async def peek(session: AsyncSession, *, key: str, window_seconds: int, now: dat
     window_start = epoch - epoch % window_seconds
     row = await session.get(RateLimitCounter, (key, window_start))
     return (row.count if row else 0), window_start + window_seconds - epoch
+
+
+async def drop_windows_before(session: AsyncSession, *, before: datetime) -> int:
+    """Drop the counters of windows that started before `before`; returns how many."""
+    result = await session.execute(
+        delete(RateLimitCounter).where(col(RateLimitCounter.window_start) < int(before.timestamp()))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -81,10 +81,22 @@ class Settings(BaseSettings):
     rate_apply_per_email: int = 3
     rate_apply_per_email_window_seconds: int = 24 * 3600
 
+    # `byline purge` erases rejected and withdrawn applications decided more than this many days ago.
+    retention_days: int = Field(default=365, ge=1)
+
     api_rate_per_minute: int = Field(default=600, ge=1)
     webhook_timeout_seconds: float = 10.0
 
-    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_workers: int = Field(default=1, ge=1)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_dir: Path | None = None
+    metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    metrics_token: SecretStr = SecretStr("")
+
+    @field_validator("allowed_hosts", "trusted_proxies", "metrics_networks", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -15,12 +15,12 @@ from typing import Any
 from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.tokens import hash_token
-from app.db import Database
+from app.db import SAFE_METHODS, Database
 from app.models import StaffSession, User
 from app.settings import Settings
 from app.web import Clock
@@ -79,40 +79,62 @@ async def end_user_sessions(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user_id))
 
 
-async def load_user(db: Database, token: str, *, settings: Settings, now: datetime) -> StaffUser | None:
-    """The user behind a session token, or None when unknown, idle too long, expired or deactivated."""
+# Only the columns a request needs, as one statement built once.
+_LOOKUP = (
+    select(
+        col(StaffSession.last_seen_at),
+        col(StaffSession.expires_at),
+        col(User.id),
+        col(User.email),
+        col(User.name),
+        col(User.is_active),
+        col(User.is_admin),
+        col(User.is_editor),
+        col(User.is_fact_checker),
+        col(User.must_change_password),
+    )
+    .join(User, col(User.id) == col(StaffSession.user_id))
+    .where(col(StaffSession.id) == bindparam("session_id"))
+)
+
+
+async def load_user(
+    db: Database, session: AsyncSession | None, token: str, *, settings: Settings, now: datetime
+) -> StaffUser | None:
+    """The user behind a session token, or None when unknown, idle too long, expired or deactivated.
+
+    `session`: the request's own session to read with (a page then needs one connection, not two), or None
+    to read with a short session of its own.
+    """
     session_id = hash_token(token)
-    async with db.sessionmaker() as session:
-        row = (
-            await session.execute(
-                select(StaffSession, User)
-                .join(User, col(User.id) == col(StaffSession.user_id))
-                .where(col(StaffSession.id) == session_id)
-            )
-        ).first()
+    if session is not None:
+        row = (await session.execute(_LOOKUP, {"session_id": session_id})).first()
+    else:
+        async with db.sessionmaker() as own:
+            row = (await own.execute(_LOOKUP, {"session_id": session_id})).first()
     if row is None:
         return None
-    staff_session, user = row
-    idle_limit = staff_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
-    if not user.is_active or now >= staff_session.expires_at or now >= idle_limit:
-        async with db.write_session() as session:
-            await end_session(session, session_id)
+    last_seen_at, expires_at, user_id, email, name, is_active, admin, editor, fact_checker, must = row
+    idle_limit = last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    if not is_active or now >= expires_at or now >= idle_limit:
+        async with db.write_session() as writer:
+            await end_session(writer, session_id)
         return None
-    if now - staff_session.last_seen_at >= TOUCH_EVERY:
-        async with db.write_session() as session:
-            await session.execute(
+    if now - last_seen_at >= TOUCH_EVERY:
+        async with db.write_session() as writer:
+            await writer.execute(
                 update(StaffSession).where(col(StaffSession.id) == session_id).values(last_seen_at=now)
             )
-    assert user.id is not None
+    assert user_id is not None
     return StaffUser(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        is_admin=user.is_admin,
-        is_editor=user.is_editor,
-        is_fact_checker=user.is_fact_checker,
+        id=user_id,
+        email=email,
+        name=name,
+        is_admin=admin,
+        is_editor=editor,
+        is_fact_checker=fact_checker,
         session_id=session_id,
-        must_change_password=user.must_change_password,
+        must_change_password=must,
     )
 
 
@@ -161,7 +183,10 @@ def staff_auth(db: Database, settings: Settings, clock: Clock) -> Callable[[ASGI
                 token = _cookie_token(scope)
                 user: Any = None
                 if token and len(token) <= 128:
-                    user = await load_user(db, token, settings=settings, now=clock())
+                    # A page that only reads looks the session up in its own session; one that may write
+                    # reads apart, so that its write transaction (BEGIN IMMEDIATE on SQLite) starts later.
+                    reader = db.request_session(scope) if scope.get("method") in SAFE_METHODS else None
+                    user = await load_user(db, reader, token, settings=settings, now=clock())
                 scope["user"] = user
             await app(scope, receive, send)
 

@@ -23,7 +23,7 @@ from app.factcheck import service as factcheck
 from app.factcheck import work
 from app.factcheck.service import TaskInput
 from app.mail import queries as outbox_queries
-from app.models import EmailStatus, FactCheckTask, State, TaskState, Verdict
+from app.models import EmailStatus, FactCheckTask, State, TaskState, Verdict, WorkSample
 from app.review import detail, queue, service
 from app.web import AppClock, AppSettings, DbSession
 
@@ -140,11 +140,11 @@ async def applications(
     )
 
 
-def _sample(sample: Any, application_id: int) -> schemas.Sample:
+def _sample(sample: WorkSample, application_id: int) -> schemas.Sample:
     return schemas.Sample(
-        id=sample.id,
+        id=sample.id or 0,
         position=sample.position,
-        kind=sample.kind,
+        kind=sample.kind,  # type: ignore[arg-type]
         title=sample.title,
         url=sample.url,
         file_name=sample.file_name,

@@ -99,9 +99,11 @@ def submit_handler(settings: Settings) -> Any:
 
 
 @get("/apply/received/{public_id:str}", name="apply_received")
-async def apply_received(session: DbSession, public_id: FromPath[str]) -> Template:
+async def apply_received(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
     """Thank-you page with the private status link."""
     application, applicant = await application_by_public_id(session, public_id)
+    if application.erased_at is not None:
+        return Redirect(f"/status/{public_id}", status_code=303)
     return Template(
         "applications/received.html", context={"application": application, "applicant": applicant}
     )

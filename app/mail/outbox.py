@@ -37,6 +37,7 @@ EMAIL_TITLES = {
     "applicant_status": "Status update to the applicant",
     "applicant_decision": "Decision to the applicant",
     "applicant_withdrawn": "Withdrawal confirmation to the applicant",
+    "applicant_erased": "Erasure confirmation to the applicant",
     "staff_new_application": "New application notice",
     "staff_assigned": "Assignment notice",
     "staff_applicant_replied": "Reply notice",

@@ -29,6 +29,7 @@ from app.mail.outbox import PAUSE_KEY
 from app.mail.render import RenderError, build
 from app.mail.smtp import Connection, Failure, Verdict
 from app.models import OutboxEmail, utcnow
+from app.privacy.service import forget_confirmation_addresses
 from app.settings import Settings
 
 log = logging.getLogger("byline.mail")
@@ -169,6 +170,7 @@ class Worker:
         async with self.db.write_session() as session:
             await claims.mark_sent(session, ids=sent, worker=self.name, now=now)
             await claims.record_failures(session, outcomes=failed, worker=self.name, now=now)
+            await forget_confirmation_addresses(session, sent + [o.id for o in failed])
             await claims.release(
                 session,
                 ids=unsent,

@@ -7,7 +7,9 @@ and the check that the two never drift).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, literal, select, union_all
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
@@ -48,16 +50,20 @@ async def shift(
         await _add(session, departments, to_state, 1)
 
 
-async def counts(session: AsyncSession, department_slug: str = "") -> dict[str, int]:
-    """Applications per state, overall or in the department with this slug."""
+@cache
+def _counts_statement(by_department: bool) -> Select[str, int]:
     department = (
-        select(col(Department.id)).where(col(Department.slug) == department_slug).scalar_subquery()
-        if department_slug
+        select(col(Department.id)).where(col(Department.slug) == bindparam("slug")).scalar_subquery()
+        if by_department
         else literal(ALL_DEPARTMENTS)
     )
-    rows = await session.execute(
-        select(col(QueueCount.state), col(QueueCount.n)).where(col(QueueCount.department_id) == department)
-    )
+    return select(col(QueueCount.state), col(QueueCount.n)).where(col(QueueCount.department_id) == department)
+
+
+async def counts(session: AsyncSession, department_slug: str = "") -> dict[str, int]:
+    """Applications per state, overall or in the department with this slug."""
+    statement = _counts_statement(bool(department_slug))
+    rows = await session.execute(statement, {"slug": department_slug} if department_slug else {})
     return {state: int(n) for state, n in rows.all() if n}
 
 

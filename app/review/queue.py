@@ -9,10 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, String, TextClause, cast, func, literal, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    TextClause,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -162,27 +175,80 @@ class QueuePage:
         return sum(self.counts.values())
 
 
-def _narrowing(
+@dataclass(frozen=True)
+class Shape:
+    """Which conditions and which order a queue query has; its values travel apart, as bound parameters.
+
+    The statements of each shape are built once (`functools.cache`), so a page spends no time assembling
+    SQL: only a few shapes occur (a tab, a department, the sort), and the values never enter the cache key.
+    """
+
+    state: str  # "open", "all" or "one"
+    department: bool = False
+    topic: bool = False
+    label: bool = False
+    assignee: str = ""  # "", "none" or "id"
+    overdue: bool = False
+    repeat: bool = False
+    tasks_overdue: bool = False
+    search: bool = False
+    sort: str = "due"
+
+
+def selection(
     filters: QueueFilters, *, me: int, now: datetime, found: list[int] | None
-) -> list[ColumnElement[bool]]:
-    """Every condition but the state's (the counts per state leave it out); `found`: the search's hits."""
+) -> tuple[Shape, dict[str, Any]]:
+    """The shape of the query these filters make and the values to bind; `found`: the search's hits."""
+    values: dict[str, Any] = {"now": now}
+    state = filters.state if filters.state in {"open", "all"} else "one"
+    if state == "one":
+        values["state"] = filters.state
+    for name in ("department", "topic", "label"):
+        if getattr(filters, name):
+            values[name] = getattr(filters, name)
+    assignee = ""
+    if filters.assignee == "none":
+        assignee = "none"
+    elif filters.assignee:
+        assignee = "id"
+        values["assignee"] = me if filters.assignee == "me" else int(filters.assignee)
+    if found is not None:
+        values["found"] = found
+    shape = Shape(
+        state=state,
+        department=bool(filters.department),
+        topic=bool(filters.topic),
+        label=bool(filters.label),
+        assignee=assignee,
+        overdue=filters.overdue,
+        repeat=filters.repeat,
+        tasks_overdue=filters.tasks_overdue,
+        search=found is not None,
+        sort=filters.sort,
+    )
+    return shape, values
+
+
+def _narrowing(shape: Shape) -> list[ColumnElement[bool]]:
+    """Every condition but the state's (the counts per state leave it out)."""
     conditions: list[ColumnElement[bool]] = []
-    linked: list[tuple[str, Any, Any, Any, Any]] = [
+    linked: list[tuple[bool, str, Any, Any, Any, Any]] = [
         (
-            filters.department,
+            shape.department,
+            "department",
             ApplicationDepartment,
             Department,
             ApplicationDepartment.department_id,
             Department.slug,
         ),
-        (filters.topic, ApplicationTopic, Topic, ApplicationTopic.topic_id, Topic.slug),
-        (filters.label, ApplicationLabel, Label, ApplicationLabel.label_id, Label.name),
+        (shape.topic, "topic", ApplicationTopic, Topic, ApplicationTopic.topic_id, Topic.slug),
+        (shape.label, "label", ApplicationLabel, Label, ApplicationLabel.label_id, Label.name),
     ]
-    for value, link, target, key, column in linked:
-        if value:
+    for wanted_here, name, link, target, key, column in linked:
+        if wanted_here:
             # EXISTS, not IN: the database walks the applications in the page's order and checks each one,
             # instead of collecting every application of a large department first.
-            wanted = select(col(target.id)).where(col(column) == value).scalar_subquery()
+            wanted = select(col(target.id)).where(col(column) == bindparam(name)).scalar_subquery()
             conditions.append(
                 select(literal(1))
                 .select_from(link)
@@ -190,27 +256,25 @@ def _narrowing(
                 .correlate(Application)
                 .exists()
             )
-    if filters.assignee == "me":
-        conditions.append(col(Application.assigned_editor_id) == me)
-    elif filters.assignee == "none":
+    if shape.assignee == "id":
+        conditions.append(col(Application.assigned_editor_id) == bindparam("assignee"))
+    elif shape.assignee == "none":
         conditions.append(col(Application.assigned_editor_id).is_(None))
-    elif filters.assignee:
-        conditions.append(col(Application.assigned_editor_id) == int(filters.assignee))
-    if filters.overdue:
-        conditions.append(col(Application.due_at) < now)
-    if filters.repeat:
+    if shape.overdue:
+        conditions.append(col(Application.due_at) < bindparam("now"))
+    if shape.repeat:
         conditions.append(col(Application.is_repeat).is_(True))
-    if filters.tasks_overdue:
+    if shape.tasks_overdue:
         conditions.append(
             col(Application.id).in_(
                 select(col(FactCheckTask.application_id)).where(
                     col(FactCheckTask.state).in_([TaskState.open, TaskState.in_progress]),
-                    col(FactCheckTask.due_at) < now,
+                    col(FactCheckTask.due_at) < bindparam("now"),
                 )
             )
         )
-    if found is not None:
-        conditions.append(col(Application.id).in_(found))
+    if shape.search:
+        conditions.append(col(Application.id).in_(bindparam("found", expanding=True)))
     return conditions
 
 
@@ -220,7 +284,7 @@ def _state_condition(state: str) -> ColumnElement[bool] | TextClause | None:
     if state == "open":
         # Written as in the partial index on open applications, so that SQLite uses it.
         return text(f"application.{OPEN_STATE_SQL}")
-    return col(Application.state) == state
+    return col(Application.state) == bindparam("state")
 
 
 def _order(sort: str) -> list[Any]:
@@ -237,8 +301,15 @@ def _order(sort: str) -> list[Any]:
     return [col(Application.due_at).asc(), col(Application.id).asc()]
 
 
+@cache
+def _count_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """Applications per state under a shape's conditions, counting at most COUNT_CAP + 1 rows."""
+    matching = select(col(Application.state)).where(*_narrowing(shape)).limit(COUNT_CAP + 1).subquery()
+    return select(matching.c.state, func.count()).group_by(matching.c.state)
+
+
 async def state_counts(
-    session: AsyncSession, filters: QueueFilters, conditions: list[ColumnElement[bool]]
+    session: AsyncSession, filters: QueueFilters, shape: Shape, values: dict[str, Any]
 ) -> tuple[dict[str, int], bool]:
     """Applications per state under the filters, and whether counting stopped at COUNT_CAP.
 
@@ -247,10 +318,21 @@ async def state_counts(
     """
     if not filters.narrowed or (filters.department and _only_department(filters)):
         return await counts.counts(session, filters.department), False
-    matching = select(col(Application.state)).where(*conditions).limit(COUNT_CAP + 1).subquery()
-    rows = (await session.execute(select(matching.c.state, func.count()).group_by(matching.c.state))).all()
+    statement = _count_statement(shape)
+    rows = (await session.execute(statement, _bound(statement, values))).all()
     tally = {state: int(count) for state, count in rows}
     return tally, sum(tally.values()) > COUNT_CAP
+
+
+def _bound(statement: Select[*tuple[Any, ...]], values: dict[str, Any]) -> dict[str, Any]:
+    """The values a statement takes (a shape's count leaves the state out, for one)."""
+    names = _parameter_names(statement)
+    return {name: value for name, value in values.items() if name in names}
+
+
+@cache
+def _parameter_names(statement: Select[*tuple[Any, ...]]) -> frozenset[str]:
+    return frozenset(statement.compile().params)
 
 
 def _only_department(filters: QueueFilters) -> bool:
@@ -285,6 +367,12 @@ def _listing(where: list[Any]) -> Select[*tuple[Any, ...]]:
     )
 
 
+def _where(shape: Shape) -> list[Any]:
+    state = _state_condition(shape.state)
+    conditions = _narrowing(shape)
+    return [*conditions, state] if state is not None else conditions
+
+
 def queue_row(row: Any) -> QueueRow:
     """A row of `_listing` as the page and the export use it."""
     return QueueRow(
@@ -305,21 +393,25 @@ def queue_row(row: Any) -> QueueRow:
     )
 
 
-def _where(filters: QueueFilters, conditions: list[ColumnElement[bool]]) -> list[Any]:
-    state = _state_condition(filters.state)
-    return [*conditions, state] if state is not None else conditions
+@cache
+def rows_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page)."""
+    return (
+        _listing(_where(shape)).order_by(*_order(shape.sort)).limit(PAGE_SIZE + 1).offset(bindparam("offset"))
+    )
 
 
 async def _rows(
-    session: AsyncSession, filters: QueueFilters, conditions: list[ColumnElement[bool]]
+    session: AsyncSession, filters: QueueFilters, shape: Shape, values: dict[str, Any]
 ) -> list[QueueRow]:
-    stmt = (
-        _listing(_where(filters, conditions))
-        .order_by(*_order(filters.sort))
-        .limit(PAGE_SIZE + 1)
-        .offset((filters.page - 1) * PAGE_SIZE)
-    )
-    return [queue_row(row) for row in (await session.execute(stmt)).all()]
+    statement = rows_statement(shape)
+    bound = {**_bound(statement, values), "offset": (filters.page - 1) * PAGE_SIZE}
+    return [queue_row(row) for row in (await session.execute(statement, bound)).all()]
+
+
+@cache
+def _export_listing(shape: Shape) -> Select[*tuple[Any, ...]]:
+    return _listing(_where(shape)).order_by(col(Application.id))
 
 
 async def export_statement(
@@ -331,11 +423,12 @@ async def export_statement(
     """
     words = search.terms(filters.q)
     found = await search.matching_ids(session, words, SEARCH_LIMIT) if words else None
-    where = _where(filters, _narrowing(filters, me=me, now=now, found=found))
+    shape, values = selection(filters, me=me, now=now, found=found)
+    listing = _export_listing(shape)
+    bound = listing.params(**_bound(listing, values))
 
     def after(last_id: int | None) -> Select[*tuple[Any, ...]]:
-        stmt = _listing(where).order_by(col(Application.id))
-        return stmt if last_id is None else stmt.where(col(Application.id) > last_id)
+        return bound if last_id is None else bound.where(col(Application.id) > last_id)
 
     return after
 
@@ -379,10 +472,10 @@ async def queue_page(session: AsyncSession, filters: QueueFilters, *, me: int, n
     words = search.terms(filters.q)
     found = await search.matching_ids(session, words, SEARCH_LIMIT + 1) if words else None
     search_capped = found is not None and len(found) > SEARCH_LIMIT
-    conditions = _narrowing(filters, me=me, now=now, found=found[:SEARCH_LIMIT] if found else found)
-    rows = await _rows(session, filters, conditions)
+    shape, values = selection(filters, me=me, now=now, found=found[:SEARCH_LIMIT] if found else found)
+    rows = await _rows(session, filters, shape, values)
     has_next = len(rows) > PAGE_SIZE
-    tally, capped = await state_counts(session, filters, conditions)
+    tally, capped = await state_counts(session, filters, shape, values)
     return QueuePage(
         rows=rows[:PAGE_SIZE], counts=tally, has_next=has_next, capped=capped, search_capped=search_capped
     )
@@ -403,8 +496,8 @@ class Choices:
         return [(name, name) for name in self.labels]
 
 
-async def choices(session: AsyncSession) -> Choices:
-    """Departments, topics, labels and active editors, in one round trip."""
+@cache
+def _choices_statement() -> Select[*tuple[Any, ...]]:
     parts = union_all(
         select(
             literal("d").label("kind"), col(Department.slug), col(Department.name), col(Department.position)
@@ -415,7 +508,12 @@ async def choices(session: AsyncSession) -> Choices:
             col(User.is_editor).is_(True), col(User.is_active).is_(True)
         ),
     ).subquery()
-    rows = (await session.execute(select(parts).order_by(parts.c.kind, parts.c.position, parts.c.name))).all()
+    return select(parts).order_by(parts.c.kind, parts.c.position, parts.c.name)
+
+
+async def choices(session: AsyncSession) -> Choices:
+    """Departments, topics, labels and active editors, in one round trip."""
+    rows = (await session.execute(_choices_statement())).all()
     found: dict[str, list[tuple[str, str]]] = {"d": [], "t": [], "l": [], "e": []}
     for row in rows:
         found[row[0]].append((row[1], row[2]))

@@ -120,6 +120,8 @@ async def transition(
 ) -> Event:
     """Make one workflow move if the table, the person's role and the guards allow it; Conflict otherwise."""
     now = now or utcnow()
+    if application.erased_at is not None:
+        raise Conflict("This application's personal data was erased: it can no longer be moved.")
     source = State(application.state)
     move = workflow.find_move(source, to, actor)
     if move is None:

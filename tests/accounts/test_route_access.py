@@ -28,6 +28,9 @@ PUBLIC = {
     ("POST", "/status/{public_id:str}/reply"),
     ("GET", "/status/{public_id:str}/withdraw"),
     ("POST", "/status/{public_id:str}/withdraw"),
+    ("GET", "/status/{public_id:str}/data"),
+    ("GET", "/status/{public_id:str}/erase"),
+    ("POST", "/status/{public_id:str}/erase"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/invitations/{token:str}"),
@@ -44,6 +47,10 @@ PUBLIC = {
     ("POST", "/unsubscribe/{token:str}"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
+    # Health checks, and the metrics scrape (its own rule: BYLINE_METRICS_NETWORKS or the metrics token).
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
 }
 
 # Staff routes and the roles that may use them.
@@ -65,6 +72,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/users/{user_id:int}/deactivate"): frozenset({"admin"}),
     ("POST", "/admin/users/{user_id:int}/reactivate"): frozenset({"admin"}),
     ("GET", "/admin/webhooks"): frozenset({"admin"}),
+    ("GET", "/admin/erasures"): frozenset({"admin"}),
     ("POST", "/admin/webhooks"): frozenset({"admin"}),
     ("POST", "/admin/webhooks/{webhook_id:int}/active"): frozenset({"admin"}),
     ("POST", "/admin/webhooks/{webhook_id:int}/delete"): frozenset({"admin"}),

@@ -1,0 +1,256 @@
+"""Erasing an applicant's personal data (SECURITY.md H1): one function for the status page and the purge.
+
+What stays is a tombstone: the application row with its state, departments, topics and dates, and its events
+stripped of free text, so the counts and reports still see it. The applicant row keeps no name, address or
+links, samples and their files go, staff notes go, staff scores and fact-check tasks lose their text, the
+applicant's own mail goes and staff mail about them names nobody. The erasure is logged in `erasure`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlmodel import col
+
+from app import workflow
+from app.applications import uploads
+from app.mail.outbox import enqueue
+from app.models import (
+    Applicant,
+    Application,
+    ApplicationSearch,
+    Claim,
+    EmailStatus,
+    Erasure,
+    Event,
+    FactCheckTask,
+    OutboxEmail,
+    Score,
+    State,
+    WebhookDelivery,
+    WorkSample,
+)
+from app.review.service import transition
+from app.settings import Settings
+from app.workflow import Actor
+
+# What staff pages, mail and the API show where the applicant's name was.
+ERASED_NAME = "Erased"
+CONFIRMATION_TEMPLATE = "applicant_erased"
+# Context keys of staff notifications that carry the applicant's name or words.
+PERSONAL_CONTEXT = {"applicant_name": ERASED_NAME, "message": ""}
+FINISHED = (EmailStatus.sent, EmailStatus.failed, EmailStatus.dead, EmailStatus.cancelled)
+
+
+class Requester(enum.StrEnum):
+    applicant = "applicant"  # from the status page
+    retention = "retention"  # `byline purge`
+
+
+async def erase(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    application: Application,
+    applicant: Applicant,
+    requested_by: Requester,
+    now: datetime,
+) -> bool:
+    """Erase the personal data of `application`, in the caller's transaction; False if it was erased before.
+
+    An application still under review is withdrawn first (its editor is told, without the name). Uploaded
+    files are removed once the transaction commits. The applicant's confirmation is queued to their address,
+    which the worker blanks as soon as the message is sent or given up on.
+    """
+    if application.erased_at is not None:
+        return False
+    app_id = application.id
+    assert app_id is not None
+    actor = Actor.applicant if requested_by == Requester.applicant else Actor.system
+    if workflow.find_move(application.state, State.withdrawn, actor) is not None:
+        await transition(
+            session,
+            settings=settings,
+            application=application,
+            applicant=applicant,
+            to=State.withdrawn,
+            actor=actor,
+            data={"erasure": True},
+            now=now,
+        )
+    address = applicant.email
+    await _drop_samples(session, settings, app_id)
+    await session.execute(delete(ApplicationSearch).where(col(ApplicationSearch.application_id) == app_id))
+    await _strip_events(session, app_id)
+    await session.execute(update(Score).where(col(Score.application_id) == app_id).values(comment=""))
+    task_ids = select(col(FactCheckTask.id)).where(col(FactCheckTask.application_id) == app_id)
+    await session.execute(
+        update(FactCheckTask).where(col(FactCheckTask.application_id) == app_id).values(summary="")
+    )
+    await session.execute(
+        update(Claim).where(col(Claim.task_id).in_(task_ids)).values(quote="", note="", sources=[])
+    )
+    await _forget_mail(session, application)
+    await session.execute(
+        delete(WebhookDelivery).where(
+            col(WebhookDelivery.body).contains(f'"application_id":{app_id},'),
+            col(WebhookDelivery.status).in_(FINISHED),
+        )
+    )
+    # The per-address rate-limit counter (a keyed hash, not the address) is left to run out with its window:
+    # forgetting it would let anyone apply and erase in a loop to mail an address without limit.
+
+    applicant.name = ERASED_NAME
+    applicant.email = ""
+    # Unique and never an address, so no other application is matched as the same person's.
+    applicant.email_normalized = f"erased-{applicant.id}"
+    applicant.phone = None
+    applicant.city = ""
+    applicant.country = ""
+    applicant.links = []
+    session.add(applicant)
+    application.motivation = ""
+    application.experience = ""
+    application.availability = ""
+    application.erased_at = now
+    application.updated_at = now
+    session.add(application)
+    session.add(Event(application_id=app_id, kind="erased", actor=actor.value, created_at=now))
+    session.add(
+        Erasure(
+            public_id=application.public_id,
+            requested_by=requested_by.value,
+            state=application.state,
+            created_at=now,
+        )
+    )
+    if requested_by == Requester.applicant and address:
+        await enqueue(
+            session,
+            settings=settings,
+            template=CONFIRMATION_TEMPLATE,
+            recipient=address,
+            dedupe_key=f"erased:{application.public_id}",
+            context={},
+            application_id=app_id,
+            now=now,
+        )
+    await session.flush()
+    return True
+
+
+async def _drop_samples(session: AsyncSession, settings: Settings, app_id: int) -> None:
+    keys = (
+        await session.scalars(
+            select(col(WorkSample.storage_key)).where(
+                col(WorkSample.application_id) == app_id, col(WorkSample.storage_key).is_not(None)
+            )
+        )
+    ).all()
+    await session.execute(
+        update(FactCheckTask).where(col(FactCheckTask.application_id) == app_id).values(sample_id=None)
+    )
+    await session.execute(delete(WorkSample).where(col(WorkSample.application_id) == app_id))
+    for key in keys:
+        if key:
+            remove_after_commit(session, settings, key)
+
+
+async def _strip_events(session: AsyncSession, app_id: int) -> None:
+    """Notes go; every other event keeps its kind, states and numbers, not its words."""
+    await session.execute(delete(Event).where(col(Event.application_id) == app_id, col(Event.kind) == "note"))
+    events = (await session.scalars(select(Event).where(col(Event.application_id) == app_id))).all()
+    for row in events:
+        row.message = None
+        row.data = {k: v for k, v in row.data.items() if isinstance(v, int | float | bool) or v is None}
+        session.add(row)
+
+
+def _scrubbed(context: dict[str, Any]) -> dict[str, Any]:
+    return {**context, **{k: v for k, v in PERSONAL_CONTEXT.items() if k in context}}
+
+
+async def _forget_mail(session: AsyncSession, application: Application) -> None:
+    """The applicant's mail goes; staff mail about the application (and digests listing it) names nobody."""
+    app_id = application.id
+    await session.execute(
+        delete(OutboxEmail).where(col(OutboxEmail.application_id) == app_id, ~col(OutboxEmail.is_staff))
+    )
+    staff_rows = (
+        await session.scalars(
+            select(OutboxEmail).where(col(OutboxEmail.application_id) == app_id, col(OutboxEmail.is_staff))
+        )
+    ).all()
+    for row in staff_rows:
+        row.context = _scrubbed(row.context)
+        session.add(row)
+    url_tail = f"/applications/{app_id}"
+    digests = (
+        await session.scalars(
+            select(OutboxEmail).where(
+                col(OutboxEmail.template) == "staff_digest",
+                col(OutboxEmail.created_at) >= application.created_at,
+                # The closing quote of the JSON string: /applications/12 is not /applications/123.
+                sa.cast(col(OutboxEmail.context), sa.Text).contains(f'{url_tail}"'),
+            )
+        )
+    ).all()
+    for row in digests:
+        context = dict(row.context)
+        changed = False
+        for key, name_key in (("items", "applicant_name"), ("overdue_applications", "name")):
+            entries = []
+            for entry in context.get(key, []):
+                if str(entry.get("url", "")).endswith(url_tail):
+                    entry = {**entry, name_key: ERASED_NAME}
+                    changed = True
+                entries.append(entry)
+            context[key] = entries
+        if changed:
+            row.context = context
+            session.add(row)
+
+
+async def forget_confirmation_addresses(session: AsyncSession, ids: list[int]) -> None:
+    """Blank the address of erasure confirmations among `ids` that were sent or given up on."""
+    if not ids:
+        return
+    await session.execute(
+        update(OutboxEmail)
+        .where(
+            col(OutboxEmail.id).in_(ids),
+            col(OutboxEmail.template) == CONFIRMATION_TEMPLATE,
+            col(OutboxEmail.status).in_(FINISHED),
+        )
+        .values(recipient="", recipient_name="", last_error=None)
+    )
+
+
+# --- files go once the erasure is committed -------------------------------------------------------------
+
+_DOOMED = "byline.privacy.files"
+
+
+def remove_after_commit(session: AsyncSession, settings: Settings, storage_key: str) -> None:
+    """Delete a stored upload when the session's transaction commits (a rollback keeps it)."""
+    session.sync_session.info.setdefault(_DOOMED, []).append((settings, storage_key))
+
+
+@event.listens_for(Session, "after_commit")
+def _on_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        for settings, key in session.info.pop(_DOOMED, []):
+            uploads.remove_stored(settings, key)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _on_end(session: Session, transaction: SessionTransaction) -> None:
+    # A rolled-back erasure keeps its files: forget them once the outermost transaction is over.
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_DOOMED, None)

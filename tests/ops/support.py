@@ -1,0 +1,133 @@
+"""Helpers of the operations tests: a database of their own, `byline` processes, a form post over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db import Database
+from app.migrate import upgrade
+from app.settings import Settings
+from app.site import ensure_reference_data
+from tests.conftest import PG_DEFAULT, ROOT, _backend, hidden_fields, valid_fields
+from tests.mail.relay import free_port
+
+RECEIVED = re.compile(r"/apply/received/([A-Za-z0-9_-]+)")
+
+
+async def _admin(statement: str) -> None:
+    admin_url = os.environ.get("BYLINE_TEST_POSTGRES_URL", PG_DEFAULT)
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@asynccontextmanager
+async def own_database(tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database for one test (PostgreSQL: created and dropped under a unique name)."""
+    if _backend() == "postgres":
+        name = f"byline_ops_{uuid.uuid4().hex[:12]}"
+        await _admin(f'CREATE DATABASE "{name}"')
+        url = os.environ.get("BYLINE_TEST_POSTGRES_URL", PG_DEFAULT).rsplit("/", 1)[0] + f"/{name}"
+    else:
+        name = ""
+        url = f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
+    try:
+        await upgrade(url)
+        db = Database(ops_settings(url, tmp_path), pool=False)
+        async with db.write_session() as session:
+            await ensure_reference_data(session)
+        await db.dispose()
+        yield url
+    finally:
+        if name:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def ops_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=url,
+        base_url="http://127.0.0.1:8000",
+        db_pool_size=0,
+        rate_apply_per_ip=1000,
+        rate_apply_per_email=1000,
+        mail_worker_inprocess=False,
+        **overrides,
+    )
+
+
+def byline_env(settings: Settings, **env: str) -> dict[str, str]:
+    """The environment of a `byline` process on `settings`' database and folders."""
+    return {
+        **os.environ,
+        "BYLINE_ENV": "test",
+        "BYLINE_DATABASE_URL": settings.db_url,
+        "BYLINE_VAR_DIR": str(settings.var_dir),
+        "BYLINE_DB_POOL_SIZE": "2",
+        "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
+        "BYLINE_RATE_APPLY_PER_IP": "1000",
+        "BYLINE_RATE_APPLY_PER_EMAIL": "1000",
+        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        **env,
+    }
+
+
+@contextmanager
+def serving(settings: Settings, log: Path, **env: str) -> Iterator[str]:
+    """`byline serve` on a free loopback port, until the block ends; yields its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = byline_env(settings, BYLINE_BASE_URL=base_url, **env)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text())
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def apply_over_http(
+    client: httpx.Client, files: list[tuple[str, tuple[str, bytes, str]]] | None = None, **fields: Any
+) -> httpx.Response:
+    """GET the form and POST it, as a browser does (the client keeps the CSRF cookie)."""
+    form = client.get("/apply")
+    assert form.status_code == 200, form.text
+    data = {**hidden_fields(form.text), **valid_fields(**fields)}
+    return client.post("/apply", data=data, files=files or {"unused": ("", b"", "application/octet-stream")})
+
+
+async def in_thread(function: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(function, *args)

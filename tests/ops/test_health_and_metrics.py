@@ -1,0 +1,160 @@
+"""/healthz, /readyz and /metrics through the real routes; who may read the metrics."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from pydantic import SecretStr
+from sqlalchemy import update
+
+from app.main import create_app
+from app.models import Application
+from app.settings import Settings
+from tests.conftest import make_client, post_application
+from tests.review.support import submit
+
+TOKEN = "scrape-token-for-the-tests-0123456789"
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text, or None when it is not there."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)"
+    match = re.search(r"^" + pattern + "$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+async def test_healthz_answers_without_the_database(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.text == "ok\n"
+
+
+async def test_readyz_is_ready_on_a_migrated_database(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.text == "ready\n"
+
+
+async def test_readyz_says_why_it_is_not_ready(settings, tmp_path):
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    behind = tmp_path / "behind.db"
+    with sqlite3.connect(behind) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES ('0001_old')")
+    cases = {
+        empty: "the database cannot be queried",
+        behind: "the database is at migration 0001_old, this code expects",
+    }
+    for path, reason in cases.items():
+        local = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{path}"})
+        local.__dict__.pop("db_url", None)
+        app = create_app(local)
+        async with make_client(app) as client:
+            response = await client.get("/readyz")
+            health = await client.get("/healthz")
+        await app.state.db.dispose()
+        assert response.status_code == 503
+        assert response.text.startswith(f"not ready: {reason}"), response.text
+        assert health.status_code == 200
+
+
+async def _scrape(settings: Settings, **headers: str):
+    app = create_app(settings)
+    async with make_client(app) as client:
+        response = await client.get("/metrics", headers=headers)
+    await app.state.db.dispose()
+    return response
+
+
+async def test_metrics_are_refused_outside_the_configured_networks_without_the_token(settings):
+    local = settings.model_copy(update={"metrics_token": SecretStr(TOKEN)})
+    refused = await _scrape(local)
+    assert refused.status_code == 403
+    assert "configured networks" in refused.text
+    wrong = await _scrape(local, authorization="Bearer not-the-token")
+    assert wrong.status_code == 403
+    allowed = await _scrape(local, authorization=f"Bearer {TOKEN}")
+    assert allowed.status_code == 200
+    assert allowed.headers["content-type"].startswith("text/plain; version=0.0.4")
+    no_token_set = await _scrape(settings, authorization="Bearer ")
+    assert no_token_set.status_code == 403
+
+
+async def test_behind_the_proxy_the_metrics_follow_the_real_client_address(settings):
+    """nginx connects from loopback: what counts is the address it forwards, so the public is refused."""
+    proxied = settings.model_copy(update={"trusted_proxies": ["testclient"]})
+    public = await _scrape(proxied, **{"x-forwarded-for": "203.0.113.9"})
+    assert public.status_code == 403
+    local = await _scrape(proxied, **{"x-forwarded-for": "127.0.0.1"})
+    assert local.status_code == 200
+    # Without the proxy being trusted, its header is not believed at all.
+    spoofed = await _scrape(settings, **{"x-forwarded-for": "127.0.0.1"})
+    assert spoofed.status_code == 403
+
+
+async def test_metrics_read_the_queues_from_the_database_at_scrape_time(client, db, settings):
+    response = await post_application(client)
+    assert response.status_code == 303
+    public_id = response.headers["location"].rsplit("/", 1)[-1]
+    assert (await client.get(f"/status/{public_id}")).status_code == 200
+    assert (await client.get("/no-such-page")).status_code == 404
+    late_id = await submit(client, db)
+    async with db.write_session() as session:
+        past = datetime.now(UTC) - timedelta(days=2)
+        await session.execute(
+            update(Application).where(Application.id == late_id).values(due_at=past)  # type: ignore[arg-type]
+        )
+
+    scrape = await _scrape(
+        settings.model_copy(update={"metrics_token": SecretStr(TOKEN)}), authorization=f"Bearer {TOKEN}"
+    )
+    text = scrape.text
+    assert sample(text, "byline_outbox_messages", status="queued") >= 2
+    assert sample(text, "byline_outbox_messages", status="dead") == 0
+    assert sample(text, "byline_outbox_oldest_queued_age_seconds") >= 0
+    assert sample(text, "byline_webhook_deliveries", status="queued") == 0
+    assert sample(text, "byline_applications_overdue") == 1
+    assert public_id not in text
+
+
+async def test_request_counters_carry_the_template_never_the_path(app, client, settings):
+    response = await post_application(client)
+    public_id = response.headers["location"].rsplit("/", 1)[-1]
+    await client.get(f"/status/{public_id}")
+    await client.get("/no-such-page")
+    metrics = app.state.metrics
+    text = metrics.exposition([]).decode()
+    labels = {"method": "GET", "route": "/status/{public_id}", "status": "200"}
+    assert sample(text, "byline_http_requests_total", **labels) == 1
+    assert sample(text, "byline_http_requests_total", method="POST", route="/apply", status="303") == 1
+    assert sample(text, "byline_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    bucket = {"le": "+Inf", "method": "POST", "route": "/apply"}
+    assert sample(text, "byline_http_request_duration_seconds_bucket", **bucket) == 1
+    assert public_id not in text
+
+
+async def test_every_response_carries_a_request_id_and_only_a_trusted_proxy_may_choose_it(settings):
+    async def request_id(local: Settings, sent: str | None) -> str:
+        app = create_app(local)
+        async with make_client(app) as client:
+            response = await client.get("/healthz", headers={"x-request-id": sent} if sent else {})
+        await app.state.db.dispose()
+        return response.headers["x-request-id"]
+
+    generated = await request_id(settings, None)
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert await request_id(settings, "chosen-by-a-client") != "chosen-by-a-client"
+    proxied = settings.model_copy(update={"trusted_proxies": ["testclient"]})
+    assert await request_id(proxied, "edge-7f3a.42") == "edge-7f3a.42"
+    assert await request_id(proxied, "bad id\nwith a newline") != "bad id\nwith a newline"
+
+
+async def test_probes_may_use_any_host_header_and_pages_may_not(client):
+    probe = await client.get("/healthz", headers={"host": "10.0.0.5:8000"})
+    assert probe.status_code == 200
+    page = await client.get("/apply", headers={"host": "10.0.0.5:8000"})
+    assert page.status_code == 400
