@@ -22,7 +22,8 @@ run: $(STAMP)  ## migrate, load demo data, print the demo admin and serve http:/
 	$(VENV)/bin/byline demo
 	BYLINE_MAIL_CATCHER=$${BYLINE_MAIL_CATCHER:-true} $(VENV)/bin/byline serve
 
-test: test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL
+test: $(STAMP)  ## the whole suite on SQLite and on PostgreSQL, side by side (one core each)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)  ## the suite on a SQLite file (with the browser journeys)
 	BYLINE_TEST_DATABASE=sqlite $(PY) -m pytest -q -W error::DeprecationWarning
