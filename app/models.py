@@ -371,7 +371,21 @@ class Claim(SQLModel, table=True):
 # --- email and abuse control ----------------------------------------------------------------------------
 
 
-class OutboxEmail(SQLModel, table=True):
+class QueuedRow(SQLModel):
+    """What the outbox worker's claims read and write on a queued row (app/mail/claims.py): outbox emails and
+    webhook deliveries alike."""
+
+    status: str = Field(default=EmailStatus.queued, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class OutboxEmail(QueuedRow, table=True):
     """One message to one recipient, written in the transaction of the change that causes it (EMAIL.md)."""
 
     __tablename__ = "outbox_email"
@@ -388,14 +402,6 @@ class OutboxEmail(SQLModel, table=True):
     context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     message_id: str = Field(max_length=255, unique=True)
     dedupe_key: str = Field(max_length=255, unique=True)
-    status: str = Field(default=EmailStatus.queued, max_length=16)
-    attempts: int = 0
-    next_attempt_at: datetime = _ts()
-    locked_by: str | None = Field(default=None, max_length=100)
-    locked_until: datetime | None = _ts(nullable=True)
-    last_error: str | None = Field(default=None, sa_type=sa.Text)
-    sent_at: datetime | None = _ts(nullable=True)
-    created_at: datetime = _ts()
 
 
 class RateLimitCounter(SQLModel, table=True):
@@ -489,7 +495,7 @@ class Webhook(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class WebhookDelivery(SQLModel, table=True):
+class WebhookDelivery(QueuedRow, table=True):
     """One event for one webhook, claimed, retried and given up on like an outbox email (EMAIL.md)."""
 
     __tablename__ = "webhook_delivery"
@@ -501,11 +507,3 @@ class WebhookDelivery(SQLModel, table=True):
     event: str = Field(max_length=60)
     # The exact bytes sent (and signed) on every attempt.
     body: str = Field(sa_type=sa.Text)
-    status: str = Field(default=EmailStatus.queued, max_length=16)
-    attempts: int = 0
-    next_attempt_at: datetime = _ts()
-    locked_by: str | None = Field(default=None, max_length=100)
-    locked_until: datetime | None = _ts(nullable=True)
-    last_error: str | None = Field(default=None, sa_type=sa.Text)
-    sent_at: datetime | None = _ts(nullable=True)
-    created_at: datetime = _ts()
