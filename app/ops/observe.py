@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,8 @@ from app.settings import Settings
 
 log = logging.getLogger("byline.access")
 REQUEST_ID_HEADER = "X-Request-ID"
+# Recorded for a client that went away before any response reached it (nginx's convention).
+CLIENT_CLOSED = 499
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -37,10 +40,16 @@ def observe(settings: Settings, metrics: Metrics) -> Callable[[ASGIApp], ASGIApp
     """ASGI middleware: sets the request id (echoed in the response), logs and counts the request.
 
     The log line and the metrics carry the route template, never the path (status links hold a secret id)
-    or the query (search terms), and never a body.
+    or the query (search terms), and never a body. They carry the status the client got: errors raised by the
+    middleware below (CSRF, allowed hosts, the body limit) are answered here, through this observation, and a
+    client that disconnected before any answer is recorded as 499.
     """
 
     def middleware(app: ASGIApp) -> ASGIApp:
+        # Without this, those errors would be answered by Litestar's outermost handler, after this middleware
+        # has already logged a 500, and without the request id.
+        inner = wrap_in_exception_handler(app)
+
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
@@ -49,18 +58,30 @@ def observe(settings: Settings, metrics: Metrics) -> Callable[[ASGIApp], ASGIApp
             token = request_id.set(rid)
             started = time.perf_counter()
             status = 500
+            answered = False
+            gone = False
+
+            async def watch_receive() -> Message:
+                nonlocal gone
+                message = await receive()
+                if message["type"] == "http.disconnect" and not answered:
+                    gone = True
+                return message
 
             async def send_with_id(message: Message) -> None:
-                nonlocal status
+                nonlocal status, answered
                 if message["type"] == "http.response.start":
                     status = message["status"]
+                    answered = not gone
                     MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = rid
                 await send(message)
 
             try:
-                await app(scope, receive, send_with_id)
+                await inner(scope, watch_receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
+                if gone and not answered:
+                    status = CLIENT_CLOSED
                 route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "GET")
                 metrics.observe(method, route, status, elapsed)

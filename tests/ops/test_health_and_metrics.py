@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy import update
 from app.main import create_app
 from app.models import Application
 from app.settings import Settings
-from tests.conftest import make_client, post_application
+from tests.conftest import make_client, open_form, post_application, valid_fields
 from tests.review.support import submit
 
 TOKEN = "scrape-token-for-the-tests-0123456789"
@@ -158,3 +159,29 @@ async def test_probes_may_use_any_host_header_and_pages_may_not(client):
     assert probe.status_code == 200
     page = await client.get("/apply", headers={"host": "10.0.0.5:8000"})
     assert page.status_code == 400
+
+
+async def test_refusals_before_the_handler_are_logged_and_counted_with_the_status_sent(settings, caplog):
+    """A CSRF refusal (403), a body over the limit (413) and a foreign Host (400) are not 500s."""
+    caplog.set_level(logging.INFO, logger="byline.access")
+    local = settings.model_copy(update={"max_application_bytes": 0})
+    app = create_app(local)
+    async with make_client(app) as client:
+        no_csrf = await client.post("/login", data={"email": "a@b.example", "password": "b"})
+        tokens = await open_form(client)
+        too_big = await client.post(
+            "/apply",
+            data={**tokens, **valid_fields()},
+            files=[("sample-0-file", ("big.txt", b"x" * (local.max_request_bytes + 1), "text/plain"))],
+        )
+        foreign = await client.get("/apply", headers={"host": "elsewhere.example"})
+    text = app.state.metrics.exposition([]).decode()
+    await app.state.db.dispose()
+    assert (no_csrf.status_code, too_big.status_code, foreign.status_code) == (403, 413, 400)
+    lines = [r.getMessage().rsplit(" ", 2)[0] for r in caplog.records if r.name == "byline.access"]
+    assert lines == ["POST /login 403", "GET /apply 200", "POST /apply 413", "GET /apply 400"]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"]) for r in (no_csrf, too_big, foreign))
+    assert sample(text, "byline_http_requests_total", method="POST", route="/login", status="403") == 1
+    assert sample(text, "byline_http_requests_total", method="POST", route="/apply", status="413") == 1
+    assert sample(text, "byline_http_requests_total", method="GET", route="/apply", status="400") == 1
+    assert 'status="500"' not in text

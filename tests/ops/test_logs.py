@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 import uuid
 
 import httpx
@@ -71,3 +73,48 @@ async def test_a_failed_statement_does_not_carry_its_values(db):
             await session.execute(text("INSERT INTO staff_user (email) VALUES (:email)"), {"email": email})
     assert email not in str(failure.value)
     assert "hidden due to hide_parameters" in str(failure.value)
+
+
+def _refuse_and_hang_up(base_url: str) -> tuple[httpx.Response, str]:
+    """A POST without its CSRF token, then a form whose sender closes the connection halfway."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        refused = client.post("/login", data={"email": "a@b.example", "password": "b"})
+        hidden = hidden_fields(client.get("/apply").text)
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    address = base_url.removeprefix("http://")
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(
+            (
+                "POST /apply HTTP/1.1\r\n"
+                f"Host: {address}\r\n"
+                f"Cookie: {cookie}\r\n"
+                f"X-CSRFToken: {hidden['_csrf_token']}\r\n"
+                "Content-Type: multipart/form-data; boundary=xyz\r\n"
+                "Content-Length: 100000\r\n\r\n"
+                '--xyz\r\nContent-Disposition: form-data; name="name"\r\n\r\nLeyla\r\n'
+            ).encode()
+        )
+        time.sleep(0.2)  # the server is now waiting for the rest of the body
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        deadline = time.monotonic() + 20
+        while True:
+            scrape = client.get("/metrics").text
+            if 'status="499"' in scrape or time.monotonic() > deadline:
+                return refused, scrape
+            time.sleep(0.1)
+
+
+async def test_refusals_and_hang_ups_are_logged_with_the_status_the_client_got(clean_db, settings, tmp_path):
+    log = tmp_path / "serve.log"
+    with serving(settings, log, BYLINE_LOG_FORMAT="json") as base_url:
+        refused, scrape = await in_thread(_refuse_and_hang_up, base_url)
+    assert refused.status_code == 403
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    access = {(r["method"], r["route"], r["status"]): r for r in records if r["logger"] == "byline.access"}
+    assert access["POST", "/login", 403]["request_id"] == refused.headers["x-request-id"]
+    assert ("POST", "/apply", 499) in access
+    assert not [key for key in access if key[2] == 500]
+    assert 'byline_http_requests_total{method="POST",route="/login",status="403"} 1.0' in scrape
+    assert 'byline_http_requests_total{method="POST",route="/apply",status="499"} 1.0' in scrape
+    assert 'status="500"' not in scrape
