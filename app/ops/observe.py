@@ -11,7 +11,7 @@ from collections.abc import Callable
 from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from app.ops.logs import request_id
 from app.ops.metrics import Metrics
@@ -61,7 +61,7 @@ def observe(settings: Settings, metrics: Metrics) -> Callable[[ASGIApp], ASGIApp
             answered = False
             gone = False
 
-            async def watch_receive() -> Message:
+            async def watch_receive() -> ReceiveMessage:
                 nonlocal gone
                 message = await receive()
                 if message["type"] == "http.disconnect" and not answered:
