@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## create the venv and install Byline with its pinned dependencies
 
-run: $(STAMP)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (SQLite)
+run: $(STAMP)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (BYLINE_PORT=8101 for another port)
 	$(VENV)/bin/byline migrate
 	$(VENV)/bin/byline demo
 	BYLINE_MAIL_CATCHER=$${BYLINE_MAIL_CATCHER:-true} $(VENV)/bin/byline serve

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -152,9 +153,14 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
 
+    # The app is built from the environment in each web process: the options are passed on there, so that a
+    # base URL left unset is derived from the address actually served.
+    if host:
+        os.environ["BYLINE_HOST"] = host
+    if port:
+        os.environ["BYLINE_PORT"] = str(port)
     settings = Settings()
-    host = host or settings.host
-    port = port or settings.port
+    host, port = settings.host, settings.port
     workers = workers or settings.web_workers
     if workers > 1 and settings.is_sqlite:
         raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")

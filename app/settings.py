@@ -23,7 +23,8 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "production"] = "dev"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
-    base_url: str = "http://127.0.0.1:8000"
+    # Empty: the address `byline serve` listens on (http://<host>:<port>); required in production.
+    base_url: str = ""
     allowed_hosts: CommaList = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
     trusted_proxies: CommaList = Field(default_factory=list)
 
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self) -> Settings:
+        if not self.base_url:
+            if self.env == "production":
+                raise ValueError("BYLINE_BASE_URL must be set to the site's https:// address in production")
+            self.base_url = served_url(self.host, self.port)
         if self.env == "production":
             secret = self.secret_key.get_secret_value()
             if secret == DEV_SECRET or len(secret) < 32:
@@ -153,7 +158,7 @@ class Settings(BaseSettings):
     def hosts(self) -> list[str]:
         """Allowed Host headers: the configured hosts and the base URL's, bare and with its port."""
         base = urlsplit(self.base_url)
-        names = {*self.allowed_hosts, *([base.hostname] if base.hostname else [])}
+        names = {*self.allowed_hosts, *([_bracketed(base.hostname)] if base.hostname else [])}
         with_port = {f"{name}:{base.port}" for name in names} if base.port else set()
         return sorted(names | with_port)
 
@@ -161,3 +166,15 @@ class Settings(BaseSettings):
     def max_request_bytes(self) -> int:
         """Body limit on the form route: every sample at its limit plus room for the text fields."""
         return self.max_application_bytes + 2 * MB
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address as it appears in a URL or a Host header."""
+    return f"[{host}]" if ":" in host else host
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server listening on host:port."""
+    # A wildcard address listens everywhere but cannot be browsed to: loopback always works.
+    name = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"http://{_bracketed(name)}" + ("" if port == 80 else f":{port}")

@@ -40,3 +40,18 @@ def test_comma_separated_lists_and_defaults(monkeypatch):
     local = Settings(_env_file=None, base_url="http://127.0.0.1:8000", allowed_hosts="localhost")
     assert local.hosts == ["127.0.0.1", "127.0.0.1:8000", "localhost", "localhost:8000"]
     assert settings.db_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_without_a_base_url_links_and_hosts_follow_the_served_address(monkeypatch):
+    monkeypatch.delenv("BYLINE_BASE_URL", raising=False)
+    local = Settings(_env_file=None, port=8101)
+    assert local.base_url == "http://127.0.0.1:8101"
+    assert {"127.0.0.1:8101", "localhost:8101"} <= set(local.hosts)
+    everywhere = Settings(_env_file=None, host="0.0.0.0", port=9000)  # noqa: S104
+    assert everywhere.base_url == "http://127.0.0.1:9000"
+    assert (
+        Settings(_env_file=None, base_url="http://desk.test:8000", port=9000).base_url
+        == "http://desk.test:8000"
+    )
+    with pytest.raises(ValidationError, match="BYLINE_BASE_URL must be set"):
+        Settings(env="production", secret_key="x" * 40, _env_file=None)

@@ -89,14 +89,22 @@ def byline_env(settings: Settings, **env: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(settings: Settings, log: Path, **env: str) -> Iterator[str]:
-    """`byline serve` on a free loopback port, until the block ends; yields its base URL."""
+def serving(settings: Settings, log: Path, *, port_by_env: bool = False, **env: str) -> Iterator[str]:
+    """`byline serve` on a free loopback port, until the block ends; yields its base URL.
+
+    With `port_by_env` the port is given as BYLINE_PORT and the base URL is left for `byline serve` to derive.
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    environment = byline_env(settings, BYLINE_BASE_URL=base_url, **env)
+    if port_by_env:
+        environment = byline_env(settings, BYLINE_PORT=str(port), BYLINE_BASE_URL="", **env)
+        options = []
+    else:
+        environment = byline_env(settings, BYLINE_BASE_URL=base_url, **env)
+        options = ["--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", "serve", *options],
             cwd=ROOT,
             env=environment,
             stdout=out,
