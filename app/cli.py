@@ -113,11 +113,17 @@ def demo() -> None:
 def purge() -> None:
     """Erase rejected and withdrawn applications past BYLINE_RETENTION_DAYS; clear expired access."""
     from app.models import utcnow
-    from app.privacy.retention import Cleared, clear_expired_access, compact_search_index, erase_expired
+    from app.privacy.retention import (
+        Cleared,
+        clear_expired_access,
+        compact_search_index,
+        erase_expired,
+        sweep_orphaned_uploads,
+    )
 
     settings = Settings()
 
-    async def run(db: Database) -> tuple[int, Cleared]:
+    async def run(db: Database) -> tuple[int, Cleared, int]:
         erased = 0
         while True:
             async with db.write_session() as session:
@@ -129,15 +135,33 @@ def purge() -> None:
             cleared = await clear_expired_access(session, settings=settings, now=utcnow())
             if erased:
                 await compact_search_index(session)
-        return erased, cleared
+        return erased, cleared, await sweep_orphaned_uploads(db, settings)
 
-    erased, cleared = _with_db(settings, run)
+    erased, cleared, swept = _with_db(settings, run)
     click.echo(
         f"Erased {erased} application(s) decided more than {settings.retention_days} days ago.\n"
         f"Deleted {cleared.sessions} expired staff session(s), {cleared.invitations} used or expired "
         f"invitation(s), {cleared.password_resets} password reset link(s) and "
-        f"{cleared.rate_limit_windows} old rate-limit window(s)."
+        f"{cleared.rate_limit_windows} old rate-limit window(s).\n"
+        f"Deleted {swept} uploaded file(s) no application refers to, older than "
+        f"{settings.upload_orphan_grace_minutes} minutes."
     )
+
+
+def _sweep_uploads_at_start(settings: Settings) -> None:
+    """Delete the files a killed process left in the upload folder; a database not ready yet skips it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.privacy.retention import sweep_orphaned_uploads
+
+    log = logging.getLogger("byline")
+    try:
+        swept = _with_db(settings, lambda db: sweep_orphaned_uploads(db, settings))
+    except (SQLAlchemyError, OSError) as error:
+        log.warning("Could not check the upload folder for files no application refers to: %s", error)
+        return
+    if swept:
+        log.info("Deleted %s uploaded file(s) no application refers to (left by a stopped process)", swept)
 
 
 @main.command()
@@ -166,6 +190,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         raise click.ClickException("Several web processes need PostgreSQL (BYLINE_DATABASE_URL).")
     if workers > 1 and settings.mail_catcher:
         raise click.ClickException("The mail catcher runs in one web process: turn it off or use one worker.")
+    _sweep_uploads_at_start(settings)
     # Logged rather than printed, so that with BYLINE_LOG_FORMAT=json every line of the process is JSON.
     log = logging.getLogger("byline")
     log.info("Byline is serving %s (listening on %s:%s)", settings.base_url, host, port)
@@ -196,6 +221,7 @@ def worker() -> None:
     settings = Settings()
     if settings.smtp_target is None:
         raise click.ClickException("Set BYLINE_SMTP_HOST (or BYLINE_MAIL_CATCHER) so the worker can send.")
+    _sweep_uploads_at_start(settings)
 
     async def run() -> None:
         db = Database(settings)

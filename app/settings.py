@@ -84,6 +84,8 @@ class Settings(BaseSettings):
 
     # `byline purge` erases rejected and withdrawn applications decided more than this many days ago.
     retention_days: int = Field(default=365, ge=1)
+    # Upload files no work sample refers to (left by a process killed mid-request) are deleted once this old.
+    upload_orphan_grace_minutes: int = Field(default=60, ge=0)
 
     api_rate_per_minute: int = Field(default=600, ge=1)
     webhook_timeout_seconds: float = 10.0

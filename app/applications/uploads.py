@@ -51,6 +51,8 @@ RATIO_MIN_ENTRY_BYTES = 1 * MB
 MAX_RATIO = 200
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
+# An upload is written to `<key>.part` and renamed to `<key>` once its checks pass.
+PART_SUFFIX = ".part"
 
 ALLOWED_EXTENSIONS = ("pdf", "docx", "odt", "rtf", "txt", "md")
 CONTENT_TYPES = {
@@ -625,7 +627,7 @@ async def store_upload(
     display_name = clean_filename(filename)
     limit = min(settings.max_file_bytes, budget_bytes)
     key = secrets.token_hex(16)
-    part = settings.uploads_path / f"{key}.part"
+    part = settings.uploads_path / f"{key}{PART_SUFFIX}"
     final = settings.uploads_path / key
     stream: IO[bytes] = source.file if isinstance(source, UploadFile) else source
     try:
@@ -661,7 +663,7 @@ def remove_stored(settings: Settings, storage_key: str) -> None:
     if not STORAGE_KEY.fullmatch(storage_key):
         raise ValueError(f"not a storage key: {storage_key!r}")
     folder = settings.uploads_path
-    _discard(folder / storage_key, folder / f"{storage_key}.part")
+    _discard(folder / storage_key, folder / f"{storage_key}{PART_SUFFIX}")
 
 
 # --- rollback cleanup -----------------------------------------------------------------------------------

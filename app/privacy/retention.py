@@ -3,14 +3,19 @@
 Rejected and withdrawn applications whose decision is older than `BYLINE_RETENTION_DAYS` are erased with the
 same code as an applicant's own erasure (no email is sent: the address may be years old). Expired staff
 sessions, used or expired invitations and password resets, and rate-limit windows that can no longer count are
-deleted.
+deleted. Upload files that no work sample refers to (a web process killed between storing a file and
+committing its row) are deleted once older than `BYLINE_UPLOAD_ORPHAN_GRACE_MINUTES`.
 Running it again changes nothing more.
 """
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +23,16 @@ from sqlmodel import col
 
 from app import ratelimit
 from app.accounts import reset
-from app.models import Applicant, Application, Invitation, PasswordReset, StaffSession, State
+from app.applications.uploads import PART_SUFFIX, STORAGE_KEY
+from app.db import Database
+from app.models import Applicant, Application, Invitation, PasswordReset, StaffSession, State, WorkSample
 from app.privacy.service import Requester, erase
 from app.settings import Settings
 
 EXPIRED_STATES = (State.rejected, State.withdrawn)
 BATCH = 100
+# Storage keys looked up per query by the upload sweep: one indexed IN list, whatever the archive's size.
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -109,3 +118,59 @@ async def compact_search_index(session: AsyncSession) -> None:
         await session.execute(
             text("INSERT INTO application_search_fts(application_search_fts) VALUES ('optimize')")
         )
+
+
+def _stale_uploads(folder: Path, before: float) -> Iterator[tuple[str, Path]]:
+    """(storage key, path) of each upload or partial file in `folder` last written before `before`."""
+    try:
+        entries = os.scandir(folder)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            key = entry.name.removesuffix(PART_SUFFIX)
+            # Only names Byline writes: anything else an operator put there is left alone.
+            if not STORAGE_KEY.fullmatch(key) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                written = entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue
+            if written < before:
+                yield key, Path(entry.path)
+
+
+async def _remove_unreferenced(db: Database, stale: list[tuple[str, Path]]) -> int:
+    async with db.sessionmaker() as session:
+        keys = {key for key, _ in stale}
+        found = await session.scalars(
+            select(col(WorkSample.storage_key)).where(col(WorkSample.storage_key).in_(keys))
+        )
+        referenced = set(found.all())
+    removed = 0
+    for key, path in stale:
+        # A partial file is never referenced: its row points at the finished name.
+        if path.name.endswith(PART_SUFFIX) or key not in referenced:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
+
+
+async def sweep_orphaned_uploads(
+    db: Database, settings: Settings, *, now: float | None = None, batch: int = SWEEP_BATCH
+) -> int:
+    """Delete upload and partial files past the grace period that no work sample refers to; how many."""
+    before = (time.time() if now is None else now) - settings.upload_orphan_grace_minutes * 60
+    removed = 0
+    stale: list[tuple[str, Path]] = []
+    for item in _stale_uploads(settings.uploads_path, before):
+        stale.append(item)
+        if len(stale) >= batch:
+            removed += await _remove_unreferenced(db, stale)
+            stale = []
+    if stale:
+        removed += await _remove_unreferenced(db, stale)
+    return removed

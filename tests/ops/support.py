@@ -88,9 +88,10 @@ def byline_env(settings: Settings, **env: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def serving(settings: Settings, log: Path, *, port_by_env: bool = False, **env: str) -> Iterator[str]:
-    """`byline serve` on a free loopback port, until the block ends; yields its base URL.
+def start_serving(
+    settings: Settings, log: Path, *, port_by_env: bool = False, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`byline serve` on a free loopback port, once it answers; the process and its base URL.
 
     With `port_by_env` the port is given as BYLINE_PORT and the base URL is left for `byline serve` to derive.
     """
@@ -110,21 +111,29 @@ def serving(settings: Settings, log: Path, *, port_by_env: bool = False, **env: 
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text())
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
+            if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                return process, base_url
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
             process.wait(timeout=20)
+            raise RuntimeError(log.read_text())
+        time.sleep(0.1)
+
+
+@contextmanager
+def serving(settings: Settings, log: Path, *, port_by_env: bool = False, **env: str) -> Iterator[str]:
+    """`byline serve` on a free loopback port, until the block ends; yields its base URL."""
+    process, base_url = start_serving(settings, log, port_by_env=port_by_env, **env)
+    try:
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def apply_over_http(

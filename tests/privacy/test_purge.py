@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import timedelta
 
@@ -16,7 +18,9 @@ from app.models import (
     RateLimitCounter,
     StaffSession,
     State,
+    WorkSample,
 )
+from app.privacy.retention import sweep_orphaned_uploads
 from tests.conftest import csrf_of, make_client, post_application, valid_fields
 from tests.privacy.support import assert_forgotten, traces_in_database
 from tests.review.support import page_form, staff_login, stored
@@ -147,3 +151,30 @@ async def test_purge_erases_old_rejections_and_withdrawals_only_and_clears_expir
         await staff_login(editor, db, "ed@desk.example", roles=("editor",))
         detail = await editor.get(f"/applications/{ids[rejected][0]}")
         assert detail.status_code == 200 and 'id="earlier"' not in detail.text
+
+
+async def test_purge_deletes_old_upload_files_no_sample_refers_to_and_nothing_else(app, db, settings):
+    await apply(app, *someone("Kept"))
+    async with db.sessionmaker() as session:
+        kept = await session.scalar(select(WorkSample.storage_key).where(WorkSample.storage_key.is_not(None)))
+    folder = settings.uploads_path
+    orphans = [folder / uuid.uuid4().hex for _ in range(4)] + [folder / f"{uuid.uuid4().hex}.part"]
+    recent = [folder / uuid.uuid4().hex, folder / f"{uuid.uuid4().hex}.part"]
+    foreign = [folder / "README.txt", folder / f"{uuid.uuid4().hex}.bak"]
+    for path in (*orphans, *recent, *foreign):
+        path.write_bytes(b"left behind")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in (*orphans, *foreign, folder / kept):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    stays = sorted(path.name for path in (*recent, *foreign, folder / kept))
+
+    # In batches smaller than the folder, so that several reference checks are made.
+    assert await sweep_orphaned_uploads(db, settings, batch=2) == len(orphans)
+    assert sorted(path.name for path in folder.iterdir()) == stays
+
+    orphans[0].write_bytes(b"left behind again")
+    os.utime(orphans[0], (two_hours_ago, two_hours_ago))
+    result = await run(settings, "purge")
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 uploaded file(s) no application refers to, older than 60 minutes." in result.output
+    assert sorted(path.name for path in folder.iterdir()) == stays
