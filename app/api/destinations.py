@@ -90,6 +90,8 @@ async def resolve(host: str, port: int, *, seconds: float) -> list[IPAddress]:
         )
     except TimeoutError as exc:
         raise OSError(f"looking up {host} took longer than {seconds:g} s") from exc
+    except UnicodeError as exc:  # a label too long or empty for IDNA
+        raise OSError(f"{host} is not a valid host name") from exc
     found: list[IPAddress] = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])

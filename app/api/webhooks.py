@@ -48,7 +48,10 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 async def _checked_url(url: str, settings: Settings) -> str:
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        parts = urlsplit("")
     schemes = ("https",) if not settings.is_dev else ("http", "https")
     spaced = any(c.isspace() for c in url)
     try:

@@ -268,7 +268,7 @@ async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_r
 async def test_the_webhook_address_is_checked(client, db):
     await staff_login(client, db, "admin@desk.example", roles=("admin",))
     page = await client.get("/admin/webhooks")
-    for url in ("ftp://example.org/x", "not an address", "https://"):
+    for url in ("ftp://example.org/x", "not an address", "https://", "https://[::1/x"):
         response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
         assert response.status_code == 422, url
         assert 'id="url-error"' in response.text and not SECRET_RE.search(response.text)
@@ -315,6 +315,7 @@ async def test_production_refuses_internal_webhook_addresses_when_saved(app, db,
             "https://224.0.0.1/": "224.0.0.1 is a multicast address",
             "https://240.0.0.1/": "240.0.0.1 is a reserved address",
             "https://localhost/hook": "localhost resolves to 127.0.0.1, which is a loopback address",
+            "https://2130706433/": "2130706433 resolves to 127.0.0.1, which is a loopback address",
         }
         for url, message in refused.items():
             response = await client.post(
@@ -325,6 +326,8 @@ async def test_production_refuses_internal_webhook_addresses_when_saved(app, db,
             assert "BYLINE_WEBHOOK_ALLOWED_HOSTS" in response.text
             assert not SECRET_RE.search(response.text)
         assert await webhook_count(db) == 0
+        # A name that does not resolve now is saved: every delivery checks it again.
+        await add_webhook(client, f"https://{'a' * 70}.example/hook")
     finally:
         await client.__aexit__(None, None, None)
         await served.state.db.dispose()
