@@ -63,7 +63,10 @@ class Settings(BaseSettings):
 
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # Failures allowed for an account from one address; looser limits per account and per address.
     login_max_failures: int = 5
+    login_max_failures_per_account: int = 20
+    login_max_failures_per_address: int = 50
     login_window_seconds: int = 15 * 60
     password_time_cost: int = 2
     password_memory_kib: int = 19 * 1024
@@ -89,6 +92,8 @@ class Settings(BaseSettings):
 
     api_rate_per_minute: int = Field(default=600, ge=1)
     webhook_timeout_seconds: float = 10.0
+    # Host names webhooks may reach on internal addresses in production (loopback, private, link-local, ...).
+    webhook_allowed_hosts: CommaList = Field(default_factory=list)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -99,7 +104,9 @@ class Settings(BaseSettings):
     metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
     metrics_token: SecretStr = SecretStr("")
 
-    @field_validator("allowed_hosts", "trusted_proxies", "metrics_networks", mode="before")
+    @field_validator(
+        "allowed_hosts", "trusted_proxies", "metrics_networks", "webhook_allowed_hosts", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

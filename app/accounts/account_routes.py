@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -83,13 +84,16 @@ async def forgot_page() -> Template:
 async def forgot(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, clock: AppClock
 ) -> Template:
-    """Send a reset link if the address has an account; the answer is the same either way."""
+    """Send a reset link if the address has an account; the answer, and its timing, is the same either way."""
     form = await request.form()
     email = str(form.get("email") or "").strip()[:320]
-    await reset.request_reset(
-        session, settings=settings, email=email, ip=client_ip(request, settings), now=clock()
+    now = clock()
+    await reset.count_request(
+        session, settings=settings, email=email, ip=client_ip(request, settings), now=now
     )
-    return Template("accounts/forgot.html", context={"sent": True, "email": email})
+    # Looking the address up and queueing the link happen after the answer has gone.
+    link = BackgroundTask(reset.send_link, request.app.state.db, settings=settings, email=email, now=now)
+    return Template("accounts/forgot.html", context={"sent": True, "email": email}, background=link)
 
 
 @get("/password/reset/{token:str}", name="password_reset")

@@ -7,6 +7,7 @@ are stored hashed, work once and expire within an hour. A new password ends the 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -18,21 +19,28 @@ from app.accounts.passwords import hash_password, password_problem, verify_passw
 from app.accounts.sessions import end_user_sessions
 from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
+from app.db import Database
 from app.errors import Invalid, NotFound
 from app.mail.outbox import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings
 
+log = logging.getLogger("byline.accounts")
 TOO_MANY = "Too many reset requests for this address or from your network. Wait an hour and try again."
 PER_EMAIL = 3
 PER_IP = 20
 WINDOW = 3600
 
 
-async def request_reset(
+async def count_request(
     session: AsyncSession, *, settings: Settings, email: str, ip: str, now: datetime
 ) -> None:
-    """Email a reset link when the address belongs to an active account; say nothing either way."""
+    """Count a reset request against its address and network; RateLimited beyond the limits.
+
+    This is all a request does before it is answered, whether or not the address has an account: the same
+    statements either way, so neither the answer nor its timing tells who has one. `send_link` does the rest
+    after the answer has gone.
+    """
     key = normalize_email(email)
     for kind, value, limit in (("reset-email", key, PER_EMAIL), ("reset-ip", ip, PER_IP)):
         await ratelimit.hit(
@@ -43,7 +51,20 @@ async def request_reset(
             now=now,
             message=TOO_MANY,
         )
-    user = (await session.scalars(select(User).where(col(User.email) == key))).first()
+
+
+async def send_link(db: Database, *, settings: Settings, email: str, now: datetime) -> None:
+    """Queue a reset link when the address belongs to an active account; nothing otherwise."""
+    try:
+        async with db.write_session() as session:
+            await _queue_link(session, settings=settings, email=normalize_email(email), now=now)
+    except Exception:
+        # The answer has gone already: the person can ask again.
+        log.exception("queueing a password reset link failed")
+
+
+async def _queue_link(session: AsyncSession, *, settings: Settings, email: str, now: datetime) -> None:
+    user = (await session.scalars(select(User).where(col(User.email) == email))).first()
     if user is None or not user.is_active:
         return
     assert user.id is not None

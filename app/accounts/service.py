@@ -29,27 +29,39 @@ class LoginFailed(DomainError):
     title = "Log in"
 
 
-def _buckets(settings: Settings, email: str, ip: str) -> list[str]:
+def _buckets(settings: Settings, email: str, ip: str) -> list[tuple[str, int]]:
+    """The login counters and their limits: the account from this address, the account, the address.
+
+    The tight bucket is the pair, so failures from a shared address (an office behind NAT) lock out only the
+    account they were made on; the looser per-account and per-address buckets stop guessing spread over many
+    addresses and password spraying over many accounts.
+    """
+    account = normalize_email(email)
     return [
-        ratelimit.bucket_key(settings, "login-account", normalize_email(email)),
-        ratelimit.bucket_key(settings, "login-ip", ip),
+        (ratelimit.bucket_key(settings, "login-pair", f"{account}\n{ip}"), settings.login_max_failures),
+        (ratelimit.bucket_key(settings, "login-account", account), settings.login_max_failures_per_account),
+        (ratelimit.bucket_key(settings, "login-ip", ip), settings.login_max_failures_per_address),
     ]
 
 
-async def _refuse_when_locked(db: Database, settings: Settings, buckets: list[str], now: datetime) -> None:
+async def _refuse_when_locked(
+    db: Database, settings: Settings, buckets: list[tuple[str, int]], now: datetime
+) -> None:
     async with db.sessionmaker() as session:
-        for key in buckets:
+        for key, limit in buckets:
             failures, retry_after = await ratelimit.peek(
                 session, key=key, window_seconds=settings.login_window_seconds, now=now
             )
-            if failures >= settings.login_max_failures:
+            if failures >= limit:
                 raise RateLimited(LOCKED, retry_after=retry_after)
 
 
-async def _record_failure(db: Database, settings: Settings, buckets: list[str], now: datetime) -> None:
+async def _record_failure(
+    db: Database, settings: Settings, buckets: list[tuple[str, int]], now: datetime
+) -> None:
     # Its own transaction: the failed login answers 401, and the request's own transaction rolls back.
     async with db.write_session() as session:
-        for key in buckets:
+        for key, _limit in buckets:
             await ratelimit.hit(
                 session,
                 key=key,

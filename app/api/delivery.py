@@ -3,7 +3,8 @@
 A round claims due deliveries, POSTs each body with its signature, and records every outcome in one
 transaction. A 2xx answer is success; 5xx, 408, 425, 429, timeouts and connection trouble are retried with the
 outbox's backoff until `mail_max_attempts` (then dead); any other answer fails at once (no redirects are
-followed). A delivery whose webhook was turned off fails, to be retried from /admin/webhooks. Like the mail
+followed). A delivery whose webhook was turned off fails, to be retried from /admin/webhooks, and so does one
+whose host resolves to an address webhooks may not reach (app/api/destinations.py). Like the mail
 worker it runs in the web process or in `byline worker`, and a worker that dies leaves its claim to others
 once `mail_lock_seconds` pass.
 """
@@ -23,6 +24,7 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import col
 
+from app.api import destinations
 from app.api.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from app.db import Database
 from app.mail import claims
@@ -81,7 +83,9 @@ class WebhookSender:
         return httpx.AsyncClient(
             timeout=self.settings.webhook_timeout_seconds,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=self.settings.mail_connections),
+            # No connection is kept for reuse: each delivery connects to the address it checked for its own
+            # host, and a connection made for one host name must not carry another's request.
+            limits=httpx.Limits(max_connections=self.settings.mail_connections, max_keepalive_connections=0),
             headers={"User-Agent": "Byline-Webhooks/1"},
         )
 
@@ -163,14 +167,46 @@ class WebhookSender:
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
         }
-        try:
-            response = await client.post(hook.url, content=body, headers=headers)
-        except httpx.InvalidURL as exc:
-            raise Failed(f"Invalid address: {exc}", permanent=True) from exc
-        except httpx.HTTPError as exc:
-            raise Failed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+        response = await self._post_pinned(client, hook.url, body, headers)
         if 200 <= response.status_code < 300:
             return
         reason = f"HTTP {response.status_code}: {response.text[:200]}"
         retried = response.status_code >= 500 or response.status_code in RETRIED_STATUSES
         raise Failed(reason, permanent=not retried)
+
+    async def _post_pinned(
+        self, client: httpx.AsyncClient, address: str, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST to an address its host resolved to and that passed the check, keeping the host's name.
+
+        The name is resolved once, here: the connection goes to a checked address, while the Host header, TLS
+        SNI and the certificate check still use the name, so nothing can resolve it differently in between.
+        """
+        try:
+            url = httpx.URL(address)
+            host = url.raw_host.decode("ascii")
+        except (httpx.InvalidURL, UnicodeDecodeError) as exc:
+            raise Failed(f"Invalid address: {exc}", permanent=True) from exc
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            addresses = await destinations.pick(self.settings, host, port)
+        except destinations.Refused as exc:
+            raise Failed(f"Refused: {exc}", permanent=True) from exc
+        except OSError as exc:
+            raise Failed(f"Could not look up {host}: {exc}", permanent=False) from exc
+        pinned_headers = {**headers, "Host": url.netloc.decode("ascii")}
+        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+        for index, ip in enumerate(addresses):
+            try:
+                return await client.post(
+                    url.copy_with(host=str(ip)), content=body, headers=pinned_headers, extensions=extensions
+                )
+            except httpx.ConnectError as exc:
+                if index + 1 < len(addresses):
+                    continue  # the next checked address of the same name
+                raise Failed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+            except httpx.InvalidURL as exc:
+                raise Failed(f"Invalid address: {exc}", permanent=True) from exc
+            except httpx.HTTPError as exc:
+                raise Failed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+        raise Failed(f"{host} has no address", permanent=False)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
+from app.api import destinations
 from app.errors import Invalid, NotFound
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
@@ -45,14 +46,23 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _checked_url(url: str, settings: Settings) -> str:
+async def _checked_url(url: str, settings: Settings) -> str:
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        parts = urlsplit("")
     schemes = ("https",) if not settings.is_dev else ("http", "https")
     spaced = any(c.isspace() for c in url)
-    if len(url) > MAX_URL or parts.scheme not in schemes or not parts.hostname or spaced:
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    if len(url) > MAX_URL or parts.scheme not in schemes or not parts.hostname or spaced or not port:
         wanted = "https://" if not settings.is_dev else "http:// or https://"
         raise Invalid("Check the address.", {"url": f"Give the receiver's address, starting with {wanted}."})
+    if problem := await destinations.problem_when_saving(settings, parts.hostname, port):
+        raise Invalid("Check the address.", {"url": problem})
     return url
 
 
@@ -81,7 +91,7 @@ async def create_webhook(
     session: AsyncSession, *, settings: Settings, url: str, by: StaffUser, now: datetime
 ) -> tuple[Webhook, str]:
     """A new active webhook and its secret (generated here, shown to the admin once)."""
-    url = _checked_url(url, settings)
+    url = await _checked_url(url, settings)
     if (await session.scalar(select(func.count()).select_from(Webhook)) or 0) >= MAX_WEBHOOKS:
         raise Invalid("Too many webhooks.", {"url": f"At most {MAX_WEBHOOKS} webhooks: delete one first."})
     secret = secrets.token_urlsafe(32)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.accounts.sessions import COOKIE_NAME, hash_token
 from app.models import StaffSession
-from tests.conftest import csrf_of, login, make_client, make_staff
+from tests.conftest import STAFF_PASSWORD, csrf_of, login, make_client, make_staff
 
 
 async def sessions_count(db) -> int:
@@ -76,12 +76,51 @@ async def test_sixth_failure_is_429_and_the_right_password_works_after_the_windo
         assert (await login(client, "eda@desk.example")).status_code == 303
 
 
-async def test_failures_from_one_address_lock_out_other_accounts_too(app, db, settings):
-    await make_staff(db, email="eda@desk.example")
+async def login_from(app, address: str, email: str, password: str = STAFF_PASSWORD) -> int:
+    """Log in from `address` (as the trusted proxy forwards it) in a fresh browser; returns the status."""
     async with make_client(app) as client:
-        for i in range(5):
-            await login(client, f"guess{i}@desk.example", "whatever it is")
-        assert (await login(client, "eda@desk.example")).status_code == 429
+        forwarded = {"x-forwarded-for": address}
+        page = await client.get("/login", headers=forwarded)
+        response = await client.post(
+            "/login",
+            data={"_csrf_token": csrf_of(page.text), "email": email, "password": password},
+            headers=forwarded,
+        )
+        return response.status_code
+
+
+async def test_failures_lock_the_account_from_that_address_but_not_colleagues_behind_it(app, db, settings):
+    settings.trusted_proxies = ["testclient"]
+    await make_staff(db, email="alice@desk.example")
+    await make_staff(db, email="bob@desk.example")
+    office, home = "203.0.113.7", "198.51.100.20"
+    statuses = [await login_from(app, office, "alice@desk.example", f"wrong guess {i}") for i in range(5)]
+    assert statuses == [401] * 5
+    assert await login_from(app, office, "alice@desk.example") == 429
+    assert await login_from(app, office, "bob@desk.example") == 303, "a colleague behind the same address"
+    assert await login_from(app, home, "alice@desk.example") == 303, "the owner from elsewhere"
+
+
+async def test_the_address_bucket_stops_spraying_many_accounts_from_one_address(app, db, settings):
+    settings.trusted_proxies = ["testclient"]
+    settings.login_max_failures_per_address = 8
+    await make_staff(db, email="eda@desk.example")
+    sprayer = "203.0.113.66"
+    statuses = [await login_from(app, sprayer, f"guess{i}@desk.example", "whatever it is") for i in range(8)]
+    assert statuses == [401] * 8
+    assert await login_from(app, sprayer, "eda@desk.example") == 429
+    assert await login_from(app, "198.51.100.20", "eda@desk.example") == 303
+
+
+async def test_the_account_bucket_stops_guessing_spread_over_many_addresses(app, db, settings):
+    settings.trusted_proxies = ["testclient"]
+    settings.login_max_failures_per_account = 6
+    await make_staff(db, email="eda@desk.example")
+    await make_staff(db, email="bob@desk.example")
+    for i in range(6):
+        assert await login_from(app, f"203.0.113.{i + 1}", "eda@desk.example", "wrong guess") == 401
+    assert await login_from(app, "198.51.100.20", "eda@desk.example") == 429
+    assert await login_from(app, "198.51.100.20", "bob@desk.example") == 303
 
 
 async def test_a_planted_session_id_is_ignored_and_login_issues_a_new_one(app, db):

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher, Type
-from sqlalchemy import select, update
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event, select, update
 
 from app.mail.render import render
 from app.models import Invitation, OutboxEmail, PasswordReset, StaffSession, User
-from tests.conftest import STAFF_PASSWORD, csrf_of, login, make_client, make_staff
+from tests.conftest import BASE_URL, STAFF_PASSWORD, csrf_of, login, make_client, make_staff
 
 LONG_PASSWORD = "Ünïcode ☂ and a very long pass phrase that keeps going past sixty-four characters ok"
 
@@ -275,6 +276,48 @@ async def test_password_reset_answers_the_same_and_its_link_works_once(app, clie
     assert (await client.get(path)).status_code == 404  # used
     assert (await login(client, "eda@desk.example", STAFF_PASSWORD)).status_code == 401
     assert (await login(client, "eda@desk.example", LONG_PASSWORD)).status_code == 303
+
+
+async def test_a_reset_request_does_the_same_work_before_answering_for_known_and_unknown_addresses(app, db):
+    await make_staff(db, email="eda@desk.example", name="Eda Editor")
+    statements: list[str] = []
+    before_answer: list[list[str]] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    async def watched(scope, receive, send):
+        async def send_watched(message):
+            if message["type"] == "http.response.start":
+                before_answer.append(list(statements))
+            await send(message)
+
+        await app(scope, receive, send_watched)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with AsyncTestClient(app=watched, base_url=BASE_URL) as client:
+            token = csrf_of((await client.get("/password/forgot")).text)
+            answers = {}
+            for email in ("eda@desk.example", "nobody@desk.example"):
+                statements.clear()
+                before_answer.clear()
+                response = await client.post("/password/forgot", data={"_csrf_token": token, "email": email})
+                headers = {
+                    k: v
+                    for k, v in response.headers.items()
+                    if k not in ("date", "x-request-id", "content-length")
+                }
+                body = response.text.replace(email, "ADDRESS")
+                answers[email] = (response.status_code, headers, body, before_answer[0])
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    known, unknown = answers["eda@desk.example"], answers["nobody@desk.example"]
+    assert known[0] == unknown[0] == 200
+    assert known[1] == unknown[1] and known[2] == unknown[2]
+    assert known[3] == unknown[3], "the same SQL before the answer, whether or not the account exists"
+    [mail] = await mails(db, "staff_password_reset")
+    assert mail.recipient == "eda@desk.example", "the link is still sent, after the answer"
 
 
 async def test_a_reset_link_expires_and_requests_are_rate_limited(app, client, db, settings):

@@ -14,10 +14,14 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from app.api.delivery import WebhookSender
-from app.models import EmailStatus, WebhookDelivery
+from app.main import create_app
+from app.models import EmailStatus, Webhook, WebhookDelivery
+from app.settings import Settings
 from tests.api.support import bearer, staff_token
 from tests.conftest import csrf_of, make_client
 from tests.review.support import staff_login, submit
@@ -264,7 +268,112 @@ async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_r
 async def test_the_webhook_address_is_checked(client, db):
     await staff_login(client, db, "admin@desk.example", roles=("admin",))
     page = await client.get("/admin/webhooks")
-    for url in ("ftp://example.org/x", "not an address", "https://"):
+    for url in ("ftp://example.org/x", "not an address", "https://", "https://[::1/x"):
         response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
         assert response.status_code == 422, url
         assert 'id="url-error"' in response.text and not SECRET_RE.search(response.text)
+
+
+# --- production: webhooks reach public addresses only ------------------------------------------------------
+
+PRODUCTION_BASE_URL = "https://127.0.0.1:8000"
+
+
+def production(settings: Settings, **changes) -> Settings:
+    """The test settings as production runs them (same database)."""
+    update = {"env": "production", "secret_key": SecretStr("p" * 40), "base_url": PRODUCTION_BASE_URL}
+    return settings.model_copy(update={**update, **changes})
+
+
+async def production_admin(app, db, settings: Settings):
+    """An admin's client on the app started with production settings."""
+    served = create_app(settings)
+    client = AsyncTestClient(app=served, base_url=PRODUCTION_BASE_URL)
+    client.follow_redirects = False
+    await client.__aenter__()
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    return served, client
+
+
+async def webhook_count(db) -> int:
+    async with db.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Webhook)) or 0)
+
+
+async def test_production_refuses_internal_webhook_addresses_when_saved(app, db, settings):
+    served, client = await production_admin(app, db, production(settings))
+    try:
+        page = await client.get("/admin/webhooks")
+        refused = {
+            "https://127.0.0.1:8443/hook": "127.0.0.1 is a loopback address",
+            "https://169.254.169.254/latest/meta-data/": "169.254.169.254 is a link-local address",
+            "https://[::1]/": "::1 is a loopback address",
+            "https://10.0.0.1/": "10.0.0.1 is a private address",
+            "https://[::ffff:127.0.0.1]/": "is a loopback address",
+            "https://[::ffff:a9fe:a9fe]/": "is a link-local address",
+            "https://0.0.0.0/": "0.0.0.0 is an unspecified address",
+            "https://224.0.0.1/": "224.0.0.1 is a multicast address",
+            "https://240.0.0.1/": "240.0.0.1 is a reserved address",
+            "https://localhost/hook": "localhost resolves to 127.0.0.1, which is a loopback address",
+            "https://2130706433/": "2130706433 resolves to 127.0.0.1, which is a loopback address",
+        }
+        for url, message in refused.items():
+            response = await client.post(
+                "/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url}
+            )
+            assert response.status_code == 422, url
+            assert 'id="url-error"' in response.text and message in response.text, url
+            assert "BYLINE_WEBHOOK_ALLOWED_HOSTS" in response.text
+            assert not SECRET_RE.search(response.text)
+        assert await webhook_count(db) == 0
+        # A name that does not resolve now is saved: every delivery checks it again.
+        await add_webhook(client, f"https://{'a' * 70}.example/hook")
+    finally:
+        await client.__aexit__(None, None, None)
+        await served.state.db.dispose()
+
+
+async def test_production_accepts_public_addresses_and_allowed_internal_hosts(app, db, settings):
+    allowed = production(settings, webhook_allowed_hosts=["hooks.newsroom.internal"])
+    served, client = await production_admin(app, db, allowed)
+    try:
+        await add_webhook(client, "https://93.184.215.14/byline-hook")
+        await add_webhook(client, "https://hooks.newsroom.internal/byline")
+        assert await webhook_count(db) == 2
+    finally:
+        await client.__aexit__(None, None, None)
+        await served.state.db.dispose()
+
+
+async def test_production_refuses_a_delivery_whose_host_resolves_to_loopback(
+    app, client, db, settings, receiver
+):
+    port = receiver.url.split(":")[2].split("/")[0]
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await add_webhook(client, f"http://localhost:{port}/byline-hook")  # saved outside production
+    app_id = await submit(client, db)
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        moved = await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    assert moved.status_code == 201
+
+    assert await WebhookSender(db, production(settings), clock=app.state.clock).run_once() == 1
+    [refused] = await deliveries(db)
+    assert refused.status == EmailStatus.failed, "refused for good, not retried"
+    assert "localhost resolves to 127.0.0.1, which is a loopback address" in (refused.last_error or "")
+    assert receiver.requests == [], "nothing reached the receiver"
+    assert "loopback address" in (await client.get("/admin/webhooks")).text
+
+    # Listed as allowed, the same host is reached: at the address checked, under its own name.
+    page = await client.get("/admin/webhooks")
+    await client.post(
+        f"/admin/webhooks/deliveries/{refused.id}/retry", data={"_csrf_token": csrf_of(page.text)}
+    )
+    allowed = production(settings, webhook_allowed_hosts=["localhost"])
+    await WebhookSender(db, allowed, clock=app.state.clock).run_once()
+    [sent] = await deliveries(db)
+    assert sent.status == EmailStatus.sent
+    [(headers, _)] = receiver.requests
+    assert headers["host"] == f"localhost:{port}"
