@@ -27,12 +27,13 @@ CRITERION_NAMES = {
     "interest_style": "Interest and style",
     "topic_knowledge": "Topic knowledge",
 }
+# Column headings of the scores table; a shortened one is shown inside <abbr> with the full name.
 CRITERION_SHORT = {
-    "analysis": "An",
-    "fact_accuracy": "Fa",
-    "concision": "Co",
-    "interest_style": "St",
-    "topic_knowledge": "Tk",
+    "analysis": "Analysis",
+    "fact_accuracy": "Facts",
+    "concision": "Conc.",
+    "interest_style": "Style",
+    "topic_knowledge": "Topic",
 }
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from app.errors import Invalid
 from app.factcheck import extract, queries, service, work
 from app.models import SampleKind, WorkSample
 from app.review import forms
-from app.review.service import load_application
+from app.review.service import check_version, load_application
 from app.web import AppClock, AppSettings, DbSession
 
 
@@ -85,6 +85,7 @@ async def create_task(
     sample_id = forms.int_or_none(form.get("task_sample"))
     try:
         application, _ = await load_application(session, application_id)
+        await check_version(session, application, forms.version_of(form))
         await service.create_task(
             session,
             settings=settings,

@@ -86,6 +86,7 @@ async def _message_page(
             "sealed": sealed,
             "editable": row.status == EmailStatus.held and service.EDITABLE_KEY in row.context,
             "draft": text or row.context.get(service.EDITABLE_KEY, ""),
+            "stamp": service.text_stamp(row),
             "errors": error.errors if error else {},
         },
         status_code=error.status_code if error else 200,
@@ -102,11 +103,12 @@ async def message_page(session: DbSession, settings: AppSettings, message_id: Fr
 async def edit_message(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, message_id: FromPath[int]
 ) -> Template | Redirect:
-    """Change a held message's text before releasing it."""
-    text = str((await request.form()).get("message") or "")
+    """Change a held message's text before releasing it, unless someone else changed it first."""
+    form = await request.form()
+    text = str(form.get("message") or "")
     row = await service.get_message(session, message_id)
     try:
-        await service.edit_held(session, row=row, message=text)
+        await service.edit_held(session, row=row, message=text, seen=str(form.get("seen") or ""))
     except Invalid as exc:
         await session.rollback()
         return await _message_page(session, settings, message_id, error=exc, text=text)
@@ -123,6 +125,10 @@ async def outbox_actions(
     ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
     if action not in ACTIONS or not ids:
         raise Invalid("Tick at least one message and choose what to do.")
+    if "seen" in form:
+        # Sent from one message's page: act on that message only, and only on the text the page showed.
+        ids = ids[:1]
+        service.check_stamp(await service.get_message(session, ids[0]), str(form.get("seen")))
     count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
     back = str(form.get("back") or "")
     target = back if back.startswith("/outbox") and "//" not in back else "/outbox"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +25,24 @@ async def get_message(session: AsyncSession, message_id: int) -> OutboxEmail:
     return row
 
 
-async def edit_held(session: AsyncSession, *, row: OutboxEmail, message: str) -> None:
+def text_stamp(row: OutboxEmail) -> str:
+    """A short fingerprint of the message's editable text, carried by the forms of its page."""
+    text = str(row.context.get(EDITABLE_KEY, ""))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_stamp(row: OutboxEmail, seen: str) -> None:
+    """Conflict when the text changed after the page that sends `seen` was rendered."""
+    if seen != text_stamp(row):
+        raise Conflict(
+            "Someone else changed the text of this message after you opened it. Nothing was saved or sent: "
+            "read the message again, then try again."
+        )
+
+
+async def edit_held(session: AsyncSession, *, row: OutboxEmail, message: str, seen: str) -> None:
     """Change the editable text of a held message before it is released."""
+    check_stamp(row, seen)
     if row.status != EmailStatus.held:
         raise Conflict("Only held messages can be edited; this one has left the queue already.")
     if EDITABLE_KEY not in row.context:

@@ -6,7 +6,7 @@ its own savepoint, so one that changed since the preview is skipped and reported
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from litestar.datastructures import FormMultiDict
@@ -19,6 +19,7 @@ from app.accounts.sessions import StaffUser
 from app.errors import DomainError, Invalid
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
+from app.review.forms import int_or_none
 from app.review.messages import DEFAULTS
 from app.settings import Settings
 from app.workflow import Actor
@@ -37,6 +38,8 @@ class BulkRequest:
     target: State | None = None
     reason: str = ""
     message: str = ""
+    # The version of each application the preview showed; the confirmation leaves out any that changed since.
+    versions: dict[int, int] = field(default_factory=dict)
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """The request as form fields for the confirmation form, less the ids and the message."""
@@ -88,7 +91,8 @@ def parse_bulk(form: FormMultiDict, me: int) -> BulkRequest:
         errors["reason"] = "Give a reason (kept internal)."
     if errors:
         raise Invalid("The bulk action is not complete.", errors)
-    return BulkRequest(action, ids, assignee_id, label, target, reason, message)
+    versions = {i: v for i in ids if (v := int_or_none(form.get(f"version-{i}"))) is not None}
+    return BulkRequest(action, ids, assignee_id, label, target, reason, message, versions)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class ItemPlan:
     state: str
     outcome: str
     ok: bool
+    version: int
 
 
 async def _rows(session: AsyncSession, ids: list[int]) -> list[tuple[Application, Applicant]]:
@@ -148,11 +153,8 @@ async def plan(session: AsyncSession, *, request: BulkRequest, staff: StaffUser)
     for application, applicant in await _rows(session, request.ids):
         ok, outcome = await _plan_one(session, request, application, staff, assignee)
         assert application.id is not None
-        items.append(
-            ItemPlan(
-                application.id, applicant.name, workflow.STAFF_LABELS[State(application.state)], outcome, ok
-            )
-        )
+        state = workflow.STAFF_LABELS[State(application.state)]
+        items.append(ItemPlan(application.id, applicant.name, state, outcome, ok, application.version))
     return items
 
 
@@ -169,6 +171,11 @@ async def _add_label(
     await service.set_labels(session, application=application, names=[*current, name], by=by, now=now)
 
 
+def _result(application: Application, applicant: Applicant, state: str, outcome: str, ok: bool) -> ItemPlan:
+    assert application.id is not None
+    return ItemPlan(application.id, applicant.name, state, outcome, ok, application.version)
+
+
 async def apply(
     session: AsyncSession, *, settings: Settings, request: BulkRequest, staff: StaffUser, now: datetime
 ) -> list[ItemPlan]:
@@ -177,6 +184,10 @@ async def apply(
     for application, applicant in await _rows(session, request.ids):
         assert application.id is not None
         label = workflow.STAFF_LABELS[State(application.state)]
+        if request.versions.get(application.id) != application.version:
+            outcome = "Skipped: someone changed it after the preview. Open it to see what changed."
+            results.append(_result(application, applicant, label, outcome, False))
+            continue
         try:
             async with session.begin_nested():
                 if request.action == "assign":
@@ -208,8 +219,8 @@ async def apply(
                         now=now,
                     )
                     outcome = f"Moved to {workflow.STAFF_LABELS[request.target].lower()}."
-            results.append(ItemPlan(application.id, applicant.name, label, outcome, True))
+            results.append(_result(application, applicant, label, outcome, True))
         except DomainError as exc:
             await session.refresh(application)
-            results.append(ItemPlan(application.id, applicant.name, label, f"Skipped: {exc.message}", False))
+            results.append(_result(application, applicant, label, f"Skipped: {exc.message}", False))
     return results

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 from litestar.datastructures import FormMultiDict
 
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.factcheck.service import TaskInput, split_claims
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
@@ -27,9 +27,15 @@ def int_or_none(value: object) -> int | None:
         return None
 
 
-def version_of(form: FormMultiDict) -> int | None:
-    """The application version the form was rendered from."""
-    return int_or_none(form.get("version"))
+def version_of(form: FormMultiDict) -> int:
+    """The application version the form was rendered from; a form without one is refused."""
+    version = int_or_none(form.get("version"))
+    if version is None:
+        raise Conflict(
+            "This form does not say which version of the application it was made from, so nothing was saved. "
+            "Reload the page and try again."
+        )
+    return version
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ async def add_note(
     staff: CurrentStaff,
     application_id: FromPath[int],
 ) -> Template | Redirect:
-    """Add an internal note to the timeline."""
+    """Add an internal note to the timeline (it carries no version: a note overwrites nothing)."""
 
     async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
         note = str(form.get("note") or "")
@@ -171,8 +171,14 @@ async def labels(
     """Replace the application's labels."""
 
     async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
-        names = forms.labels_input(form)
-        await service.set_labels(session, application=application, names=names, by=staff, now=clock())
+        await service.set_labels(
+            session,
+            application=application,
+            names=forms.labels_input(form),
+            by=staff,
+            expected_version=forms.version_of(form),
+            now=clock(),
+        )
 
     return await _act(request, session, settings, clock, staff, application_id, action)
 
@@ -197,6 +203,7 @@ async def score(
             marks=data.marks,
             recommendation=data.recommendation,
             comment=data.comment,
+            expected_version=forms.version_of(form),
             now=clock(),
         )
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
@@ -349,6 +350,8 @@ async def add_note(
     session: AsyncSession, *, application: Application, text: str, by: StaffUser, now: datetime | None = None
 ) -> Event:
     """An internal note on the timeline; applicants never see notes."""
+    # A note only adds to the timeline and overwrites nothing, so it neither checks nor changes the version:
+    # the page adds notes in place, and its other forms keep the version they were rendered from.
     text = text.strip()
     if not text:
         raise Invalid("The note is empty.", {"note": "Write the note first."})
@@ -373,9 +376,12 @@ async def set_labels(
     application: Application,
     names: list[str],
     by: StaffUser,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Event | None:
-    """Replace the application's labels; unknown names become new labels."""
+    """Replace the application's labels (a new version of it); unknown names become new labels."""
+    now = now or utcnow()
+    await check_version(session, application, expected_version)
     wanted = sorted({" ".join(name.split())[:40] for name in names if name.strip()}, key=str.lower)
     if len(wanted) > 20:
         raise Invalid("Too many labels.", {"labels": "Use at most 20 labels."})
@@ -404,14 +410,20 @@ async def set_labels(
     )
     for label in labels:
         session.add(ApplicationLabel(application_id=application.id, label_id=label.id))  # type: ignore[arg-type]
+    # Labels are part of the application: a form rendered before this change is stale. The row is written
+    # even when the time is unchanged, so its version moves on.
+    application.updated_at = now
+    flag_modified(application, "updated_at")
+    session.add(application)
+    await _flush_versioned(session)
     event = Event(
         application_id=application.id,
         kind="labels_changed",
         actor=Actor.editor.value,
         actor_user_id=by.id,
         message=", ".join(label.name for label in labels) or "No labels",
-        data={"labels": [label.name for label in labels]},
-        created_at=now or utcnow(),
+        data={"version": application.version, "labels": [label.name for label in labels]},
+        created_at=now,
     )
     session.add(event)
     await session.flush()
@@ -426,10 +438,13 @@ async def save_score(
     marks: dict[str, int],
     recommendation: str,
     comment: str,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Score:
-    """Record or update this editor's rubric for the application."""
+    """Record or update this editor's rubric for the application, if it is still the version they scored."""
     now = now or utcnow()
+    # Each editor's score is their own row: saving it overwrites nobody else's and leaves the version alone.
+    await check_version(session, application, expected_version)
     assert application.id is not None
     score = (
         await session.scalars(

@@ -54,7 +54,14 @@ async def new_task(client, app_id: int, sample_id: int | None = None, **fields):
     url = f"/applications/{app_id}/tasks/new" + (f"?sample={sample_id}" if sample_id else "")
     page = await client.get(url)
     assert page.status_code == 200, page.text
-    data = {"_csrf_token": csrf_of(page.text), "task_sample": str(sample_id or ""), **fields}
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version
+    data = {
+        "_csrf_token": csrf_of(page.text),
+        "version": version.group(1),
+        "task_sample": str(sample_id or ""),
+        **fields,
+    }
     return page.text, await client.post(f"/applications/{app_id}/tasks", data=data)
 
 

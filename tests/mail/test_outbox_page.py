@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 from sqlalchemy import update
 
 from app.models import EmailStatus, OutboxEmail
 from tests.conftest import csrf_of, make_client
 from tests.review.support import outbox, page_form, staff_login, submit
+
+
+def seen_of(html: str) -> str:
+    """The fingerprint of the text a message page showed, as its forms carry it."""
+    found = re.search(r'name="seen" value="([0-9a-f]+)"', html)
+    assert found
+    return found.group(1)
 
 
 async def decided(client, db) -> tuple[int, OutboxEmail]:
@@ -33,13 +44,18 @@ async def test_a_held_decision_is_reviewed_edited_and_released(client, db):
     page = await client.get(f"/outbox/{decision.id}")
     assert "Welcome aboard." in page.text and "Release: send it now" in page.text
     token = csrf_of(page.text)
-    empty = await client.post(f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "message": " "})
+    seen = seen_of(page.text)
+    empty = await client.post(
+        f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "seen": seen, "message": " "}
+    )
     assert empty.status_code == 422 and 'id="held-message-error"' in empty.text
     edited = await client.post(
-        f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "message": "Welcome, Ana!"}
+        f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "seen": seen, "message": "Welcome, Ana!"}
     )
     assert edited.status_code == 303
-    assert "Welcome, Ana!" in (await client.get(f"/outbox/{decision.id}")).text
+    page = await client.get(f"/outbox/{decision.id}")
+    assert "Welcome, Ana!" in page.text
+    seen = seen_of(page.text)
     released = await client.post(
         "/outbox/actions",
         data={
@@ -58,7 +74,7 @@ async def test_a_held_decision_is_reviewed_edited_and_released(client, db):
     timeline, _ = await page_form(client, app_id)
     assert "Released the email to" in timeline
     again = await client.post(
-        f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "message": "Too late"}
+        f"/outbox/{decision.id}/edit", data={"_csrf_token": token, "seen": seen, "message": "Too late"}
     )
     assert again.status_code == 409
 
@@ -94,3 +110,60 @@ async def test_the_outbox_is_for_editors_and_admins(app, db):
     async with make_client(app) as admin:
         await staff_login(admin, db, "adm@desk.example", roles=("admin",))
         assert (await admin.get("/outbox")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"action": "release"}, {"action": "cancel"}, {"message": "My own text."}],
+    ids=["release", "cancel", "edit"],
+)
+async def test_a_held_message_page_acts_only_on_the_text_it_showed(app, db, fields):
+    async with make_client(app) as mine, make_client(app) as theirs:
+        app_id, decision = await decided(mine, db)
+        await staff_login(theirs, db, "two@desk.example")
+        page = await mine.get(f"/outbox/{decision.id}")
+        stale = {"_csrf_token": csrf_of(page.text), "seen": seen_of(page.text), "ids": str(decision.id)}
+        theirs_page = await theirs.get(f"/outbox/{decision.id}")
+        edited = await theirs.post(
+            f"/outbox/{decision.id}/edit",
+            data={
+                "_csrf_token": csrf_of(theirs_page.text),
+                "seen": seen_of(theirs_page.text),
+                "message": "Theirs.",
+            },
+        )
+        assert edited.status_code == 303
+        path = f"/outbox/{decision.id}/edit" if "message" in fields else "/outbox/actions"
+        late = await mine.post(path, data={**stale, **fields})
+        assert late.status_code == 409 and "changed the text of this message" in late.text
+    row = next(m for m in await outbox(db, app_id) if m.id == decision.id)
+    assert row.status == EmailStatus.held and row.context["message"] == "Theirs."
+
+
+async def test_a_held_decision_page_offers_release_first_and_cancel_apart(client, db):
+    _, decision = await decided(client, db)
+    page = (await client.get(f"/outbox/{decision.id}")).text
+    assert '<h2 id="preview-title">Text to be sent</h2>' in page and "Text as sent" not in page
+    release = re.search(r"<button[^>]*value=\"release\"[^>]*>([^<]*)</button>", page)
+    cancel = re.search(r"<button[^>]*value=\"cancel\"[^>]*>([^<]*)</button>", page)
+    assert release and cancel
+    assert "danger" not in release.group(0) and release.group(1) == "Release: send it now"
+    assert 'class="danger"' in cancel.group(0) and cancel.group(1) == "Cancel: never send"
+    # Two forms, so the two actions never sit in one row of buttons.
+    assert page.index('id="send-form"') < page.index('value="release"') < page.index('id="cancel-form"')
+    assert page.index('id="cancel-form"') < page.index('value="cancel"')
+    css = (Path(__file__).parents[2] / "app" / "static" / "byline.css").read_text()
+    danger = re.search(r"button\.danger \{([^}]*)\}", css)
+    primary = re.search(r"\.button, button \{([^}]*)\}", css)
+    assert danger and primary
+    assert "background: #fff" in danger.group(1) and "border: 2px solid var(--error)" in danger.group(1)
+    assert "background: var(--accent)" in primary.group(1)
+
+
+async def test_a_sent_message_shows_its_text_as_sent_and_offers_no_release(client, db):
+    _, decision = await decided(client, db)
+    async with db.write_session() as session:
+        await session.execute(update(OutboxEmail).where(OutboxEmail.id == decision.id).values(status="sent"))
+    page = (await client.get(f"/outbox/{decision.id}")).text
+    assert '<h2 id="preview-title">Text as sent</h2>' in page and "Text to be sent" not in page
+    assert 'value="release"' not in page and 'value="cancel"' not in page

@@ -98,7 +98,12 @@ async def desk(app, client, db) -> Desk:
     page = await client.get(f"/applications/{ids['C']}/tasks/new")
     created = await client.post(
         f"/applications/{ids['C']}/tasks",
-        data={"_csrf_token": csrf_of(page.text), "task_assignee": str(checker), "task_claims": "A claim."},
+        data={
+            "_csrf_token": csrf_of(page.text),
+            "version": re.findall(r'name="version" value="(\d+)"', page.text)[0],
+            "task_assignee": str(checker),
+            "task_claims": "A claim.",
+        },
     )
     assert created.status_code == 303, created.text
     await later(app, client, 2)

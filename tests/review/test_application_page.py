@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlalchemy import func, select
 
-from app.models import Event, FactCheckTask, State
-from tests.conftest import make_client, make_staff, post_application, valid_fields
+from app.models import (
+    Application,
+    ApplicationLabel,
+    Event,
+    FactCheckTask,
+    Label,
+    OutboxEmail,
+    Score,
+    State,
+)
+from tests.conftest import csrf_of, make_client, make_staff, post_application, valid_fields
 from tests.review.support import PDF, outbox, page_form, staff_login, stored, submit
 
 
@@ -154,6 +166,139 @@ async def test_a_form_from_an_old_version_gets_409_and_shows_what_changed(app, d
         assert (await stored(db, app_id)).assigned_editor_id is None
 
 
+MARKS = dict.fromkeys(("analysis", "fact_accuracy", "concision", "interest_style", "topic_knowledge"), "4")
+
+# Every form that changes an application: where it is rendered, where it posts, and what it sends.
+CHANGING_FORMS = {
+    "move": ("", "move", {"to": "rejected", "reason": "Off topic", "message": "Sorry."}),
+    "assign": ("", "assign", {"assignee": "me"}),
+    "labels": ("", "labels", {"labels": "shortlist"}),
+    "score": ("", "score", {**MARKS, "recommendation": "accept"}),
+    "task": ("/tasks/new", "tasks", {"task_claims": "The call took place on Monday."}),
+}
+
+
+async def snapshot(db, app_id: int) -> tuple[object, ...]:
+    """Everything a form on the application page can change, and its timeline and mail."""
+    async with db.sessionmaker() as session:
+        application = await session.get(Application, app_id)
+        assert application is not None
+        labels = (
+            await session.scalars(
+                select(Label.name)
+                .join(ApplicationLabel, ApplicationLabel.label_id == Label.id)  # type: ignore[arg-type]
+                .where(ApplicationLabel.application_id == app_id)
+            )
+        ).all()
+
+        async def count(model) -> int:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(model).where(model.application_id == app_id)
+                )
+                or 0
+            )
+
+        return (
+            application.state,
+            application.assigned_editor_id,
+            application.version,
+            sorted(labels),
+            await count(Score),
+            await count(FactCheckTask),
+            await count(Event),
+            await count(OutboxEmail),
+        )
+
+
+async def rendered_form(client, app_id: int, page: str) -> dict[str, str]:
+    """The hidden fields of the forms on the page (the application page or the new-task page)."""
+    html = (await client.get(f"/applications/{app_id}{page}")).text
+    version = re.search(r'name="version" value="(\d+)"', html)
+    assert version, page
+    return {"_csrf_token": csrf_of(html), "version": version.group(1)}
+
+
+async def someone_moves(client, app_id: int) -> str:
+    _, hidden = await page_form(client, app_id)
+    assert (
+        await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "screening"})
+    ).status_code == 303
+    return "Moved from Submitted to Screening"
+
+
+async def someone_labels(client, app_id: int) -> str:
+    _, hidden = await page_form(client, app_id)
+    assert (
+        await client.post(f"/applications/{app_id}/labels", data={**hidden, "labels": "urgent"})
+    ).status_code == 303
+    return "Labels set to: urgent"
+
+
+@pytest.mark.parametrize("change", [someone_moves, someone_labels], ids=["moved", "labelled"])
+@pytest.mark.parametrize("form", sorted(CHANGING_FORMS))
+async def test_every_form_from_an_old_version_gets_409_and_changes_nothing(app, db, form, change):
+    page, path, fields = CHANGING_FORMS[form]
+    async with make_client(app) as mine, make_client(app) as theirs:
+        app_id = await submit(mine, db)
+        await staff_login(mine, db, "one@desk.example", name="Editor One")
+        await staff_login(theirs, db, "two@desk.example", name="Editor Two")
+        checker = await make_staff(db, email="fc@desk.example", name="Fact Checker", roles=("fact_checker",))
+        stale = await rendered_form(mine, app_id, page)
+        what_changed = await change(theirs, app_id)
+        before = await snapshot(db, app_id)
+        late = await mine.post(
+            f"/applications/{app_id}/{path}", data={**stale, **fields, "task_assignee": str(checker)}
+        )
+        assert late.status_code == 409, late.text
+        assert what_changed in late.text
+        assert await snapshot(db, app_id) == before
+        # The same form rendered now goes through.
+        fresh = await rendered_form(mine, app_id, page)
+        done = await mine.post(
+            f"/applications/{app_id}/{path}", data={**fresh, **fields, "task_assignee": str(checker)}
+        )
+        assert done.status_code == 303, done.text
+        assert await snapshot(db, app_id) != before
+
+
+@pytest.mark.parametrize("form", sorted(CHANGING_FORMS))
+async def test_a_form_without_a_version_is_refused(client, db, form):
+    page, path, fields = CHANGING_FORMS[form]
+    app_id = await submit(client, db)
+    await staff_login(client, db, "eda@desk.example")
+    checker = await make_staff(db, email="fc@desk.example", name="Fact Checker", roles=("fact_checker",))
+    hidden = await rendered_form(client, app_id, page)
+    del hidden["version"]
+    before = await snapshot(db, app_id)
+    refused = await client.post(
+        f"/applications/{app_id}/{path}", data={**hidden, **fields, "task_assignee": str(checker)}
+    )
+    assert refused.status_code == 409 and "Reload the page" in refused.text
+    assert await snapshot(db, app_id) == before
+
+
+async def test_a_note_adds_to_the_timeline_whatever_changed_and_leaves_the_version_alone(app, db):
+    async with make_client(app) as mine, make_client(app) as theirs:
+        app_id = await submit(mine, db)
+        await staff_login(mine, db, "one@desk.example", name="Editor One")
+        await staff_login(theirs, db, "two@desk.example", name="Editor Two")
+        page, hidden = await page_form(mine, app_id)
+        assert f'action="/applications/{app_id}/notes"' in page
+        await someone_labels(theirs, app_id)
+        noted = await mine.post(f"/applications/{app_id}/notes", data={**hidden, "note": "Check the dates."})
+        assert noted.status_code == 303  # a note overwrites nothing, so an older page may add one
+        _, hidden = await page_form(theirs, app_id)
+        await theirs.post(f"/applications/{app_id}/notes", data={**hidden, "note": "Agreed."})
+        # The notes did not make the page the other editor had open stale.
+        labelled = await theirs.post(
+            f"/applications/{app_id}/labels", data={**hidden, "labels": "urgent, news"}
+        )
+        assert labelled.status_code == 303
+    notes = [e.message for e in await events_of(db, app_id) if e.kind == "note"]
+    assert notes == ["Check the dates.", "Agreed."]
+
+
 async def test_an_illegal_move_is_refused_and_changes_nothing(client, db):
     app_id = await submit(client, db)
     await staff_login(client, db, "eda@desk.example")
@@ -273,9 +418,31 @@ async def test_scores_from_two_editors_are_averaged(app, db):
             )
             assert response.status_code == 303
         page, hidden = await page_form(one, app_id)
-        assert '<td id="overall">3.8</td>' in page
+        assert 'Average of all marks: <strong id="overall">3.8</strong> of 5' in page
         bad = await one.post(f"/applications/{app_id}/score", data={**hidden, **marks_one, "analysis": "9"})
         assert bad.status_code == 422 and 'id="analysis-error"' in bad.text
+
+
+async def test_the_scores_table_names_each_criterion_and_averages_only_the_marks(client, db):
+    app_id = await submit(client, db)
+    await staff_login(client, db, "eda@desk.example", name="Eda Editor")
+    _, hidden = await page_form(client, app_id)
+    await client.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "trial"})
+    page, _ = await page_form(client, app_id)
+    table = page[page.index('<table class="scores">') : page.index("</table>")]
+    headers = re.findall(r'<th scope="col">(.*?)</th>', table)
+    names = ["Analysis", "Fact accuracy", "Concision", "Interest and style", "Topic knowledge"]
+    assert len(headers) == 7 and headers[0] == "Editor"
+    assert headers[-1] == '<abbr title="Recommendation">Rec.</abbr>'
+    for header, name in zip(headers[1:6], names, strict=True):
+        # The full name, or a shortening inside <abbr> that carries it.
+        assert header == name or re.fullmatch(rf'<abbr title="{name}">[^<]+</abbr>', header), header
+    footer = re.search(r"<tfoot><tr>(.*?)</tr></tfoot>", table)
+    assert footer
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", footer.group(1))
+    assert cells[0] == "Average" and cells[1:6] == ["4.0"] * 5 and cells[6] == ""
+    assert "<td>Trial</td>" in table
+    assert 'Average of all marks: <strong id="overall">4.0</strong> of 5' in page
 
 
 async def test_sample_download_is_an_attachment_with_the_sniffed_type(app, db):

@@ -134,3 +134,48 @@ async def test_a_bulk_action_needs_items_and_an_editor(app, db):
         )
         assert refused.status_code == 403
     assert (await stored(db, app_id)).state == State.submitted
+
+
+async def test_a_bulk_label_skips_an_application_someone_changed_after_the_preview(app, db):
+    async with make_client(app) as one, make_client(app) as two:
+        ids = [await submit(one, db) for _ in range(2)]
+        await staff_login(one, db, "one@desk.example")
+        other = await staff_login(two, db, "two@desk.example")
+        token = await token_of(one)
+        preview = await one.post(
+            "/dashboard/bulk",
+            data={
+                "_csrf_token": token,
+                "action": "label",
+                "label": "shortlist",
+                "ids": [str(i) for i in ids],
+            },
+        )
+        assert preview.text.count("Gets the label “shortlist”.") == 2
+        # Assigning does not make the label impossible; only the version shows the change.
+        _, hidden = await page_form(two, ids[0])
+        await two.post(f"/applications/{ids[0]}/assign", data={**hidden, "assignee": "me"})
+        changed = await stored(db, ids[0])
+        done = await one.post("/dashboard/bulk/apply", data=as_form(token, confirm_fields(preview.text)))
+        assert "Done: 1 of 2" in done.text
+        assert "Skipped: someone changed it after the preview." in done.text
+    unchanged = await stored(db, ids[0])
+    assert unchanged.version == changed.version and unchanged.assigned_editor_id == other
+    async with make_client(app) as three:
+        await staff_login(three, db, "three@desk.example")
+        first, _ = await page_form(three, ids[0])
+        second, _ = await page_form(three, ids[1])
+    badge = '<span class="badge label">shortlist</span>'
+    assert badge not in first and badge in second
+
+
+async def test_a_bulk_confirmation_without_versions_changes_nothing(client, db):
+    ids = [await submit(client, db) for _ in range(2)]
+    await staff_login(client, db, "eda@desk.example")
+    token = await token_of(client)
+    done = await client.post(
+        "/dashboard/bulk/apply",
+        data={"_csrf_token": token, "action": "move", "to": "spam", "ids": [str(i) for i in ids]},
+    )
+    assert "Done: 0 of 2" in done.text
+    assert [(await stored(db, i)).state for i in ids] == [State.submitted, State.submitted]
