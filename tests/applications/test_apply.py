@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 
 import pytest
@@ -261,7 +262,9 @@ def _label_for(html: str, element_id: str) -> str:
     match = re.search(rf'<label[^>]*for="{re.escape(element_id)}"[^>]*>(.*?)</label>', html, re.S)
     if match:
         return match.group(1)
-    wrapped = re.search(rf'<label[^>]*>(?:(?!</label>).)*\bid="{re.escape(element_id)}".*?</label>', html, re.S)
+    wrapped = re.search(
+        rf'<label[^>]*>(?:(?!</label>).)*\bid="{re.escape(element_id)}".*?</label>', html, re.S
+    )
     assert wrapped, f"no label for {element_id}"
     return wrapped.group(0)
 
@@ -279,7 +282,7 @@ async def test_every_field_the_server_requires_is_marked_required_on_the_form(cl
             assert "(required)" in _label_for(form.text, key), f"{key}'s label does not say it is required"
         else:  # a group of choices: its legend says so
             group = re.search(
-                rf'<fieldset[^>]*{re.escape(key)}-error[^>]*>\s*<legend>(.*?)</legend>', response.text, re.S
+                rf"<fieldset[^>]*{re.escape(key)}-error[^>]*>\s*<legend>(.*?)</legend>", response.text, re.S
             )
             assert group, f"no input or group for {key}"
             assert "(required" in group.group(1), f"{key}'s group does not say it is required"
@@ -318,7 +321,7 @@ async def test_headings_on_the_form_go_down_one_level_at_a_time(client):
     for page in ((await client.get("/apply")).text, (await post_application(client, {})).text):
         levels = _heading_levels(page)
         assert levels[0] == 1 and levels.count(1) == 1
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
 
 
 async def test_the_thank_you_page_shows_the_full_status_link_to_copy(client):

@@ -143,14 +143,19 @@ async def test_a_title_that_is_too_long_is_refused_at_the_title(app, db):
 
 
 async def test_the_answer_is_marked_required_and_errors_are_listed_in_page_order(app, db):
-    app_id, status_url = await ask(app, db)
+    _, status_url = await ask(app, db)
     async with make_client(app) as applicant:
         page = await applicant.get(status_url)
         assert re.search(r'<textarea id="reply-text"[^>]*\srequired', page.text)
         assert re.search(r'<label for="reply-text">[^<]*<span class="required">\(required\)', page.text)
         response = await applicant.post(
             f"{status_url}/reply",
-            data={"_csrf_token": csrf_of(page.text), "reply": "", "sample_url": "ftp://x", "sample_title": ""},
+            data={
+                "_csrf_token": csrf_of(page.text),
+                "reply": "",
+                "sample_url": "ftp://x",
+                "sample_title": "",
+            },
             files=[("unused", ("", b"", "application/octet-stream"))],
         )
         assert response.status_code == 422

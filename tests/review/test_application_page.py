@@ -241,7 +241,8 @@ async def test_labels_are_set_and_new_ones_created(client, db):
     ).status_code == 303
     page, _ = await page_form(client, app_id)
     assert (
-        '<span class="badge label"><bdi>Baku</bdi></span>' in page and '<span class="badge label"><bdi>economy</bdi></span>' in page
+        '<span class="badge label"><bdi>Baku</bdi></span>' in page
+        and '<span class="badge label"><bdi>economy</bdi></span>' in page
     )
     kinds = [e.kind for e in await events_of(db, app_id)]
     assert kinds.count("labels_changed") == 1
