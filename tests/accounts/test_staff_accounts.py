@@ -423,4 +423,5 @@ async def test_staff_names_lose_their_bidi_controls(app, db, settings):
         assert joined.status_code == 303
     user = await user_by_email(db, "omar@desk.example")
     assert user is not None and user.name == "Omar Farouk"
+    assert "<bdi>Omar Farouk</bdi>" in (await admin.get("/admin/users")).text
     await admin.__aexit__(None, None, None)
