@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from app.demo import make_pdf
@@ -46,6 +49,11 @@ async def test_applicant_applies_follows_status_and_withdraws_in_a_browser(
 
     await page.get_by_role("heading", name="Thank you, Leyla Mammadova").wait_for()
     await shot(page, "applicant-03-thank-you")
+    status_url = await page.locator("#status-link").get_attribute("href")
+    assert status_url and status_url.startswith(live_server + "/status/")
+    assert await page.get_by_label("Your status link").input_value() == status_url
+    await page.get_by_role("button", name="Copy link").click()  # shown only when the script runs
+    await expect(page.locator("#copy-status")).to_have_text(re.compile(r"Link copied|The link is selected"))
     await page.locator("#status-link").click()
     await page.get_by_role("heading", name="Status: Received").wait_for()
     assert await page.get_by_text("karabakh-analysis.pdf").count() == 1
@@ -72,4 +80,7 @@ async def test_invalid_form_keeps_values_in_the_browser(clean_db, live_server, p
     await page.get_by_role("heading", name="Please check the form").wait_for()
     assert await page.get_by_label("Full name").input_value() == "Ana Ribeiro"
     assert await page.locator("#email-error").is_visible()
+    # Focus moves to the summary of errors, so a keyboard or screen reader user starts there.
+    await expect(page.locator("[data-error-summary]")).to_be_focused()
+    assert await page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     await shot(page, "applicant-06-invalid-form")

@@ -13,6 +13,7 @@ from app import site
 from app.accounts import admin, invitations
 from app.accounts.guards import CurrentStaff, admin_only
 from app.errors import Invalid
+from app.text import strip_bidi
 from app.web import AppClock, AppSettings, DbSession
 
 
@@ -77,7 +78,7 @@ async def invite(
     form = await request.form()
     data = invitations.InviteInput(
         email=str(form.get("email") or "").strip()[:320],
-        name=" ".join(str(form.get("name") or "").split())[:200],
+        name=" ".join(strip_bidi(str(form.get("name") or "")).split())[:200],
         roles=_roles(form),
         department_ids=_departments(form),
     )

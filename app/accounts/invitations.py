@@ -19,6 +19,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
+from app.text import strip_bidi
 
 ROLES = ("admin", "editor", "fact_checker")
 ROLE_NAMES = {"admin": "admin", "editor": "editor", "fact_checker": "fact-checker"}
@@ -169,7 +170,7 @@ async def accept(
     """Create the account the invitation describes; the link is used up in the same transaction."""
     invitation = await usable(session, token, now)
     errors: dict[str, str] = {}
-    name = " ".join(name.split())[:200]
+    name = " ".join(strip_bidi(name).split())[:200]
     if not name:
         errors["name"] = "Give your name as colleagues should see it."
     problem = password_problem(password, email=invitation.email)

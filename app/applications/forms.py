@@ -13,10 +13,13 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from pydantic import BaseModel, ValidationError, field_validator
 
 from app.settings import Settings
+from app.text import strip_bidi
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
+SAMPLE_PARTS = ("title", "url", "text", "file")
+SAMPLE_FIELD = re.compile(r"^sample-\d+-(?:title|url|text|file)$")
 
 LIMITS = {
     "name": 200,
@@ -31,6 +34,7 @@ LIMITS = {
     "sample_title": 200,
     "sample_text": 50_000,
 }
+EMAIL_MESSAGE = "Enter an email address like name@example.com."
 MAX_PROFILE_LINKS = 3
 MIN_MOTIVATION = 50
 
@@ -54,7 +58,7 @@ def check_url(value: str) -> str:
 
 
 def _single_line(value: str, label: str, limit: int) -> str:
-    value = unicodedata.normalize("NFC", value.strip())
+    value = unicodedata.normalize("NFC", strip_bidi(value).strip())
     if LINE_BREAK.search(value) or CONTROL.search(value):
         raise ValueError(f"{label} must be a single line of text.")
     if len(value) > limit:
@@ -67,6 +71,22 @@ def _text(value: str, label: str, limit: int) -> str:
     if len(value) > limit:
         raise ValueError(f"{label} can be at most {limit} characters (now {len(value)}).")
     return value
+
+
+# The text fields as the form shows them, top to bottom.
+PAGE_ORDER = (
+    "name",
+    "email",
+    "phone",
+    "city",
+    "country",
+    "profile_links",
+    "departments",
+    "topics",
+    "motivation",
+    "experience",
+    "availability",
+)
 
 
 class ApplicantFields(BaseModel):
@@ -99,11 +119,11 @@ class ApplicantFields(BaseModel):
         if not v:
             raise ValueError("Enter your email address.")
         if LINE_BREAK.search(v) or CONTROL.search(v) or len(v) > LIMITS["email"]:
-            raise ValueError("Enter a valid email address.")
+            raise ValueError(EMAIL_MESSAGE)
         try:
             return validate_email(v, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(f"Enter a valid email address ({exc}).") from None
+        except EmailNotValidError:
+            raise ValueError(EMAIL_MESSAGE) from None
 
     @field_validator("phone", mode="before")
     @classmethod
@@ -267,7 +287,33 @@ def parse_form(form: FormMultiDict, settings: Settings) -> ParsedForm:
     if not parsed.consent:
         parsed.errors["consent"] = "Please agree to the processing of your data so that we can consider you."
     _check_slots(parsed)
+    known = {f"sample-{i}-{part}" for i in range(settings.max_samples) for part in SAMPLE_PARTS}
+    if any(
+        SAMPLE_FIELD.match(key) and key not in known and _filled(form.getall(key, []))
+        for key in set(form.keys())
+    ):
+        most = settings.max_samples
+        parsed.errors["samples"] = (
+            f"You can send at most {most} work samples: choose your best {most} and send the form again."
+        )
     return parsed
+
+
+def _filled(values: list[Any]) -> bool:
+    return any(_upload_or_none(v) is not None or (isinstance(v, str) and v.strip()) for v in values)
+
+
+def in_page_order(errors: dict[str, str], max_samples: int) -> dict[str, str]:
+    """The errors in the order their fields appear on the form, for the summary at the top."""
+    order = [
+        "form",
+        *PAGE_ORDER,
+        "samples",
+        *(f"sample-{i}" for i in range(max_samples)),
+        "consent",
+    ]
+    rank = {key: i for i, key in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(order))))
 
 
 def _check_slots(parsed: ParsedForm) -> None:

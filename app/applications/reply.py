@@ -19,6 +19,7 @@ from app.models import SampleKind, State, WorkSample
 from app.review import search
 from app.review.service import transition
 from app.settings import Settings
+from app.text import strip_bidi
 from app.workflow import Actor
 
 REPLY_LIMIT = 10_000
@@ -40,7 +41,7 @@ class ReplyForm:
 def parse_reply(form: FormMultiDict) -> ReplyForm:
     """Read and check the reply form; every problem is kept against its field."""
     text = str(form.get("reply") or "").strip()
-    title = " ".join(str(form.get("sample_title") or "").split())
+    title = " ".join(strip_bidi(str(form.get("sample_title") or "")).split())
     url = str(form.get("sample_url") or "").strip()
     upload = form.get("sample_file")
     upload = upload if isinstance(upload, UploadFile) and upload.filename else None
@@ -59,7 +60,7 @@ def parse_reply(form: FormMultiDict) -> ReplyForm:
     if (url or upload) and not title:
         errors["sample_title"] = "Give the sample a title."
     elif len(title) > LIMITS["sample_title"]:
-        errors["sample_title"] = f"Titles can be at most {LIMITS['title']} characters."
+        errors["sample_title"] = f"Titles can be at most {LIMITS['sample_title']} characters."
     return ReplyForm(text, title, url, upload, errors)
 
 

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from app import site, workflow
 from app.applications import reply, service
-from app.applications.forms import LIMITS, ParsedForm, parse_form
+from app.applications.forms import LIMITS, ParsedForm, in_page_order, parse_form
 from app.applications.queries import application_by_public_id, status_view
 from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
@@ -52,7 +52,7 @@ async def _form_page(
             "values": parsed.values if parsed else EMPTY_VALUES,
             "slots": parsed.slots if parsed else [],
             "consent_checked": parsed.consent if parsed else False,
-            "errors": errors,
+            "errors": in_page_order(errors, settings.max_samples),
             "reattach": reattach,
             "form_token": token or issue_form_token(settings),
             "honeypot_field": HONEYPOT_FIELD,
@@ -99,13 +99,21 @@ def submit_handler(settings: Settings) -> Any:
 
 
 @get("/apply/received/{public_id:str}", name="apply_received")
-async def apply_received(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
-    """Thank-you page with the private status link."""
+async def apply_received(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, public_id: FromPath[str]
+) -> Template | Redirect:
+    """Thank-you page with the private status link, in full so that it can be copied and kept."""
     application, applicant = await application_by_public_id(session, public_id)
+    status_path = request.app.route_reverse("status", public_id=public_id)
     if application.erased_at is not None:
-        return Redirect(f"/status/{public_id}", status_code=303)
+        return Redirect(status_path, status_code=303)
     return Template(
-        "applications/received.html", context={"application": application, "applicant": applicant}
+        "applications/received.html",
+        context={
+            "application": application,
+            "applicant": applicant,
+            "status_url": settings.base_url.rstrip("/") + status_path,
+        },
     )
 
 

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app.mail import unsubscribe
 from app.models import OutboxEmail
 from app.settings import Settings
+from app.text import strip_bidi
 from app.web import TEMPLATES_DIR
 
 
@@ -79,17 +80,18 @@ def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None =
     }
     try:
         text_template = env.get_template(f"email/{row.template}.txt")
-        subject = "".join(text_template.blocks["subject"](text_template.new_context(context))).strip()
+        subject = strip_bidi("".join(text_template.blocks["subject"](text_template.new_context(context))))
+        subject = " ".join(subject.split())
         text = text_template.render(context)
         html = env.get_template(f"email/{row.template}.html").render({**context, "subject": subject})
     except Exception as exc:
         raise RenderError(f"template {row.template!r} failed: {type(exc).__name__}: {exc}") from exc
     sender_name, sender = _address(*parseaddr(settings.mail_from))
-    recipient_name, recipient = _address(row.recipient_name, row.recipient)
+    # Names typed before they were cleaned on input could still reorder a subject or a display name.
+    recipient_name, recipient = _address(strip_bidi(row.recipient_name), row.recipient)
     message = MIMEMultipart("alternative")
     message["From"] = formataddr((sender_name, sender), "utf-8")
     message["To"] = formataddr((recipient_name, recipient), "utf-8")
-    subject = " ".join(subject.split())
     message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
     message["Message-ID"] = row.message_id
     message["Date"] = formatdate(localtime=False)

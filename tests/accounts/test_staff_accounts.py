@@ -443,3 +443,28 @@ async def test_the_outbox_never_shows_a_sign_in_link(app, client, db, settings):
     page = await client.get(f"/outbox/{mail.id}")
     assert page.status_code == 200 and 'id="sealed"' in page.text
     assert mail.context["reset_url"] not in page.text
+
+
+async def test_staff_names_lose_their_bidi_controls(app, db, settings):
+    admin = await admin_client(app, db)
+    answer = await invite(admin, email="omar@desk.example", name="Omar \u202eFarouk\u202c")
+    assert answer.status_code == 303
+    [mail] = await mails(db, "staff_invitation")
+    assert mail.recipient_name == "Omar Farouk"
+    path = link_path(mail.context["accept_url"], settings)
+    async with make_client(app) as omar:
+        page = await omar.get(path)
+        joined = await omar.post(
+            path,
+            data={
+                "_csrf_token": csrf_of(page.text),
+                "name": "\u2067Omar\u2069 \u200fFarouk",
+                "password": LONG_PASSWORD,
+                "confirm": LONG_PASSWORD,
+            },
+        )
+        assert joined.status_code == 303
+    user = await user_by_email(db, "omar@desk.example")
+    assert user is not None and user.name == "Omar Farouk"
+    assert "<bdi>Omar Farouk</bdi>" in (await admin.get("/admin/users")).text
+    await admin.__aexit__(None, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.demo import make_docx, make_pdf
 from app.models import Applicant, Application, Event, OutboxEmail, User, UserDepartment, WorkSample
-from tests.conftest import open_form, post_application, valid_fields
+from tests.conftest import BASE_URL, open_form, post_application, valid_fields
 
 RECEIVED = re.compile(r"^/apply/received/([A-Za-z0-9_-]{32,})$")
 
@@ -115,8 +116,8 @@ INVALID_CASES = [
     ("name", {"name": ""}, "Enter your name"),
     ("name", {"name": "Eve\r\nBcc: victim@example.org"}, "single line"),
     ("name", {"name": "x" * 201}, "at most 200"),
-    ("email", {"email": "not-an-email"}, "valid email"),
-    ("email", {"email": "eve@example.org\r\nBcc: victim@example.org"}, "valid email"),
+    ("email", {"email": "not-an-email"}, "like name@example.com"),
+    ("email", {"email": "eve@example.org\r\nBcc: victim@example.org"}, "like name@example.com"),
     ("phone", {"phone": "call me maybe"}, "phone number"),
     ("country", {"country": ""}, "country"),
     ("profile_links", {"profile_links": ["javascript:alert(1)"]}, "http"),
@@ -200,3 +201,139 @@ async def test_hundred_concurrent_submissions_are_all_stored(client, db):
     assert not any("database is locked" in r.text for r in responses)
     assert await count(db, Application) == 100
     assert await count(db, OutboxEmail) == 100
+
+
+async def test_bidi_controls_are_removed_from_names_and_titles(client, db):
+    response = await post_application(
+        client,
+        valid_fields(
+            name="Leyla \u202emoc.live\u202c Mammadova\u2066\u200f",
+            city="Ba\u061cku",
+            **{"sample-0-title": "\u202aOn the call\u2069"},
+        ),
+    )
+    assert response.status_code == 303, response.text
+    async with db.sessionmaker() as session:
+        applicant = (await session.scalars(select(Applicant))).one()
+        sample = (await session.scalars(select(WorkSample))).one()
+    assert applicant.name == "Leyla moc.live Mammadova"
+    assert applicant.city == "Baku"
+    assert sample.title == "On the call"
+
+
+async def test_a_name_of_nothing_but_bidi_controls_is_refused(client, db):
+    response = await post_application(client, valid_fields(name="\u202e\u2067"))
+    assert response.status_code == 422
+    assert 'id="name-error">Enter your name.' in response.text
+    assert await count(db, Application) == 0
+
+
+async def test_a_sixth_sample_is_refused_with_a_message_at_the_samples(client, db, settings):
+    extra = {f"sample-{i}-title": f"Piece {i}" for i in range(1, 6)} | {
+        f"sample-{i}-url": f"https://paper.example/{i}" for i in range(1, 6)
+    }
+    response = await post_application(client, valid_fields(**extra))
+    assert response.status_code == 422
+    error = re.search(r'<p class="field-error" id="samples-error">([^<]*)</p>', response.text)
+    assert error and f"at most {settings.max_samples} work samples" in error.group(1)
+    assert await count(db, Application) == 0 and await count(db, WorkSample) == 0
+    # Five samples are fine, and a sixth slot sent empty is no sample at all.
+    five = {k: v for k, v in extra.items() if not k.startswith("sample-5-")} | {"sample-5-title": " "}
+    assert (await post_application(client, valid_fields(**five))).status_code == 303
+    assert await count(db, WorkSample) == 5
+
+
+async def test_a_sixth_sample_file_is_refused_too(client, db):
+    response = await post_application(
+        client,
+        valid_fields(**{"sample-7-title": "Extra"}),
+        [("sample-7-file", ("extra.txt", b"An extra piece of writing.", "text/plain"))],
+    )
+    assert response.status_code == 422 and 'id="samples-error"' in response.text
+    assert await count(db, Application) == 0
+
+
+def _tag_with_id(html: str, element_id: str) -> str | None:
+    match = re.search(rf'<(input|textarea|select)\b[^>]*\bid="{re.escape(element_id)}"[^>]*>', html)
+    return match.group(0) if match else None
+
+
+def _label_for(html: str, element_id: str) -> str:
+    match = re.search(rf'<label[^>]*for="{re.escape(element_id)}"[^>]*>(.*?)</label>', html, re.S)
+    if match:
+        return match.group(1)
+    wrapped = re.search(
+        rf'<label[^>]*>(?:(?!</label>).)*\bid="{re.escape(element_id)}".*?</label>', html, re.S
+    )
+    assert wrapped, f"no label for {element_id}"
+    return wrapped.group(0)
+
+
+async def test_every_field_the_server_requires_is_marked_required_on_the_form(client):
+    form = await client.get("/apply")
+    response = await post_application(client, {})
+    assert response.status_code == 422
+    required_by_server = re.findall(r'<p class="field-error" id="([^"]+)-error">', response.text)
+    assert {"name", "email", "country", "availability", "consent", "samples"} <= set(required_by_server)
+    for key in required_by_server:
+        control = _tag_with_id(form.text, key)
+        if control is not None:  # a single input: the attribute for browsers and assistive technology
+            assert re.search(r"\srequired(\s|>|=)", control), f"{key} lacks the required attribute"
+            assert "(required)" in _label_for(form.text, key), f"{key}'s label does not say it is required"
+        else:  # a group of choices: its legend says so
+            group = re.search(
+                rf"<fieldset[^>]*{re.escape(key)}-error[^>]*>\s*<legend>(.*?)</legend>", response.text, re.S
+            )
+            assert group, f"no input or group for {key}"
+            assert "(required" in group.group(1), f"{key}'s group does not say it is required"
+    # Optional fields are not marked required.
+    for key in ("phone", "city", "profile-link-0"):
+        control = _tag_with_id(form.text, key)
+        assert control and " required" not in control
+
+
+async def test_the_error_summary_follows_the_order_of_the_form(client):
+    response = await post_application(
+        client, valid_fields(name="", consent=None, availability="", **{"sample-1-title": "No content"})
+    )
+    assert response.status_code == 422
+    summary = re.search(r"<div[^>]*data-error-summary[^>]*>(.*?)</div>", response.text, re.S)
+    assert summary
+    listed = re.findall(r'href="#([^"]+)-error"', summary.group(1))
+    on_page = re.findall(r'<p class="field-error" id="([^"]+)-error">', response.text)
+    assert listed == on_page == ["name", "availability", "sample-1", "consent"]
+
+
+async def test_the_email_error_is_in_our_words(client):
+    for address in ("leyla.example.org", "leyla@", "leyla@@example.org"):
+        response = await post_application(client, valid_fields(email=address))
+        assert response.status_code == 422
+        error = re.search(r'<p class="field-error" id="email-error">([^<]*)</p>', response.text)
+        assert error and error.group(1) == "Enter an email address like name@example.com."
+        assert "sign" not in response.text and "(The" not in response.text
+
+
+def _heading_levels(html: str) -> list[int]:
+    return [int(level) for level in re.findall(r"<h([1-6])\b", html.split("<main", 1)[1])]
+
+
+async def test_headings_on_the_form_go_down_one_level_at_a_time(client):
+    for page in ((await client.get("/apply")).text, (await post_application(client, {})).text):
+        levels = _heading_levels(page)
+        assert levels[0] == 1 and levels.count(1) == 1
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+
+
+async def test_the_thank_you_page_shows_the_full_status_link_to_copy(client):
+    response = await post_application(client)
+    assert response.status_code == 303
+    public_id = RECEIVED.match(response.headers["location"]).group(1)
+    thanks = await client.get(response.headers["location"])
+    status_url = f"{BASE_URL}/status/{public_id}"
+    assert f'<a href="{status_url}" id="status-link">{status_url}</a>' in thanks.text
+    # Without JavaScript the link can be selected in a read-only field; the script adds a copy button.
+    field = _tag_with_id(thanks.text, "status-url")
+    assert field and f'value="{status_url}"' in field and "readonly" in field
+    assert 'data-copy="status-url"' in thanks.text
+    script = re.search(r'<script src="(/static/[^"]+\.js)"', thanks.text)
+    assert script and (await client.get(script.group(1))).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.models import State, WorkSample
@@ -118,3 +120,50 @@ async def test_answering_when_nothing_was_asked_is_a_conflict(app, db):
         )
         assert response.status_code == 409
     assert (await stored(db, app_id)).state == State.submitted
+
+
+async def test_a_title_that_is_too_long_is_refused_at_the_title(app, db):
+    app_id, status_url = await ask(app, db)
+    async with make_client(app) as applicant:
+        token = csrf_of((await applicant.get(status_url)).text)
+        response = await applicant.post(
+            f"{status_url}/reply",
+            data={
+                "_csrf_token": token,
+                "reply": "Here is one more piece.",
+                "sample_title": "x" * 201,
+                "sample_url": "https://paper.example/long",
+            },
+            files=[("unused", ("", b"", "application/octet-stream"))],
+        )
+        assert response.status_code == 422
+        assert 'id="sample-title-error">Titles can be at most 200 characters.' in response.text
+    assert (await stored(db, app_id)).state == State.info_requested
+    assert not [s for s in await samples_of(db, app_id) if s.kind == "link"]
+
+
+async def test_the_answer_is_marked_required_and_errors_are_listed_in_page_order(app, db):
+    _, status_url = await ask(app, db)
+    async with make_client(app) as applicant:
+        page = await applicant.get(status_url)
+        assert re.search(r'<textarea id="reply-text"[^>]*\srequired', page.text)
+        assert re.search(r'<label for="reply-text">[^<]*<span class="required">\(required\)', page.text)
+        response = await applicant.post(
+            f"{status_url}/reply",
+            data={
+                "_csrf_token": csrf_of(page.text),
+                "reply": "",
+                "sample_url": "ftp://x",
+                "sample_title": "",
+            },
+            files=[("unused", ("", b"", "application/octet-stream"))],
+        )
+        assert response.status_code == 422
+        summary = re.search(r"<div[^>]*data-error-summary[^>]*>(.*?)</div>", response.text, re.S)
+        assert summary
+        listed = re.findall(r"<li>([^<]*)</li>", summary.group(1))
+        assert listed == [
+            "Write your answer to the editor&#39;s question.",
+            "Give the sample a title.",
+            "Enter a full web address starting with http:// or https://.",
+        ]

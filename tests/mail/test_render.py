@@ -75,3 +75,36 @@ async def test_a_broken_template_context_is_a_render_error(settings):
     )
     with pytest.raises(RenderError, match="applicant_status"):
         render(row, settings)
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+async def test_no_bidi_control_reaches_a_subject_and_names_are_isolated_in_html(client, db, settings):
+    from tests.applications.test_apply import add_editor
+
+    await add_editor(db, email="news.editor@desk.example")
+    response = await post_application(client, valid_fields(name="Ana \u202eoriebiR\u202c"))
+    assert response.status_code == 303
+    async with db.sessionmaker() as session:
+        row = (
+            await session.scalars(select(OutboxEmail).where(OutboxEmail.template == "staff_new_application"))
+        ).one()
+    message = render(row, settings)
+    assert str(message["Subject"]) == "New application: Ana oriebiR"
+    assert "<bdi>Ana oriebiR</bdi>" in message.get_body(("html",)).get_content()
+
+
+async def test_a_name_stored_with_bidi_controls_is_cleaned_in_the_subject_and_display_name(settings):
+    row = OutboxEmail(
+        recipient="eda@desk.example",
+        recipient_name="Eda \u202eEditor",
+        template="staff_applicant_withdrew",
+        context={"applicant_name": f"Ana {BIDI}Ribeiro", "message": "", "application_url": "x"},
+        message_id="<3@x>",
+        dedupe_key="k3",
+    )
+    message = render(row, settings)
+    assert str(message["Subject"]) == "Ana Ribeiro withdrew their application"
+    assert message["To"].addresses[0].display_name == "Eda Editor"
+    assert not any(ch in str(message["Subject"]) for ch in BIDI)

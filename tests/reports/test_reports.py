@@ -57,7 +57,7 @@ def cell(html: str, section: str, row: str) -> list[str]:
     """The cells of the row headed `row` in the table with id `section`."""
     part = html[html.index(f'id="{section}"') :]
     part = part[: part.index("</table>")]
-    match = re.search(rf"<th scope=\"row\">{re.escape(row)}.*?</tr>", part, re.S)
+    match = re.search(rf"<th scope=\"row\">(?:<bdi>)?{re.escape(row)}.*?</tr>", part, re.S)
     assert match, f"no row {row} in {section}"
     return re.findall(r'<td class="num">([^<]*)</td>', match.group(0))
 

@@ -386,7 +386,8 @@ async def test_labels_are_set_and_new_ones_created(client, db):
     ).status_code == 303
     page, _ = await page_form(client, app_id)
     assert (
-        '<span class="badge label">Baku</span>' in page and '<span class="badge label">economy</span>' in page
+        '<span class="badge label"><bdi>Baku</bdi></span>' in page
+        and '<span class="badge label"><bdi>economy</bdi></span>' in page
     )
     kinds = [e.kind for e in await events_of(db, app_id)]
     assert kinds.count("labels_changed") == 1
@@ -504,3 +505,15 @@ async def test_earlier_applications_from_the_same_address_are_listed(client, db)
     await staff_login(client, db, "eda@desk.example")
     page, _ = await page_form(client, second)
     assert f'href="/applications/{first}"' in page and "Repeat applicant" in page
+
+
+async def test_the_name_and_sample_titles_are_isolated_from_the_page_around_them(client, db):
+    app_id = await submit(
+        client, db, name="Leyla \u202eavodammaM\u202c", **{"sample-0-title": "\u2066The call\u2069"}
+    )
+    await staff_login(client, db, "eda@desk.example")
+    html, _ = await page_form(client, app_id)
+    assert "<h1><bdi>Leyla avodammaM</bdi></h1>" in html
+    assert "<h3><bdi>The call</bdi></h3>" in html
+    assert 'class="pasted" tabindex="0" role="region" aria-label="The call" dir="auto"' in html
+    assert not any(ch in html for ch in "\u202e\u202c\u2066\u2069")

@@ -95,8 +95,8 @@ async def test_bulk_assign_and_label(client, db):
     await client.post("/dashboard/bulk/apply", data=as_form(token, confirm_fields(preview.text)))
     page, _ = await page_form(client, ids[0])
     assert (
-        '<span class="badge label">economy</span>' in page
-        and '<span class="badge label">shortlist</span>' in page
+        '<span class="badge label"><bdi>economy</bdi></span>' in page
+        and '<span class="badge label"><bdi>shortlist</bdi></span>' in page
     )
 
 

@@ -17,7 +17,7 @@ from tests.review.support import page_form, staff_login, stored, submit
 def names_in(html: str) -> list[str]:
     """The applicants listed in the queue table, in order."""
     table = html[html.index('id="queue-table"') :] if 'id="queue-table"' in html else ""
-    return re.findall(r'<a href="/applications/\d+">([^<]+)</a>', table)
+    return re.findall(r'<a href="/applications/\d+"><bdi>([^<]+)</bdi></a>', table)
 
 
 def tab_count(html: str, title: str) -> int:
@@ -245,3 +245,12 @@ def test_the_open_states_written_for_the_partial_index_are_the_workflows():
     from app.workflow import OPEN_STATES
 
     assert set(OPEN_STATE_VALUES) == {state.value for state in OPEN_STATES}
+
+
+async def test_names_are_isolated_and_lose_their_bidi_controls(client, db):
+    app_id = await submit(client, db, name="\u202eAna Ribeiro\u202c")
+    await staff_login(client, db, "eda@desk.example", name="Eda \u2067Editor")
+    await move(client, app_id, "screening")
+    html = await queue_of(client)
+    assert f'<a href="/applications/{app_id}"><bdi>Ana Ribeiro</bdi></a>' in html
+    assert "\u202e" not in html
