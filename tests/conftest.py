@@ -363,7 +363,7 @@ HTTP_STATUS_LINE = re.compile(r"^Failed to load resource: the server responded w
 
 
 class PageProblems:
-    """What went wrong in a test's pages: console errors, uncaught errors and pages wider than their window."""
+    """What went wrong in a test's pages (console errors, uncaught errors, pages wider than their window)."""
 
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -413,8 +413,7 @@ class WatchedBrowser:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser); the test fails at its end if any
-    page logged an error to the console, threw an uncaught error or was wider than its window."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser), its pages watched (PageProblems)."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
@@ -426,6 +425,7 @@ async def browser() -> AsyncIterator[Any]:
         yield launched
         problems = list(launched.watcher.problems)
         await launched.close()
+    # Any console error, uncaught error or page wider than its window fails the test that saw it.
     assert not problems, "problems in the pages:\n" + "\n".join(problems)
 
 
@@ -436,8 +436,7 @@ async def page(browser: Any) -> Any:
 
 
 async def shot(page, name: str) -> None:
-    """Save the page as a journey step and check it at its width and at 375 px: no sideways scrolling and no
-    serious or critical axe-core violation."""
+    """Save the page as a journey step and check it at its own width and at 375 px (tests/accessibility.py)."""
     from tests.accessibility import check
 
     ARTIFACTS.mkdir(exist_ok=True)
