@@ -347,17 +347,86 @@ async def clean_db(settings: Settings) -> AsyncIterator[Database]:
     await db.dispose()
 
 
+# Run in every page: report a page wider than its window after each load and each in-place (htmx) update.
+SIDEWAYS_WATCH = """
+(() => {
+  const check = () => {
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth) window.bylineSideways(location.href, root.scrollWidth, root.clientWidth);
+  };
+  window.addEventListener("load", check);
+  document.addEventListener("htmx:afterSettle", check);
+})();
+"""
+# The browser's own line for an answer with an error status; the tests ask for some 4xx pages on purpose.
+HTTP_STATUS_LINE = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})")
+
+
+class PageProblems:
+    """What went wrong in a test's pages (console errors, uncaught errors, pages wider than their window)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._answers: dict[str, int] = {}
+
+    async def watch(self, context: Any) -> None:
+        context.on("response", self._response)
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.problems.append(f"uncaught error: {error.error}"))
+        await context.expose_binding("bylineSideways", self._sideways)
+        await context.add_init_script(SIDEWAYS_WATCH)
+
+    def _response(self, response: Any) -> None:
+        if response.request.resource_type in ("document", "xhr", "fetch"):
+            self._answers[response.url] = response.status
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        status = HTTP_STATUS_LINE.match(message.text)
+        # A page or htmx request answered 4xx by design (a form with errors, a conflict, a limit) is not a
+        # fault of the page; a missing asset or any 5xx is.
+        if status and 400 <= int(status.group(1)) < 500 and self._answers.get(url) == int(status.group(1)):
+            return
+        self.problems.append(f"console error at {url}: {message.text}")
+
+    def _sideways(self, source: Any, url: str, scroll: int, client: int) -> None:
+        self.problems.append(f"{url} scrolls sideways: {scroll} px wide in a {client} px window")
+
+
+class WatchedBrowser:
+    """The browser; each new context is watched for console errors, page errors and sideways scrolling."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.watcher = PageProblems()
+
+    async def new_context(self, **options: Any) -> Any:
+        context = await self._browser.new_context(**options)
+        await self.watcher.watch(context)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser), its pages watched (PageProblems)."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = WatchedBrowser(
+            await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        )
         yield launched
+        problems = list(launched.watcher.problems)
         await launched.close()
+    # Any console error, uncaught error or page wider than its window fails the test that saw it.
+    assert not problems, "problems in the pages:\n" + "\n".join(problems)
 
 
 @pytest.fixture
@@ -367,9 +436,11 @@ async def page(browser: Any) -> Any:
 
 
 async def shot(page, name: str) -> None:
-    """Save the page as a journey step and check it with axe-core (no serious or critical violation)."""
-    from tests.accessibility import audit
+    """Save the page as a journey step and check it at its own width and at 375 px (tests/accessibility.py)."""
+    from tests.accessibility import check
 
     ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    await audit(page, name)
+    # caret="initial": hiding the text caret writes inline styles into the page, which htmx would copy onto the
+    # next page it swaps in, and the CSP refuses.
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
+    await check(page, name)

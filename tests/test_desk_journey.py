@@ -89,6 +89,8 @@ async def test_the_desk_from_invitation_to_a_released_decision(
         await admin.get_by_role("button", name="Send the invitation").click()
         await admin.locator("#notice").wait_for()
     await shot(admin, "staff-01-invitations-sent")
+    await admin.goto(base + "/api/v1/docs")
+    await shot(admin, "staff-01-api-reference")
     editor = await join(browser, base, "nina@desk.example", "Nina Editor", "staff-02-editor")
     assert editor.url.endswith("/dashboard")
     checker = await join(browser, base, "farid@desk.example", "Farid Checker", "staff-03-checker")
@@ -125,6 +127,8 @@ async def test_the_desk_from_invitation_to_a_released_decision(
     confirmation = await open_mail(applicant, base, "leyla@applicant.example", "received")
     assert "/status/" in confirmation
     await shot(applicant, "applicant-10-confirmation-in-the-mail-catcher")
+    await applicant.goto(base + "/mail-catcher")
+    await shot(applicant, "applicant-10-mail-catcher")
 
     # The editor finds it in the queue and asks a question.
     await editor.goto(base + "/dashboard")
@@ -182,10 +186,15 @@ async def test_the_desk_from_invitation_to_a_released_decision(
     await editor.locator("#moves").get_by_role("button", name="Accept").click()
     await editor.locator("#state", has_text="Accepted").wait_for()
     await editor.goto(base + "/outbox?status=held")
+    await shot(editor, "staff-07-held-in-the-outbox")
+    await editor.locator("#outbox tbody a").first.click()
+    await editor.locator("#mail-text").wait_for()
+    await shot(editor, "staff-08-held-decision")
+    await editor.goto(base + "/outbox?status=held")
     await editor.get_by_role("checkbox").first.check()
     await editor.get_by_label("With the ticked messages").select_option("release")
     await editor.get_by_role("button", name="Apply to ticked messages").click()
-    await shot(editor, "staff-07-decision-released")
+    await shot(editor, "staff-09-decision-released")
     decision = await open_mail(applicant, base, "leyla@applicant.example", "Your application to")
     assert "Leyla" in decision
     await shot(applicant, "applicant-12-decision-received")

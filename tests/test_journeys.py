@@ -84,3 +84,26 @@ async def test_invalid_form_keeps_values_in_the_browser(clean_db, live_server, p
     await expect(page.locator("[data-error-summary]")).to_be_focused()
     assert await page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     await shot(page, "applicant-06-invalid-form")
+
+
+async def test_the_browser_fixture_reports_console_errors_uncaught_errors_and_wide_pages(
+    live_server, browser
+):
+    context = await browser.new_context(viewport={"width": 375, "height": 700})
+    page = await context.new_page()
+    await page.goto(live_server + "/")
+    await page.evaluate("document.body.setAttribute('style', 'color: red')")  # refused by the CSP
+    await page.evaluate("setTimeout(() => { throw new Error('thrown by the page') })")
+    await page.evaluate(
+        "() => { const wide = document.createElement('pre'); wide.textContent = 'x'.repeat(120);"
+        " document.body.append(wide); document.dispatchEvent(new Event('htmx:afterSettle')); }"
+    )
+    problems = browser.watcher.problems
+    for _ in range(50):
+        if len(problems) >= 3:
+            break
+        await page.wait_for_timeout(100)
+    assert any("Content Security Policy" in p for p in problems), problems
+    assert any("uncaught error" in p and "thrown by the page" in p for p in problems), problems
+    assert any("scrolls sideways" in p and "in a 375 px window" in p for p in problems), problems
+    problems.clear()  # seen: the fixture's own check at the end must pass
