@@ -1,34 +1,43 @@
 """The API's OpenAPI document (/api/v1/openapi.json) and a plain reference page built from it (/api/v1/docs).
 
 Only the /api/v1 routes are in the document: the app leaves every other route out (`include_in_schema`).
-Litestar documents a 400 for any handler with input; the API answers 422 for input that does not fit and 400
-only for a body that is not JSON (see app/errors.py), so the document is tidied before it is served.
+The document is tidied before it is served: Litestar documents a 400 for any handler with input, where the API
+answers 400 only for a body that is not JSON; its schemas of the bodies and answers are replaced by msgspec's
+own (the decoder that reads them: `additionalProperties: false`, every length and pattern) with the rules
+between fields (app/api/schemas.py RULES), so that the document allows exactly what the server accepts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from app.api import schemas
 from app.api.schemas import Problem
 from app.errors import PROBLEM_JSON
 
 PATH = "/api/v1"
 
 ERROR_DESCRIPTIONS = {
-    400: "The body is not JSON.",
+    400: "The body is not JSON (one value, in UTF-8).",
     401: "No valid bearer token.",
     403: "The token's owner lacks the role this needs (or must first replace a one-time password).",
-    404: "No such application or task (or not one of a fact-checker's own tasks).",
-    409: "The application or task changed first, or the move is not open from its state.",
-    422: "The input does not fit: `errors` names the fields.",
+    404: "No such application or task (or not one of a fact-checker's own tasks), or an id not written as a "
+    "plain number.",
+    409: "The request matches this document but cannot be done as things stand: the application or task "
+    "changed first, the move is not open from its state, or a rule of the desk refuses it (`errors` names "
+    "the fields).",
+    415: "The body is not sent as JSON: use Content-Type: application/json.",
+    422: "The input does not match this document: `errors` names the fields.",
     429: "Too many requests with this token; `Retry-After` says when to try again.",
 }
 
@@ -47,13 +56,47 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
+@cache
+def _struct_schemas() -> dict[str, Any]:
+    """msgspec's JSON Schema of every struct in app/api/schemas.py (and the enums they use), by name."""
+    structs = [
+        value
+        for value in vars(schemas).values()
+        if isinstance(value, type)
+        and issubclass(value, msgspec.Struct)
+        and value.__module__ == schemas.__name__
+    ]
+    _, components = msgspec.json.schema_components(structs, ref_template=schemas.REF)
+    for name, rules in schemas.RULES.items():
+        components[name]["allOf"] = rules
+    found: dict[str, Any] = _end_of_input(components)
+    return found
+
+
+def _end_of_input(node: Any) -> Any:
+    """Every pattern with JSON Schema's end of input (`$`) where the server's Python regex has `\\Z`."""
+    if isinstance(node, dict):
+        return {
+            key: value[:-2] + "$"
+            if key == "pattern" and isinstance(value, str) and value.endswith("\\Z")
+            else _end_of_input(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_end_of_input(item) for item in node]
+    return node
+
+
 def tidy(schema: dict[str, Any]) -> dict[str, Any]:
-    """Drop the generic 400 answers Litestar adds where the API gives none: routes without a body."""
+    """The document as the server reads requests (see the module's docstring)."""
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             if isinstance(operation, dict) and "requestBody" not in operation:
+                # Litestar's generic 400: the API gives none where there is no body.
                 operation.get("responses", {}).pop("400", None)
-    return schema
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(_struct_schemas())
+    return _end_of_input(schema)  # type: ignore[no-any-return]
 
 
 class SchemaJson(JsonRenderPlugin):

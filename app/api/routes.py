@@ -2,14 +2,15 @@
 
 Every route needs a bearer token (app/api/auth.py) and the same role as its page: editors for applications,
 editors and fact-checkers for tasks (a fact-checker sees only their own: anyone else's is a 404), editors and
-admins for the outbox. Errors are problem details (app/errors.py).
+admins for the outbox. Ids and bodies are read strictly first (app/api/strict.py). Errors are problem details
+(app/errors.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, Router, get, post, put
+from litestar import Router, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from app import workflow
@@ -17,6 +18,7 @@ from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.api import schemas
 from app.api.auth import api_staff
 from app.api.openapi import problems
+from app.api.strict import Refused, check_request, desk_rules
 from app.errors import Invalid
 from app.factcheck import queries as task_queries
 from app.factcheck import service as factcheck
@@ -30,7 +32,7 @@ from app.web import AppClock, AppSettings, DbSession
 PathId = Annotated[int, PathParameter(ge=1, le=schemas.MAX_ID)]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=schemas.MAX_ID)]
 Flag = Annotated[bool, QueryParameter(description="Only applications with this property.")]
-ShortText = Annotated[str, QueryParameter(max_length=40)]
+ShortText = Annotated[str, QueryParameter(max_length=40, pattern=schemas.PLAIN)]
 
 
 @get("/me", name="api_me", responses=problems(), summary="The token's owner and their roles")
@@ -80,13 +82,16 @@ async def applications(
     ] = "open",
     department: ShortText = "",
     topic: ShortText = "",
-    assignee: Annotated[str, QueryParameter(pattern=r"^(me|none|[1-9][0-9]{0,8})?$")] = "",
+    assignee: Annotated[str, QueryParameter(pattern=schemas.whole(r"me|none|[1-9][0-9]{0,8}|"))] = "",
     label: ShortText = "",
     overdue: Flag = False,
     repeat: Flag = False,
     tasks_overdue: Flag = False,
     q: Annotated[
-        str, QueryParameter(max_length=200, description="Full-text search: every word must match.")
+        str,
+        QueryParameter(
+            max_length=200, pattern=schemas.PLAIN, description="Full-text search: every word must match."
+        ),
     ] = "",
     sort: Annotated[schemas.Sort, QueryParameter()] = "due",
     page: Annotated[int, QueryParameter(ge=1, le=queue.MAX_PAGE)] = 1,
@@ -245,18 +250,18 @@ async def application(
 
 
 def _task_input(data: schemas.TaskIn) -> TaskInput:
-    claims = [" ".join(claim.split()) for claim in data.claims]
-    if not all(claims):
-        raise Invalid("A claim is empty.", {"claims": "Give the text of every claim."})
     return TaskInput(
-        assignee_id=data.assignee_id, sample_id=data.sample_id, claims=claims, due_at=data.due_at
+        assignee_id=data.assignee_id,
+        sample_id=data.sample_id,
+        claims=[" ".join(claim.split()) for claim in data.claims],
+        due_at=data.due(),
     )
 
 
 @post(
     "/applications/{application_id:int}/moves",
     name="api_application_move",
-    responses=problems(400, 404, 409),
+    responses=problems(400, 404, 409, 415),
     guards=[editors_only],
     summary="Make a workflow move",
 )
@@ -270,24 +275,26 @@ async def move(
 ) -> schemas.MoveOut:
     """One move of the workflow table, as the application page makes it (same checks, event and emails).
 
-    409 when the move is not open from the current state, a guard blocks it, or `version` is stale; 422 when a
-    required message or reason is missing; a move to fact check may create its first task (`task`).
+    409 when the move is not open from the current state, a guard blocks it, `version` is stale or the task
+    cannot be made; 422 when a required message or reason is missing; a move to fact check may create its
+    first task (`task`).
     """
     application, applicant = await service.load_application(session, application_id)
     source = State(application.state)
-    event = await service.make_move(
-        session,
-        settings=settings,
-        application=application,
-        applicant=applicant,
-        user=staff,
-        to=data.to,
-        version=data.version,
-        message=data.message,
-        reason=data.reason,
-        task=_task_input(data.task) if data.task else None,
-        now=clock(),
-    )
+    with desk_rules():
+        event = await service.make_move(
+            session,
+            settings=settings,
+            application=application,
+            applicant=applicant,
+            user=staff,
+            to=data.to,
+            version=data.version,
+            message=data.message,
+            reason=data.reason,
+            task=_task_input(data.task) if data.task else None,
+            now=clock(),
+        )
     assert event.id is not None
     return schemas.MoveOut(
         application_id=application_id,
@@ -302,7 +309,7 @@ async def move(
 @post(
     "/applications/{application_id:int}/notes",
     name="api_application_note",
-    responses=problems(400, 404),
+    responses=problems(400, 404, 415),
     guards=[editors_only],
     summary="Add an internal note",
 )
@@ -322,7 +329,7 @@ async def add_note(
 @post(
     "/applications/{application_id:int}/tasks",
     name="api_task_create",
-    responses=problems(400, 404, 409),
+    responses=problems(400, 404, 409, 415),
     guards=[editors_only],
     summary="Create a fact-check task",
 )
@@ -334,20 +341,25 @@ async def create_task(
     application_id: PathId,
     data: JSONBody[schemas.TaskIn],
 ) -> schemas.TaskDetail:
-    """A task with its claims for a fact-checker, who is emailed (409 on a closed application)."""
+    """A task with its claims for a fact-checker, who is emailed.
+
+    409 on a closed application, an assignee who is not an active fact-checker, a sample of another
+    application or a due time already past.
+    """
     application, _ = await service.load_application(session, application_id)
     given = _task_input(data)
-    task = await factcheck.create_task(
-        session,
-        settings=settings,
-        application=application,
-        by=staff,
-        assignee_id=given.assignee_id,
-        sample_id=given.sample_id,
-        claims=given.claims,
-        due_at=given.due_at,
-        now=clock(),
-    )
+    with desk_rules():
+        task = await factcheck.create_task(
+            session,
+            settings=settings,
+            application=application,
+            by=staff,
+            assignee_id=given.assignee_id,
+            sample_id=given.sample_id,
+            claims=given.claims,
+            due_at=given.due_at,
+            now=clock(),
+        )
     return await _task_detail(session, settings, task)
 
 
@@ -441,7 +453,7 @@ async def task(
 @put(
     "/tasks/{task_id:int}/work",
     name="api_task_work",
-    responses=problems(400, 404, 409),
+    responses=problems(400, 404, 409, 415),
     guards=[checkers_and_editors],
     summary="Record verdicts",
 )
@@ -455,7 +467,8 @@ async def save_work(
 ) -> schemas.TaskDetail:
     """Save the verdicts as a draft, or complete the task with `complete: true` (the editor is emailed).
 
-    Only the task's fact-checker records verdicts (403); a closed task answers 409.
+    Only the task's fact-checker records verdicts (403); a closed task, claims of another task and completing
+    without a verdict for every claim of the task answer 409.
     """
     found = await task_queries.task_for(session, task_id, staff)
     work.check_can_record(found, staff)
@@ -463,24 +476,25 @@ async def save_work(
     known = {claim.id for claim in page.claims}
     unknown = [item.claim_id for item in data.claims if item.claim_id not in known]
     if unknown:
-        raise Invalid("Some claims are not this task's.", {"claims": f"Unknown claim ids: {unknown[:10]}."})
+        raise Refused("Some claims are not this task's.", {"claims": f"Unknown claim ids: {unknown[:10]}."})
     # The form's field names, so that the page's own checks (verdicts, source addresses, lengths) apply.
     fields: dict[str, str] = {"overall_verdict": data.overall_verdict or "", "summary": data.summary}
     for item in data.claims:
         fields[f"verdict-{item.claim_id}"] = item.verdict or ""
         fields[f"sources-{item.claim_id}"] = "\n".join(item.sources)
         fields[f"note-{item.claim_id}"] = item.note
-    given = work.parse_work(fields, page.claims, complete=data.complete)
-    await work.save_work(
-        session,
-        settings=settings,
-        task=found,
-        claims=page.claims,
-        work=given,
-        by=staff,
-        complete=data.complete,
-        now=clock(),
-    )
+    with desk_rules():
+        given = work.parse_work(fields, page.claims, complete=data.complete)
+        await work.save_work(
+            session,
+            settings=settings,
+            task=found,
+            claims=page.claims,
+            work=given,
+            by=staff,
+            complete=data.complete,
+            now=clock(),
+        )
     return await _task_detail(session, settings, found)
 
 
@@ -498,10 +512,14 @@ async def outbox(
     session: DbSession,
     status: Annotated[EmailStatus | None, QueryParameter()] = None,
     template: Annotated[
-        str, QueryParameter(max_length=80, description="A message kind, e.g. applicant_decision.")
+        str,
+        QueryParameter(
+            max_length=80, pattern=schemas.PLAIN, description="A message kind, e.g. applicant_decision."
+        ),
     ] = "",
     recipient: Annotated[
-        str, QueryParameter(max_length=320, description="Part of the recipient's address.")
+        str,
+        QueryParameter(max_length=320, pattern=schemas.PLAIN, description="Part of the recipient's address."),
     ] = "",
     application: QueryId = None,
     before: QueryId = None,
@@ -536,16 +554,6 @@ async def outbox(
     )
 
 
-async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """PostgreSQL stores no NUL character in text: refuse it up front instead of failing in the database."""
-    if "\x00" in request.url.query or "%00" in request.url.query:
-        raise Invalid("The request holds a NUL character.", {"query": "Remove the NUL character."})
-    if request.method in ("POST", "PUT"):
-        body = await request.body()
-        if b"\x00" in body or b"\\u0000" in body:
-            raise Invalid("The request holds a NUL character.", {"body": "Remove the NUL character."})
-
-
 def create_router() -> Router:
     """The API's routes under /api/v1, all behind a bearer token; the only routes in the OpenAPI document."""
     return Router(
@@ -564,7 +572,7 @@ def create_router() -> Router:
             outbox,
         ],
         guards=[api_staff],
-        before_request=_refuse_nul,
+        before_request=check_request,
         include_in_schema=True,
         security=[{"bearer": []}],
         tags=["Byline API"],

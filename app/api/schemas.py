@@ -1,16 +1,19 @@
 """What the JSON API takes and gives: msgspec structs, so that the OpenAPI document says exactly this.
 
-Every limit of the HTML forms is written here too (lengths, counts, id ranges), so that a client reading the
-schema knows them and out-of-range input is a 422 before it reaches a service.
+Every limit of the HTML forms is written here too (lengths, counts, id ranges, patterns), so that a client
+reading the schema knows them and input that does not fit is a 422 before it reaches a service. The rules that
+tie one field to another (a reason for a rejection, verdicts to complete a task) are each body's `problems()`,
+and `RULES` states the same rules in the document.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+from app import workflow
 from app.factcheck.service import MAX_CLAIM_CHARS, MAX_CLAIMS
 from app.factcheck.work import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
 from app.models import EmailStatus, State, TaskState, Verdict
@@ -18,8 +21,54 @@ from app.review.forms import MESSAGE_LIMIT, REASON_LIMIT
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
-# Due dates need their time zone: a naive time could be read as any.
-AwareDatetime = Annotated[datetime, Meta(tz=True)]
+# Where the document's component schemas live (app/api/openapi.py writes them there).
+REF = "#/components/schemas/{name}"
+
+# Every character Python's str.isspace() and str.strip() treat as white space, spelled out so that any
+# regular-expression engine (the document's readers, not only Python's) reads the same set.
+WHITE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# PostgreSQL stores no NUL character in text, so no string the API takes may hold one.
+NO_NUL = r"[^\x00]*"
+# Some character that is not white space (the service strips white space and refuses what is left empty).
+# One run of white space, then the first other character: linear time on any input.
+NOT_BLANK = rf"[{WHITE}]*[^\x00{WHITE}][^\x00]*"
+# http(s), a host and no white space or control character (a source is a single address).
+_URL_CHAR = rf"[^\x00-\x20\x7f{WHITE}]"
+SOURCE_URL = rf"[Hh][Tt][Tt][Pp][Ss]?://+[^/\x00-\x20\x7f{WHITE}]{_URL_CHAR}*"
+# A due time in RFC 3339 with its offset (a naive time could be read as any), in the years 2000 to 2999, so
+# that it always has a UTC equivalent.
+DUE_AT = (
+    r"2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
+
+
+def whole(pattern: str) -> str:
+    """`pattern` over a whole string, ending at Python's `\\Z` (its `$` also matches before a final newline).
+
+    The document writes `$`, the end of input in JSON Schema (app/api/openapi.py).
+    """
+    return rf"^(?:{pattern})\Z"
+
+
+PLAIN = whole(NO_NUL)
+# What each pattern asks for, in words (a 422 names the field with this rather than the expression).
+PATTERN_HINTS = {
+    PLAIN: "Remove the NUL character.",
+    whole(NOT_BLANK): "Write some text (not only spaces), without NUL characters.",
+    whole(SOURCE_URL): "Give one web address starting with http:// or https://, without spaces.",
+    whole(DUE_AT): "Give a time with its offset, such as 2027-03-01T17:00:00Z, in the years 2000 to 2999.",
+}
+Message = Annotated[str, Meta(max_length=MESSAGE_LIMIT, pattern=PLAIN)]
+Reason = Annotated[str, Meta(max_length=REASON_LIMIT, pattern=PLAIN)]
+NoteText = Annotated[str, Meta(min_length=1, max_length=10_000, pattern=whole(NOT_BLANK))]
+ClaimText = Annotated[str, Meta(min_length=1, max_length=MAX_CLAIM_CHARS, pattern=whole(NOT_BLANK))]
+DueAt = Annotated[str, Meta(pattern=whole(DUE_AT), extra_json_schema={"format": "date-time"})]
+SourceUrl = Annotated[str, Meta(min_length=1, max_length=MAX_URL, pattern=whole(SOURCE_URL))]
+ClaimNote = Annotated[str, Meta(max_length=MAX_NOTE, pattern=PLAIN)]
+Summary = Annotated[str, Meta(max_length=MAX_SUMMARY, pattern=PLAIN)]
+
+
 Role = Literal["admin", "editor", "fact_checker"]
 # The queue's sort orders (app/review/queue.py SORTS).
 Sort = Literal["due", "waited", "newest", "oldest", "name"]
@@ -183,8 +232,6 @@ class ApplicationDetail(Struct):
 
 # --- writing --------------------------------------------------------------------------------------------
 
-ClaimText = Annotated[str, Meta(min_length=1, max_length=MAX_CLAIM_CHARS)]
-
 
 class TaskIn(Struct, forbid_unknown_fields=True):
     """A fact-check task: the fact-checker, the claims (a string each), optionally the sample and due time."""
@@ -192,7 +239,29 @@ class TaskIn(Struct, forbid_unknown_fields=True):
     assignee_id: Id
     claims: Annotated[list[ClaimText], Meta(min_length=1, max_length=MAX_CLAIMS)]
     sample_id: Id | None = None
-    due_at: AwareDatetime | None = None
+    due_at: DueAt | None = None
+
+    def due(self) -> datetime | None:
+        """The due time in UTC (the pattern leaves only impossible days such as 30 February to refuse)."""
+        return datetime.fromisoformat(self.due_at).astimezone(UTC) if self.due_at else None
+
+    def problems(self) -> dict[str, str]:
+        try:
+            self.due()
+        except ValueError:
+            return {"due_at": "This day does not exist."}
+        return {}
+
+
+def _editor_targets(flag: str) -> frozenset[State]:
+    """The states an editor's move into needs a message or a reason (the same for every move into it)."""
+    return frozenset(
+        move.target for move in workflow.MOVES if move.actor == workflow.Actor.editor and getattr(move, flag)
+    )
+
+
+MESSAGE_REQUIRED = _editor_targets("message_required")
+REASON_REQUIRED = _editor_targets("reason_required")
 
 
 class MoveIn(Struct, forbid_unknown_fields=True):
@@ -200,9 +269,21 @@ class MoveIn(Struct, forbid_unknown_fields=True):
 
     to: State
     version: Id | None = None
-    message: Annotated[str, Meta(max_length=MESSAGE_LIMIT)] = ""
-    reason: Annotated[str, Meta(max_length=REASON_LIMIT)] = ""
+    message: Message = ""
+    reason: Reason = ""
     task: TaskIn | None = None
+
+    def problems(self) -> dict[str, str]:
+        found = {
+            f"task.{name}": problem for name, problem in (self.task.problems() if self.task else {}).items()
+        }
+        if self.to in MESSAGE_REQUIRED and not self.message.strip():
+            found["message"] = "This move needs a message to the applicant."
+        if self.to in REASON_REQUIRED and not self.reason.strip():
+            found["reason"] = "This move needs a reason (kept internal)."
+        if self.task is not None and self.to != State.fact_check:
+            found["task"] = "Only a move to fact check creates a task: leave the task out."
+        return found
 
 
 class MoveOut(Struct):
@@ -215,7 +296,7 @@ class MoveOut(Struct):
 
 
 class NoteIn(Struct, forbid_unknown_fields=True):
-    text: Annotated[str, Meta(min_length=1, max_length=10_000)]
+    text: NoteText
 
 
 # --- fact-check tasks -----------------------------------------------------------------------------------
@@ -272,14 +353,11 @@ class TaskDetail(Struct):
     claims: list[ClaimOut]
 
 
-SourceUrl = Annotated[str, Meta(min_length=1, max_length=MAX_URL)]
-
-
 class ClaimWorkIn(Struct, forbid_unknown_fields=True):
     claim_id: Id
     verdict: Verdict | None = None
     sources: Annotated[list[SourceUrl], Meta(max_length=MAX_SOURCES)] = []
-    note: Annotated[str, Meta(max_length=MAX_NOTE)] = ""
+    note: ClaimNote = ""
 
 
 class TaskWorkIn(Struct, forbid_unknown_fields=True):
@@ -287,8 +365,56 @@ class TaskWorkIn(Struct, forbid_unknown_fields=True):
 
     claims: Annotated[list[ClaimWorkIn], Meta(max_length=MAX_CLAIMS)] = []
     overall_verdict: Verdict | None = None
-    summary: Annotated[str, Meta(max_length=MAX_SUMMARY)] = ""
+    summary: Summary = ""
     complete: bool = False
+
+    def problems(self) -> dict[str, str]:
+        if not self.complete:
+            return {}
+        found = {
+            f"claims[{index}].verdict": "Give every claim a verdict before completing the task."
+            for index, claim in enumerate(self.claims)
+            if claim.verdict is None
+        }
+        if self.overall_verdict is None:
+            found["overall_verdict"] = "Give an overall verdict before completing the task."
+        return found
+
+
+def _needs(field: str, targets: frozenset[State]) -> list[dict[str, Any]]:
+    return [
+        {
+            "if": {"properties": {"to": {"const": target.value}}},
+            "then": {"required": [field], "properties": {field: {"pattern": whole(NOT_BLANK)}}},
+        }
+        for target in sorted(targets)
+    ]
+
+
+_VERDICT = {"$ref": REF.format(name="Verdict")}
+# What each body's problems() checks, in JSON Schema: the document adds them to the body's schema (`allOf`).
+RULES: dict[str, list[dict[str, Any]]] = {
+    "MoveIn": [
+        *_needs("message", MESSAGE_REQUIRED),
+        *_needs("reason", REASON_REQUIRED),
+        {
+            "if": {"properties": {"to": {"const": State.fact_check.value}}},
+            "else": {"properties": {"task": {"type": "null"}}},
+        },
+    ],
+    "TaskWorkIn": [
+        {
+            "if": {"properties": {"complete": {"const": True}}, "required": ["complete"]},
+            "then": {
+                "required": ["overall_verdict"],
+                "properties": {
+                    "overall_verdict": _VERDICT,
+                    "claims": {"items": {"required": ["verdict"], "properties": {"verdict": _VERDICT}}},
+                },
+            },
+        }
+    ],
+}
 
 
 # --- the outbox -----------------------------------------------------------------------------------------

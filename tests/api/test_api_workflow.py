@@ -139,12 +139,15 @@ async def test_a_stale_or_illegal_move_is_a_409_and_changes_nothing(app, client,
             "/api/v1/applications/999999/moves", json={"to": "screening"}, headers=bearer(token)
         )
         not_json = await api.post(
-            f"/api/v1/applications/{app_id}/moves", content=b"{nope", headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves",
+            content=b"{nope",
+            headers={**bearer(token), "Content-Type": "application/json"},
         )
     assert stale.status_code == 409 and "changed this application" in stale.json()["detail"]
     assert stale.headers["content-type"].startswith("application/problem+json")
     assert illegal.status_code == 409 and "cannot be moved" in illegal.json()["detail"]
-    assert guarded.status_code == 422 and "task_claims" in guarded.json()["errors"]
+    # The body fits the document; the application has no task to check yet: a rule of the desk, 409.
+    assert guarded.status_code == 409 and "task_claims" in guarded.json()["errors"]
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["errors"]
     assert unknown_state.status_code == 422
     assert unknown_app.status_code == 404
@@ -183,12 +186,21 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
         claims = task["claims"]
         assert [c["quote"] for c in claims] == ["The call lasted an hour.", "They met in 2019."]
 
-        incomplete = await api.put(
+        first_only = [{"claim_id": claims[0]["id"], "verdict": "accurate"}]
+        # Completing without an overall verdict does not match the document (422); without a verdict for the
+        # task's other claim it does, and the desk's rule refuses it (409).
+        no_overall = await api.put(
             f"/api/v1/tasks/{task_id}/work",
-            json={"claims": [{"claim_id": claims[0]["id"], "verdict": "accurate"}], "complete": True},
+            json={"claims": first_only, "complete": True},
             headers=bearer(checker_token),
         )
-        assert incomplete.status_code == 422
+        assert no_overall.status_code == 422 and set(no_overall.json()["errors"]) == {"overall_verdict"}
+        incomplete = await api.put(
+            f"/api/v1/tasks/{task_id}/work",
+            json={"claims": first_only, "overall_verdict": "accurate", "complete": True},
+            headers=bearer(checker_token),
+        )
+        assert incomplete.status_code == 409
         assert f"verdict-{claims[1]['id']}" in incomplete.json()["errors"]
         bad_source = await api.put(
             f"/api/v1/tasks/{task_id}/work",
@@ -201,7 +213,7 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
             json={"claims": [{"claim_id": 999999}]},
             headers=bearer(checker_token),
         )
-        assert foreign.status_code == 422
+        assert foreign.status_code == 409
         by_editor = await api.put(f"/api/v1/tasks/{task_id}/work", json={}, headers=bearer(token))
         assert by_editor.status_code == 403
 
@@ -251,7 +263,7 @@ async def test_notes_and_tasks_through_the_api(app, client, db):
         blank = await api.post(
             f"/api/v1/applications/{app_id}/notes", json={"text": "  "}, headers=bearer(token)
         )
-        assert blank.status_code == 422 and "note" in blank.json()["errors"]
+        assert blank.status_code == 422 and "text" in blank.json()["errors"]
         created = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["A claim."], "due_at": "2099-01-01T12:00:00Z"},
@@ -270,7 +282,7 @@ async def test_notes_and_tasks_through_the_api(app, client, db):
             json={"assignee_id": 999999, "claims": ["A claim."]},
             headers=bearer(token),
         )
-        assert not_a_checker.status_code == 422 and "task_assignee" in not_a_checker.json()["errors"]
+        assert not_a_checker.status_code == 409 and "task_assignee" in not_a_checker.json()["errors"]
         detail = (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(token))).json()
     assert [n["text"] for n in detail["notes"]] == ["Strong on sources."]
     assert detail["notes"][0]["author"] == "Api Editor"
