@@ -232,7 +232,7 @@ async def someone_labels(client, app_id: int) -> str:
     assert (
         await client.post(f"/applications/{app_id}/labels", data={**hidden, "labels": "urgent"})
     ).status_code == 303
-    return "Labels set to: urgent"
+    return "Labels set to: <bdi>urgent</bdi>"
 
 
 @pytest.mark.parametrize("change", [someone_moves, someone_labels], ids=["moved", "labelled"])

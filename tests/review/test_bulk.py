@@ -165,7 +165,7 @@ async def test_a_bulk_label_skips_an_application_someone_changed_after_the_previ
         await staff_login(three, db, "three@desk.example")
         first, _ = await page_form(three, ids[0])
         second, _ = await page_form(three, ids[1])
-    badge = '<span class="badge label">shortlist</span>'
+    badge = '<span class="badge label"><bdi>shortlist</bdi></span>'
     assert badge not in first and badge in second
 
 
