@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -205,7 +206,8 @@ class _Spares:
         self.ready: list[subprocess.Popen[bytes]] = []
         self.owner = os.getpid()
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def start(self) -> subprocess.Popen[bytes]:
+        """A new inspection process; it imports its readers, then waits for its job on stdin."""
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [APP_ROOT, os.environ.get("PYTHONPATH")])),
@@ -224,15 +226,16 @@ class _Spares:
             if self.owner != os.getpid():  # a forked web process does not share its parent's children
                 self.ready, self.owner = [], os.getpid()
             self.ready = [child for child in self.ready if child.poll() is None]
-            return self.ready.pop(0) if self.ready else self._start()
+            return self.ready.pop(0) if self.ready else self.start()
 
     def refill(self) -> None:
         """Start the spares that were used; after an inspection, so their start-up does not slow it."""
         with self.lock:
             while len(self.ready) < INSPECTIONS_AT_ONCE:
-                self.ready.append(self._start())
+                self.ready.append(self.start())
 
 
+log = logging.getLogger("byline.uploads")
 APP_ROOT = str(Path(__file__).resolve().parents[2])
 _spares = _Spares()
 
@@ -268,6 +271,23 @@ def _answers(child: subprocess.Popen[bytes], deadline: float) -> Iterator[dict[s
                 yield json.loads(line)
 
 
+def _end(child: subprocess.Popen[bytes]) -> None:
+    child.kill()
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except BrokenPipeError:  # unsent bytes of a job the child never read
+                pass
+
+
+def _hand_over(child: subprocess.Popen[bytes], line: bytes) -> None:
+    assert child.stdin is not None
+    child.stdin.write(line)
+    child.stdin.close()
+
+
 def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
     """Read the file in a child process with CPU-time, memory and wall-clock limits. Blocking.
 
@@ -275,12 +295,16 @@ def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
     could not even be checked is refused.
     """
     job = {"path": str(path.resolve()), "ext": ext, "limits": dataclasses.asdict(limits_of(settings))}
+    line = json.dumps(job).encode() + b"\n"
     child = _spares.take()
     checked: str | None = None
     try:
-        assert child.stdin is not None
-        child.stdin.write(json.dumps(job).encode() + b"\n")
-        child.stdin.close()
+        try:
+            _hand_over(child, line)
+        except BrokenPipeError:  # that spare had died meanwhile: a new process takes the job
+            _end(child)
+            child = _spares.start()
+            _hand_over(child, line)
         for answer in _answers(child, time.monotonic() + settings.upload_inspect_timeout_seconds):
             if "checked" in answer:
                 checked = answer["checked"]
@@ -295,13 +319,12 @@ def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
     except (BrokenPipeError, ValueError):  # the child died (a limit) or said something unreadable
         pass
     finally:
-        child.kill()
-        child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
+        _end(child)
         _spares.refill()
     if checked is None:
+        log.warning("A .%s upload could not be checked within the inspection budget; refused", ext)
         raise UploadRejected(NOT_CHECKED_MESSAGE)
+    log.info("A .%s upload went past the inspection budget; kept without a word count and text", ext)
     return Inspection(checked, None, None)
 
 
