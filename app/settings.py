@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     max_application_bytes: int = 50 * MB
     archive_max_entries: int = 1000
     archive_max_uncompressed_bytes: int = 100 * MB
+    # Each upload is read (type, word count, text) in a child process with these limits; past them the file
+    # is kept without a count and text (or refused when it could not even be checked).
+    upload_inspect_cpu_seconds: int = Field(default=5, ge=1, le=300)
+    upload_inspect_memory_mb: int = Field(default=512, ge=128)
+    upload_inspect_timeout_seconds: float = Field(default=20.0, gt=0)
+    upload_inspect_max_pdf_operations: int = Field(default=300_000, ge=1)
 
     session_idle_minutes: int = 60
     session_max_hours: int = 12

@@ -59,5 +59,6 @@ async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwo
     assert {a.state for a in applications} == set(State)
     assert {s.detected_type for s in samples if s.kind == "file"} == {"pdf", "docx"}
     assert all((settings.uploads_path / s.storage_key).is_file() for s in samples if s.kind == "file")
+    assert all(s.extracted_text and s.word_count for s in samples if s.kind == "file")  # read at upload
     assert verify_password(staff["editor@byline.example"].password_hash, renewed["editor"])
     assert staff["checker@byline.example"].is_fact_checker and not staff["checker@byline.example"].is_editor

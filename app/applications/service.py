@@ -87,6 +87,7 @@ def attach_file(row: WorkSample, item: uploads.StoredFile) -> None:
     row.size_bytes = item.size_bytes
     row.sha256 = item.sha256
     row.word_count = item.word_count
+    row.extracted_text = item.extracted_text
 
 
 def _sample_row(

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
+import dataclasses
 import hashlib
+import json
+import logging
 import os
 import re
 import secrets
+import selectors
+import subprocess
+import sys
+import threading
+import time
 import unicodedata
 import weakref
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
-from xml.parsers import expat
 
 import anyio.to_thread
 from litestar.datastructures import UploadFile
@@ -23,14 +28,17 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.applications import inspection
+from app.applications.inspection import Inspection, UploadRejected
 from app.settings import Settings
+
+__all__ = ["StoredFile", "UploadRejected", "check_filename", "clean_filename", "store_upload"]
 
 KB = 1024
 MB = 1024 * KB
 CHUNK = 64 * KB
-PDF_MAX_PAGES = 200
-PDF_COUNT_MAX_BYTES = 5 * MB
-# Uploaded documents read (type checks, word counts) at the same time, per event loop.
+# Uploaded documents read (type checks, word counts, text) at the same time, per event loop; each reading
+# runs in a child process limited to BYLINE_UPLOAD_INSPECT_MEMORY_MB and _CPU_SECONDS.
 INSPECTIONS_AT_ONCE = 2
 _inspections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore] = (
     weakref.WeakKeyDictionary()
@@ -45,14 +53,16 @@ def _inspection_slots() -> anyio.Semaphore:
     return slots
 
 
-PDF_HEADER_WINDOW = 1024
 MAX_DISPLAY_NAME = 255
-RATIO_MIN_ENTRY_BYTES = 1 * MB
-MAX_RATIO = 200
-ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+# The text kept for picking fact-check claims: a long article is some 50,000 characters.
+MAX_TEXT_CHARS = 400_000
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 # An upload is written to `<key>.part` and renamed to `<key>` once its checks pass.
 PART_SUFFIX = ".part"
+NOT_CHECKED_MESSAGE = (
+    "This file could not be checked within our limits. Please upload a shorter or simpler file, "
+    "or the same text as a PDF."
+)
 
 ALLOWED_EXTENSIONS = ("pdf", "docx", "odt", "rtf", "txt", "md")
 CONTENT_TYPES = {
@@ -63,7 +73,6 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
-TEXT_EXTENSIONS = frozenset({"txt", "md"})
 ACCEPTED_TYPES_MESSAGE = (
     "Only PDF, Word (.docx), OpenDocument (.odt), RTF, plain text (.txt) "
     "and Markdown (.md) files are accepted."
@@ -81,46 +90,7 @@ DANGEROUS_EXTENSIONS = frozenset(
     """.split()
 )
 
-EXECUTABLE_MAGIC = (
-    b"MZ",  # DOS/Windows PE
-    b"\x7fELF",
-    b"#!",  # script with an interpreter line
-    b"\xef\xbb\xbf#!",
-    b"\xfe\xed\xfa\xce",  # Mach-O
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",  # Mach-O universal / Java class
-    b"\x00asm",  # WebAssembly
-    b"dex\n",  # Android
-)
-
-# Tags a browser's sniffer would treat as HTML at the start of a document (WHATWG MIME sniffing), plus XML.
-MARKUP_START = re.compile(
-    r"<(?:!doctype\s+html|!--|\?xml|html|head|body|script|iframe|h1|div|font|table|a|style|title|b|br|p"
-    r"|(?:[a-z][\w.-]*:)?svg)(?:[\s/>]|\Z)",
-    re.IGNORECASE,
-)
-# Markup that makes a file active content wherever it appears.
-MARKUP_ANYWHERE = re.compile(
-    r"<(?:!doctype\s+html|html|body|script|iframe|object|embed|(?:[a-z][\w.-]*:)?svg)(?:[\s/>]|\Z)",
-    re.IGNORECASE,
-)
-MARKUP_OVERLAP = 64
-
 BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-
-
-class UploadRejected(Exception):
-    """An upload refused for a reason the applicant can act on; `message` is shown to them."""
-
-    def __init__(self, message: str, *, status_code: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)
@@ -135,6 +105,8 @@ class StoredFile:
     size_bytes: int
     sha256: str
     word_count: int | None
+    # The plain text for picking fact-check claims; None when it could not be read within the budget.
+    extracted_text: str | None
 
 
 def _human_size(n: int) -> str:
@@ -188,388 +160,6 @@ def check_filename(name: str) -> str:
     return ext
 
 
-# --- word counting --------------------------------------------------------------------------------------
-
-
-class _Words:
-    """Counts whitespace-separated tokens that contain a letter or digit, fed in pieces."""
-
-    HAS_WORD = re.compile(r"\w")
-    TRAILING = re.compile(r"\S+\Z")
-    MAX_CARRY = 4 * KB
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._carry = ""
-
-    def feed(self, text: str) -> None:
-        text = self._carry + text
-        self._carry = ""
-        tail = self.TRAILING.search(text)
-        if tail is not None:
-            self._carry = tail.group()
-            text = text[: tail.start()]
-        self.count += sum(1 for token in text.split() if self.HAS_WORD.search(token))
-        if len(self._carry) > self.MAX_CARRY:
-            self.boundary()
-
-    def boundary(self) -> None:
-        if self.HAS_WORD.search(self._carry):
-            self.count += 1
-        self._carry = ""
-
-    def total(self) -> int:
-        self.boundary()
-        return self.count
-
-
-# --- content checks -------------------------------------------------------------------------------------
-
-
-def _mismatch(ext: str) -> UploadRejected:
-    return UploadRejected(f"This file's contents do not match its .{ext} extension.")
-
-
-def _damaged() -> UploadRejected:
-    return UploadRejected("This document appears to be damaged and could not be read.")
-
-
-def _inspect(path: Path, ext: str, settings: Settings) -> tuple[str, int | None]:
-    """Decide the file's type from its content, check it agrees with `ext`, and count its words."""
-    with path.open("rb") as fh:
-        head = fh.read(8 * KB)
-    if head.startswith(EXECUTABLE_MAGIC):
-        raise UploadRejected("This file is a program, not a document.")
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if ext not in ("docx", "odt"):
-            raise _mismatch(ext)
-        return _inspect_zip(path, ext, settings)
-    pdf_at = head.find(b"%PDF-", 0, PDF_HEADER_WINDOW + 4)
-    if pdf_at == 0 or (pdf_at > 0 and ext == "pdf"):
-        if ext != "pdf":
-            raise _mismatch(ext)
-        # Readers skip junk before the header; a browser could read that junk as HTML.
-        if b"<" in head[:pdf_at]:
-            raise _mismatch(ext)
-        # Large PDFs are scans and photos more than text, and reading one takes twice its size in memory:
-        # they are kept without a word count (PERFORMANCE.md B5).
-        return "pdf", _pdf_words(path) if path.stat().st_size <= PDF_COUNT_MAX_BYTES else None
-    if head.startswith(b"{\\rtf"):
-        if ext != "rtf":
-            raise _mismatch(ext)
-        return "rtf", _rtf_words(path)
-    if ext not in TEXT_EXTENSIONS:
-        raise _mismatch(ext)
-    return ext, _text_words(path)
-
-
-def _text_words(path: Path) -> int:
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
-    words = _Words()
-    tail = ""
-    first = True
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            final = not chunk
-            if b"\x00" in chunk:
-                raise UploadRejected("This text file contains binary data. Please upload a document instead.")
-            try:
-                text = decoder.decode(chunk, final=final)
-            except UnicodeDecodeError:
-                raise UploadRejected(
-                    "This text file is not UTF-8 encoded. Please save it as UTF-8 or upload a PDF."
-                ) from None
-            if first and MARKUP_START.match(text.lstrip()):
-                raise _markup()
-            if MARKUP_ANYWHERE.search(tail + text):
-                raise _markup()
-            tail = (tail + text)[-MARKUP_OVERLAP:]
-            first = first and not text.strip()
-            words.feed(text)
-            if final:
-                return words.total()
-
-
-def _markup() -> UploadRejected:
-    return UploadRejected("This text file contains HTML or SVG markup, which is not accepted.")
-
-
-def _pdf_words(path: Path) -> int | None:
-    from pypdf import PdfReader
-
-    words = _Words()
-    try:
-        # An open file, not a path: given a path, pypdf reads the whole file into memory first.
-        with path.open("rb") as fh:
-            reader = PdfReader(fh)
-            if reader.is_encrypted:
-                return None
-            for number, page in enumerate(reader.pages):
-                if number >= PDF_MAX_PAGES:
-                    break
-                words.feed(page.extract_text() or "")
-                words.boundary()
-    except Exception:
-        # A PDF pypdf cannot read may still open in a viewer; it is kept, just without a count.
-        return None
-    return words.total()
-
-
-RTF_TOKEN = re.compile(
-    rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|([^\\{}\r\n]+)|[\r\n]+", re.DOTALL
-)
-RTF_SKIP = frozenset(
-    b"""
-    fonttbl colortbl stylesheet info pict object objdata themedata colorschememapping datastore
-    latentstyles listtable listoverridetable rsidtbl generator xmlnstbl fldinst header footer headerl
-    headerr headerf footerl footerr footerf filetbl revtbl pgdsctbl mmathPr operator author
-    """.split()
-)
-RTF_BREAKS = frozenset(b"par line tab sect page cell row lbr emspace enspace qmspace".split())
-RTF_EMBEDDED = frozenset({b"object", b"objdata", b"objemb", b"objlink", b"objautlink", b"objupdate"})
-
-
-def _rtf_words(path: Path) -> int:
-    data = path.read_bytes()
-    words = _Words()
-    skip_depth: int | None = None
-    depth = 0
-    group_start = False
-    pending_skip = 0
-    for match in RTF_TOKEN.finditer(data):
-        word, _param, hexchar, symbol, brace, text = match.groups()
-        if word in RTF_EMBEDDED:
-            # Embedded OLE objects are the usual carrier of RTF exploits.
-            raise UploadRejected("RTF files with embedded objects are not accepted. Please upload a PDF.")
-        if brace == b"{":
-            depth += 1
-            group_start = True
-            continue
-        if brace == b"}":
-            if skip_depth is not None and depth <= skip_depth:
-                skip_depth = None
-            depth -= 1
-            group_start = False
-            continue
-        starts_group, group_start = group_start, False
-        if skip_depth is not None:
-            continue
-        if (symbol == b"*" and starts_group) or word in RTF_SKIP:
-            skip_depth = depth
-            continue
-        if word is not None:
-            if word in RTF_BREAKS:
-                words.boundary()
-            elif word == b"u":
-                words.feed("x")
-                pending_skip = 1
-            continue
-        if hexchar is not None:
-            if pending_skip:
-                pending_skip -= 1
-            else:
-                words.feed("x")
-            continue
-        if symbol is not None:
-            if symbol == b"~":
-                words.boundary()
-            elif symbol in (b"\n", b"\r"):
-                words.boundary()
-            elif symbol in (b"\\", b"{", b"}", b"_"):
-                words.feed(symbol.decode("latin-1"))
-            continue
-        if text is not None:
-            if pending_skip:
-                text, pending_skip = text[1:], 0
-            words.feed(text.decode("latin-1"))
-    return words.total()
-
-
-# --- DOCX and ODT ---------------------------------------------------------------------------------------
-
-
-def _zip_declared_entries(path: Path) -> int | None:
-    """The entry count from the end-of-central-directory record, read before parsing the directory."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        fh.seek(max(0, size - (22 + 65535)))
-        tail = fh.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 22:
-        return None
-    return int.from_bytes(tail[at + 10 : at + 12], "little")
-
-
-def _unsafe_entry_name(name: str) -> bool:
-    if "\x00" in name or name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
-        return True
-    return any(part == ".." for part in re.split(r"[/\\]", name))
-
-
-def _check_archive(zf: zipfile.ZipFile, settings: Settings) -> dict[str, zipfile.ZipInfo]:
-    infos = zf.infolist()
-    if len(infos) > settings.archive_max_entries:
-        raise _too_many_parts()
-    if sum(info.file_size for info in infos) > settings.archive_max_uncompressed_bytes:
-        raise _too_large_unpacked()
-    entries: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise UploadRejected("Password-protected documents are not accepted.")
-        if _unsafe_entry_name(info.orig_filename) or _unsafe_entry_name(info.filename):
-            raise UploadRejected("This document contains unsafe file paths and was not accepted.")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _damaged()
-        if info.file_size > RATIO_MIN_ENTRY_BYTES and (
-            info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO
-        ):
-            raise _too_large_unpacked()
-        if info.filename in entries:
-            # Readers disagree on which duplicate wins, so the checked part might not be the shown one.
-            raise _damaged()
-        entries[info.filename] = info
-    return entries
-
-
-def _too_many_parts() -> UploadRejected:
-    return UploadRejected("This document contains too many parts to be checked safely.")
-
-
-def _too_large_unpacked() -> UploadRejected:
-    return UploadRejected("This document would be too large once unpacked.")
-
-
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
-    """An entry's bytes in chunks, refusing more than `cap` whatever the header declared."""
-    read = 0
-    with zf.open(info) as member:
-        while chunk := member.read(CHUNK):
-            read += len(chunk)
-            if read > cap:
-                raise _too_large_unpacked()
-            yield chunk
-
-
-def _inspect_zip(path: Path, ext: str, settings: Settings) -> tuple[str, int | None]:
-    declared = _zip_declared_entries(path)
-    if declared is None:
-        raise _damaged()
-    if declared > settings.archive_max_entries:
-        raise _too_many_parts()
-    try:
-        with zipfile.ZipFile(path) as zf:
-            entries = _check_archive(zf, settings)
-            cap = settings.archive_max_uncompressed_bytes
-            mimetype = entries.get("mimetype")
-            if mimetype is not None and mimetype.file_size <= 200:
-                if b"".join(_read_entry(zf, mimetype, 200)) == ODT_MIMETYPE:
-                    if ext != "odt":
-                        raise _mismatch(ext)
-                    content = entries.get("content.xml")
-                    if content is None:
-                        raise _damaged()
-                    return "odt", _xml_words(_read_entry(zf, content, cap), _odt_handlers)
-            if "[Content_Types].xml" in entries and "word/document.xml" in entries:
-                if ext != "docx":
-                    raise _mismatch(ext)
-                if any(name.lower().endswith("vbaproject.bin") for name in entries):
-                    raise UploadRejected("Documents with macros are not accepted.")
-                document = entries["word/document.xml"]
-                return "docx", _xml_words(_read_entry(zf, document, cap), _docx_handlers)
-            raise _mismatch(ext)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
-        raise _damaged() from None
-
-
-class _UnsafeXml(Exception):
-    pass
-
-
-def _refuse_xml(*_args: Any) -> None:
-    raise _UnsafeXml
-
-
-Handlers = tuple[Callable[[str], None], Callable[[str], None], Callable[[str], None]]
-
-
-def _docx_handlers(words: _Words) -> Handlers:
-    state = {"in_text": 0}
-
-    def start(name: str) -> None:
-        ns, _, local = name.rpartition("}")
-        if ns != W_NS:
-            return
-        if local == "t":
-            state["in_text"] += 1
-        elif local in ("p", "tab", "br", "cr"):
-            words.boundary()
-
-    def end(name: str) -> None:
-        ns, _, local = name.rpartition("}")
-        if ns == W_NS and local == "t":
-            state["in_text"] -= 1
-        elif ns == W_NS and local == "p":
-            words.boundary()
-
-    def text(data: str) -> None:
-        if state["in_text"] > 0:
-            words.feed(data)
-
-    return start, end, text
-
-
-def _odt_handlers(words: _Words) -> Handlers:
-    state = {"in_para": 0}
-
-    def start(name: str) -> None:
-        ns, _, local = name.rpartition("}")
-        if ns != TEXT_NS:
-            return
-        if local in ("p", "h"):
-            state["in_para"] += 1
-            words.boundary()
-        elif local in ("s", "tab", "line-break"):
-            words.boundary()
-
-    def end(name: str) -> None:
-        ns, _, local = name.rpartition("}")
-        if ns == TEXT_NS and local in ("p", "h"):
-            state["in_para"] -= 1
-            words.boundary()
-
-    def text(data: str) -> None:
-        if state["in_para"] > 0:
-            words.feed(data)
-
-    return start, end, text
-
-
-def _xml_words(chunks: Iterator[bytes], handlers: Callable[[_Words], Handlers]) -> int:
-    """Count words in streamed XML; a DOCTYPE or entity declaration refuses the file (no expansion)."""
-    words = _Words()
-    start, end, text = handlers(words)
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse_xml
-    parser.EntityDeclHandler = _refuse_xml
-    parser.UnparsedEntityDeclHandler = _refuse_xml
-    parser.ExternalEntityRefHandler = _refuse_xml  # type: ignore[assignment]
-    parser.StartElementHandler = lambda name, _attrs: start(name)
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    try:
-        for chunk in chunks:
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except _UnsafeXml:
-        raise UploadRejected("This document contains unsafe XML declarations and was not accepted.") from None
-    except expat.ExpatError:
-        raise _damaged() from None
-    return words.total()
-
-
 # --- storage --------------------------------------------------------------------------------------------
 
 
@@ -610,8 +200,138 @@ def _copy(source: IO[bytes], part: Path, *, limit: int, settings: Settings) -> t
     return size, digest.hexdigest()
 
 
-def _inspect_and_keep(part: Path, final: Path, ext: str, settings: Settings) -> tuple[str, int | None]:
-    found = _inspect(part, ext, settings)
+class _Spares:
+    """Inspection processes started ahead, each waiting (imports done) for the one file it will read."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ready: list[subprocess.Popen[bytes]] = []
+        self.owner = os.getpid()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """A new inspection process; it imports its readers, then waits for its job on stdin."""
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [APP_ROOT, os.environ.get("PYTHONPATH")])),
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.applications.inspection"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+
+    def take(self) -> subprocess.Popen[bytes]:
+        """A waiting process, or a new one."""
+        with self.lock:
+            if self.owner != os.getpid():  # a forked web process does not share its parent's children
+                self.ready, self.owner = [], os.getpid()
+            self.ready = [child for child in self.ready if child.poll() is None]
+            return self.ready.pop(0) if self.ready else self.start()
+
+    def refill(self) -> None:
+        """Start the spares that were used; after an inspection, so their start-up does not slow it."""
+        with self.lock:
+            while len(self.ready) < INSPECTIONS_AT_ONCE:
+                self.ready.append(self.start())
+
+
+log = logging.getLogger("byline.uploads")
+APP_ROOT = str(Path(__file__).resolve().parents[2])
+_spares = _Spares()
+
+
+def limits_of(settings: Settings) -> inspection.Limits:
+    """What one inspection may spend, from the settings."""
+    return inspection.Limits(
+        cpu_seconds=settings.upload_inspect_cpu_seconds,
+        memory_bytes=settings.upload_inspect_memory_mb * MB,
+        max_pdf_operations=settings.upload_inspect_max_pdf_operations,
+        max_text_chars=MAX_TEXT_CHARS,
+        archive_max_entries=settings.archive_max_entries,
+        archive_max_uncompressed_bytes=settings.archive_max_uncompressed_bytes,
+    )
+
+
+def _answers(child: subprocess.Popen[bytes], deadline: float) -> Iterator[dict[str, Any]]:
+    """The child's JSON lines until it closes its output or the deadline passes."""
+    assert child.stdout is not None
+    fd = child.stdout.fileno()
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                yield json.loads(line)
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    child.kill()
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except BrokenPipeError:  # unsent bytes of a job the child never read
+                pass
+
+
+def _hand_over(child: subprocess.Popen[bytes], line: bytes) -> None:
+    assert child.stdin is not None
+    child.stdin.write(line)
+    child.stdin.close()
+
+
+def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
+    """Read the file in a child process with CPU-time, memory and wall-clock limits. Blocking.
+
+    A file found safe to keep before the budget ran out is kept without a word count and text; one that
+    could not even be checked is refused.
+    """
+    job = {"path": str(path.resolve()), "ext": ext, "limits": dataclasses.asdict(limits_of(settings))}
+    line = json.dumps(job).encode() + b"\n"
+    child = _spares.take()
+    checked: str | None = None
+    try:
+        try:
+            _hand_over(child, line)
+        except BrokenPipeError:  # that spare had died meanwhile: a new process takes the job
+            _end(child)
+            child = _spares.start()
+            _hand_over(child, line)
+        for answer in _answers(child, time.monotonic() + settings.upload_inspect_timeout_seconds):
+            if "checked" in answer:
+                checked = answer["checked"]
+            elif "done" in answer:
+                detected, count, text = answer["done"]
+                return Inspection(detected, count, text)
+            elif "rejected" in answer:
+                message, status = answer["rejected"]
+                raise UploadRejected(message, status_code=status)
+            else:
+                break
+    except (BrokenPipeError, ValueError):  # the child died (a limit) or said something unreadable
+        pass
+    finally:
+        _end(child)
+        _spares.refill()
+    if checked is None:
+        log.warning("A .%s upload could not be checked within the inspection budget; refused", ext)
+        raise UploadRejected(NOT_CHECKED_MESSAGE)
+    log.info("A .%s upload went past the inspection budget; kept without a word count and text", ext)
+    return Inspection(checked, None, None)
+
+
+def _inspect_and_keep(part: Path, final: Path, ext: str, settings: Settings) -> Inspection:
+    found = inspect_limited(part, ext, settings)
     os.replace(part, final)
     return found
 
@@ -621,7 +341,8 @@ async def store_upload(
 ) -> StoredFile:
     """Check and stream one upload into the upload folder under a random name; refusals leave no file.
 
-    The copy and the checks each run in one worker thread, not one hop per chunk.
+    The copy runs in one worker thread, not one hop per chunk; the checks run in a child process within the
+    inspection budget (BYLINE_UPLOAD_INSPECT_*).
     """
     ext = check_filename(filename)
     display_name = clean_filename(filename)
@@ -637,11 +358,9 @@ async def store_upload(
         if size == 0:
             raise UploadRejected("This file is empty.")
         # Reading a document can take several times its size in memory; a few at a time keep a burst of
-        # large uploads from adding up (PERFORMANCE.md B5).
+        # large uploads from adding up (PERFORMANCE.md B5), each within its own budget.
         async with _inspection_slots():
-            detected, word_count = await anyio.to_thread.run_sync(
-                _inspect_and_keep, part, final, ext, settings
-            )
+            found = await anyio.to_thread.run_sync(_inspect_and_keep, part, final, ext, settings)
     except BaseException:
         # Synchronous on purpose: this also runs on cancellation, when awaiting may not be possible.
         _discard(part, final)
@@ -650,11 +369,12 @@ async def store_upload(
         storage_key=key,
         path=final,
         file_name=display_name,
-        detected_type=detected,
-        content_type=CONTENT_TYPES[detected],
+        detected_type=found.detected_type,
+        content_type=CONTENT_TYPES[found.detected_type],
         size_bytes=size,
         sha256=sha256,
-        word_count=word_count,
+        word_count=found.word_count,
+        extracted_text=found.text,
     )
 
 

@@ -163,7 +163,7 @@ async def task_page(
         ).all()
     )
     sample = await session.get(WorkSample, task.sample_id) if task.sample_id else None
-    text = await extract.sample_text(session, sample, settings) if sample else ""
+    text = extract.sample_text(sample) if sample else ""
     assignee = await session.get(User, task.assignee_id)
     assert assignee is not None
     return TaskPage(

@@ -42,7 +42,7 @@ async def _new_task_context(
     chosen = next((s for s in usable if s.id == sample_id), None)
     if chosen is None:
         chosen = next((s for s in usable if s.kind != SampleKind.link), usable[0] if usable else None)
-    text = await extract.sample_text(session, chosen, settings) if chosen else ""
+    text = extract.sample_text(chosen) if chosen else ""
     return {
         "application": application,
         "applicant": applicant,
