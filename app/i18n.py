@@ -182,9 +182,9 @@ def gettext(message: str, **variables: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
-    """The form for `n` in the current language; `%(num)s` is `n`, formatted."""
+    """The form for `n` in the current language; `%(num)s` is `n` (as Jinja's ngettext gives it)."""
     text = translations(current_locale()).ngettext(singular, plural, n)
-    return text % {"num": format_number(n), **variables}
+    return text % {"num": n, **variables}
 
 
 def pgettext(context: str, message: str, **variables: Any) -> str:

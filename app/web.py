@@ -158,7 +158,7 @@ def choose_language(scope: Scope, settings: Settings) -> tuple[str, str | None, 
     user = scope.get("user")
     saved = i18n.supported(getattr(user, "locale", None))
     zone = i18n.valid_time_zone(getattr(user, "time_zone", None))
-    headers = {name: value.decode("latin-1") for name, value in scope.get("headers", [])}
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}
     cookie = SimpleCookie()
     try:
         cookie.load(headers.get("cookie", ""))

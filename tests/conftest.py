@@ -290,6 +290,7 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
         "BYLINE_BASE_URL": base_url,
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
         "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_DEFAULT_LOCALE": settings.default_locale,
         **extra_env,
     }
     log = (tmp_path / "server.log").open("w")

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from litestar.datastructures import FormMultiDict, UploadFile
 from pydantic import BaseModel, ValidationError, field_validator
 
-from app.i18n import N_, format_number, ngettext
+from app.i18n import N_, ngettext
 from app.i18n import gettext as _
 from app.settings import Settings
 from app.text import strip_bidi
@@ -90,7 +90,7 @@ def _text(value: str, label: str, limit: int) -> str:
                 "%(field)s can be at most %(num)s characters (now %(now)s).",
                 limit,
                 field=label,
-                now=format_number(len(value)),
+                now=len(value),
             )
         )
     return value
