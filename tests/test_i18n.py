@@ -241,3 +241,15 @@ def test_catalog_holds_every_text_in_the_code(tmp_path: Path):
     assert len(extracted) > 100  # the extraction found the texts of the code and the templates
     missing = sorted(extracted - translated)
     assert not missing, f"run `make messages` and translate: {missing}"
+
+
+async def test_upload_refusal_in_russian(client: AsyncTestClient[Litestar]):
+    client.cookies.set("byline_lang", "ru")
+    refused = await post_application(
+        client,
+        valid_fields(**{"sample-0-text": None}),
+        files=[("sample-0-file", ("sample.txt", b"", "text/plain"))],
+    )
+    assert refused.status_code == 422
+    assert "Файл пустой." in refused.text
+    assert "Приложите «sample.txt» ещё раз" in refused.text

@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.settings import Settings
 
 KB = 1024
@@ -64,7 +66,7 @@ CONTENT_TYPES = {
     "md": "text/markdown; charset=utf-8",
 }
 TEXT_EXTENSIONS = frozenset({"txt", "md"})
-ACCEPTED_TYPES_MESSAGE = (
+ACCEPTED_TYPES_MESSAGE = N_(
     "Only PDF, Word (.docx), OpenDocument (.odt), RTF, plain text (.txt) "
     "and Markdown (.md) files are accepted."
 )
@@ -170,20 +172,23 @@ def check_filename(name: str) -> str:
     """The upload's extension if the name is acceptable; raises UploadRejected otherwise."""
     if any(_is_control(ch) for ch in name):
         raise UploadRejected(
-            "The file name contains characters that are not allowed. Please rename the file and try again."
+            _("The file name contains characters that are not allowed. Please rename the file and try again.")
         )
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
     parts = base.split(".")
     if len(parts) < 2:
-        raise UploadRejected(ACCEPTED_TYPES_MESSAGE)
+        raise UploadRejected(_(ACCEPTED_TYPES_MESSAGE))
     ext = parts[-1].lower()
     if ext not in ALLOWED_EXTENSIONS:
-        raise UploadRejected(ACCEPTED_TYPES_MESSAGE)
+        raise UploadRejected(_(ACCEPTED_TYPES_MESSAGE))
     for inner in parts[1:-1]:
         if inner.strip().lower() in DANGEROUS_EXTENSIONS:
             raise UploadRejected(
-                f"The file name contains a second extension (.{inner.strip()}) that is not allowed. "
-                "Please rename the file and try again."
+                _(
+                    "The file name contains a second extension (.%(ext)s) that is not allowed. "
+                    "Please rename the file and try again.",
+                    ext=inner.strip(),
+                )
             )
     return ext
 
@@ -227,11 +232,11 @@ class _Words:
 
 
 def _mismatch(ext: str) -> UploadRejected:
-    return UploadRejected(f"This file's contents do not match its .{ext} extension.")
+    return UploadRejected(_("This file's contents do not match its .%(ext)s extension.", ext=ext))
 
 
 def _damaged() -> UploadRejected:
-    return UploadRejected("This document appears to be damaged and could not be read.")
+    return UploadRejected(_("This document appears to be damaged and could not be read."))
 
 
 def _inspect(path: Path, ext: str, settings: Settings) -> tuple[str, int | None]:
@@ -239,7 +244,7 @@ def _inspect(path: Path, ext: str, settings: Settings) -> tuple[str, int | None]
     with path.open("rb") as fh:
         head = fh.read(8 * KB)
     if head.startswith(EXECUTABLE_MAGIC):
-        raise UploadRejected("This file is a program, not a document.")
+        raise UploadRejected(_("This file is a program, not a document."))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if ext not in ("docx", "odt"):
             raise _mismatch(ext)
@@ -273,12 +278,14 @@ def _text_words(path: Path) -> int:
             chunk = fh.read(CHUNK)
             final = not chunk
             if b"\x00" in chunk:
-                raise UploadRejected("This text file contains binary data. Please upload a document instead.")
+                raise UploadRejected(
+                    _("This text file contains binary data. Please upload a document instead.")
+                )
             try:
                 text = decoder.decode(chunk, final=final)
             except UnicodeDecodeError:
                 raise UploadRejected(
-                    "This text file is not UTF-8 encoded. Please save it as UTF-8 or upload a PDF."
+                    _("This text file is not UTF-8 encoded. Please save it as UTF-8 or upload a PDF.")
                 ) from None
             if first and MARKUP_START.match(text.lstrip()):
                 raise _markup()
@@ -292,7 +299,7 @@ def _text_words(path: Path) -> int:
 
 
 def _markup() -> UploadRejected:
-    return UploadRejected("This text file contains HTML or SVG markup, which is not accepted.")
+    return UploadRejected(_("This text file contains HTML or SVG markup, which is not accepted."))
 
 
 def _pdf_words(path: Path) -> int | None:
@@ -341,7 +348,7 @@ def _rtf_words(path: Path) -> int:
         word, _param, hexchar, symbol, brace, text = match.groups()
         if word in RTF_EMBEDDED:
             # Embedded OLE objects are the usual carrier of RTF exploits.
-            raise UploadRejected("RTF files with embedded objects are not accepted. Please upload a PDF.")
+            raise UploadRejected(_("RTF files with embedded objects are not accepted. Please upload a PDF."))
         if brace == b"{":
             depth += 1
             group_start = True
@@ -416,9 +423,9 @@ def _check_archive(zf: zipfile.ZipFile, settings: Settings) -> dict[str, zipfile
     entries: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         if info.flag_bits & 0x1:
-            raise UploadRejected("Password-protected documents are not accepted.")
+            raise UploadRejected(_("Password-protected documents are not accepted."))
         if _unsafe_entry_name(info.orig_filename) or _unsafe_entry_name(info.filename):
-            raise UploadRejected("This document contains unsafe file paths and was not accepted.")
+            raise UploadRejected(_("This document contains unsafe file paths and was not accepted."))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _damaged()
         if info.file_size > RATIO_MIN_ENTRY_BYTES and (
@@ -433,11 +440,11 @@ def _check_archive(zf: zipfile.ZipFile, settings: Settings) -> dict[str, zipfile
 
 
 def _too_many_parts() -> UploadRejected:
-    return UploadRejected("This document contains too many parts to be checked safely.")
+    return UploadRejected(_("This document contains too many parts to be checked safely."))
 
 
 def _too_large_unpacked() -> UploadRejected:
-    return UploadRejected("This document would be too large once unpacked.")
+    return UploadRejected(_("This document would be too large once unpacked."))
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
@@ -474,7 +481,7 @@ def _inspect_zip(path: Path, ext: str, settings: Settings) -> tuple[str, int | N
                 if ext != "docx":
                     raise _mismatch(ext)
                 if any(name.lower().endswith("vbaproject.bin") for name in entries):
-                    raise UploadRejected("Documents with macros are not accepted.")
+                    raise UploadRejected(_("Documents with macros are not accepted."))
                 document = entries["word/document.xml"]
                 return "docx", _xml_words(_read_entry(zf, document, cap), _docx_handlers)
             raise _mismatch(ext)
@@ -564,7 +571,9 @@ def _xml_words(chunks: Iterator[bytes], handlers: Callable[[_Words], Handlers]) 
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except _UnsafeXml:
-        raise UploadRejected("This document contains unsafe XML declarations and was not accepted.") from None
+        raise UploadRejected(
+            _("This document contains unsafe XML declarations and was not accepted.")
+        ) from None
     except expat.ExpatError:
         raise _damaged() from None
     return words.total()
@@ -586,11 +595,14 @@ def _open_part(path: Path) -> BinaryIO:
 def _too_large(size: int, settings: Settings) -> UploadRejected:
     if size > settings.max_file_bytes:
         return UploadRejected(
-            f"This file is larger than {_human_size(settings.max_file_bytes)}.", status_code=413
+            _("This file is larger than %(size)s.", size=_human_size(settings.max_file_bytes)),
+            status_code=413,
         )
     return UploadRejected(
-        f"Your files together are larger than the {_human_size(settings.max_application_bytes)} allowed per "
-        "application.",
+        _(
+            "Your files together are larger than the %(size)s allowed per application.",
+            size=_human_size(settings.max_application_bytes),
+        ),
         status_code=413,
     )
 
@@ -635,7 +647,7 @@ async def store_upload(
             lambda: _copy(stream, part, limit=limit, settings=settings)
         )
         if size == 0:
-            raise UploadRejected("This file is empty.")
+            raise UploadRejected(_("This file is empty."))
         # Reading a document can take several times its size in memory; a few at a time keep a burst of
         # large uploads from adding up (PERFORMANCE.md B5).
         async with _inspection_slots():
