@@ -47,7 +47,7 @@ async def test_default_is_the_site_setting_and_accept_language_overrides_it(
     assert html_lang(unknown.text) == "en"
 
 
-async def test_default_locale_setting_is_russian(settings, client: AsyncTestClient[Litestar]):
+def test_default_locale_setting_is_russian():
     from app.settings import Settings
 
     assert Settings(_env_file=None).default_locale == "ru"
