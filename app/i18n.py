@@ -249,7 +249,3 @@ def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
     return babel_numbers.format_decimal(value, locale=_babel_locale())
-
-
-def language_name(locale: str) -> str:
-    return LANGUAGE_NAMES.get(locale, locale)
