@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext as _gettext
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -155,8 +156,11 @@ def compile_catalogs() -> list[Path]:
             continue
         with po.open("rb") as fp:
             catalog = read_po(fp, locale=po.parent.parent.name, domain=DOMAIN)
-        with mo.open("wb") as out:
+        # Written aside and renamed: a process reading the catalog meanwhile sees the old or the new one.
+        partial = mo.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as out:
             write_mo(out, catalog)
+        os.replace(partial, mo)
         written.append(mo)
     translations.cache_clear()
     return written
