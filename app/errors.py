@@ -11,6 +11,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 
+from app.i18n import N_
+from app.i18n import gettext as _
+from app.web import ensure_language
+
 log = logging.getLogger("byline.errors")
 
 
@@ -18,7 +22,7 @@ class DomainError(Exception):
     """An error a user can act on; `message` is shown to them as it is."""
 
     status_code = 400
-    title = "Something is not right"
+    title = N_("Something is not right")
     # A page of its own for this error, given `extra` as context; the plain error page otherwise.
     template: str | None = None
 
@@ -30,24 +34,24 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status_code = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Forbidden(DomainError):
     status_code = 403
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class Conflict(DomainError):
     status_code = 409
-    title = "Someone else changed this first"
+    title = N_("Someone else changed this first")
 
 
 class Invalid(DomainError):
     """Input that failed validation; `errors` maps field names to messages."""
 
     status_code = 422
-    title = "Please check the form"
+    title = N_("Please check the form")
 
     def __init__(
         self, message: str, errors: dict[str, str] | None = None, *, status_code: int = 422, **extra: Any
@@ -59,12 +63,12 @@ class Invalid(DomainError):
 
 class TooLarge(DomainError):
     status_code = 413
-    title = "Too large"
+    title = N_("Too large")
 
 
 class RateLimited(DomainError):
     status_code = 429
-    title = "Too many requests"
+    title = N_("Too many requests")
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
@@ -80,14 +84,27 @@ class PasswordChangeRequired(PermissionDeniedException):
 
 
 _HTTP_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please log in to continue.",
-    403: "This request was refused. If you were filling in a form, reload the page and try again.",
-    404: "There is nothing at this address. Check the link you followed.",
-    405: "This address does not accept that kind of request.",
-    413: "What you sent is larger than this site accepts.",
-    429: "Too many requests in a short time. Please wait a while and try again.",
+    400: N_("The request could not be understood."),
+    401: N_("Please log in to continue."),
+    403: N_("This request was refused. If you were filling in a form, reload the page and try again."),
+    404: N_("There is nothing at this address. Check the link you followed."),
+    405: N_("This address does not accept that kind of request."),
+    413: N_("What you sent is larger than this site accepts."),
+    429: N_("Too many requests in a short time. Please wait a while and try again."),
 }
+# The pages' headings for Litestar's own errors, in words a reader knows.
+_HTTP_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Someone else changed this first"),
+    413: N_("Too large"),
+    422: N_("Please check the form"),
+    429: N_("Too many requests"),
+}
+SERVER_ERROR = N_("Something went wrong on our side. Please try again in a moment.")
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -113,6 +130,8 @@ def _render(
         if status == 401:
             headers = {**headers, "WWW-Authenticate": 'Bearer realm="byline"'}
         return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    ensure_language(request.scope, request.app.state.settings)
+    title, message = _(title), _(message) if message else message
     return Template(
         template_name="error.html",
         context={"status": status, "title": title, "message": message},
@@ -127,9 +146,10 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.template and not _wants_json(request):
+        ensure_language(request.scope, request.app.state.settings)
         return Template(
             template_name=exc.template,
-            context={"status": exc.status_code, "title": exc.title, "message": exc.message, **exc.extra},
+            context={"status": exc.status_code, "title": _(exc.title), "message": exc.message, **exc.extra},
             status_code=exc.status_code,
             headers=headers,
         )
@@ -161,23 +181,23 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         errors = _validation_errors(exc)
         message = "The request does not match the API's schema."
         return _render(request, 422, Invalid.title, message, {}, errors)
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    title = _HTTP_TITLES.get(status) or (
+        HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    )
     message = _HTTP_MESSAGES.get(status, exc.detail if status < 500 else "")
     if isinstance(exc, RoleRequired | PasswordChangeRequired):
         message = exc.detail
     if status == 401 and _wants_json(request):
         message = "Send a valid API token: Authorization: Bearer <token> (made on /account/tokens)."
     if status >= 500:
-        message = "Something went wrong on our side. Please try again in a moment."
+        message = SERVER_ERROR
     return _render(request, status, title, message, dict(exc.headers or {}))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log an unexpected error without request data and answer a plain 500 page."""
     log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler", None))
-    return _render(
-        request, 500, "Server error", "Something went wrong on our side. Please try again in a moment.", {}
-    )
+    return _render(request, 500, N_("Server error"), SERVER_ERROR, {})
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import i18n
 from app.accounts.account_routes import create_router as account_router
 from app.accounts.admin_routes import create_router as admin_router
 from app.accounts.guards import provide_staff
@@ -39,13 +40,22 @@ from app.reports.routes import create_router as reports_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
-from app.web import STATIC_DIR, Clock, htmx_history, security_headers, template_config
+from app.web import (
+    STATIC_DIR,
+    Clock,
+    htmx_history,
+    language,
+    language_headers,
+    security_headers,
+    template_config,
+)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Byline application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
     configure_logging(settings)
+    i18n.configure(settings.default_locale, settings.time_zone)
     db = Database(settings)
     metrics = Metrics(settings)
     clock = Clock()
@@ -87,7 +97,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "clock": Provide(lambda: clock, sync_to_thread=False, use_cache=True),
             "staff": Provide(provide_staff, sync_to_thread=False),
         },
-        before_send=[db.end_request, security_headers(settings), htmx_history, count_unrouted(metrics)],
+        before_send=[
+            db.end_request,
+            security_headers(settings),
+            language_headers(settings),
+            htmx_history,
+            count_unrouted(metrics),
+        ],
         template_config=template_config(settings),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),
@@ -104,7 +120,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Probes and scrapers call these by address (Host: 10.0.0.5:8000); they build no links.
             exclude=["^/healthz$", "^/readyz$", "^/metrics$"],
         ),
-        middleware=[observe(settings, metrics), staff_auth(db, settings, clock), token_auth(db, clock)],
+        middleware=[
+            observe(settings, metrics),
+            staff_auth(db, settings, clock),
+            language(settings),
+            token_auth(db, clock),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         # The OpenAPI document covers the JSON API only: its router opts back in.
         openapi_config=openapi_config(),

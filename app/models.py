@@ -152,6 +152,9 @@ class User(SQLModel, table=True):
     # Notification kinds (email template names) this person turned off through List-Unsubscribe or /account.
     muted: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     must_change_password: bool = False
+    # The language and time zone this person chose on /account; None: the site's.
+    locale: str | None = Field(default=None, max_length=16)
+    time_zone: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts()
     last_login_at: datetime | None = _ts(nullable=True)
 
@@ -250,6 +253,8 @@ class Application(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
     # Set when the applicant's data was erased: the row stays as a tombstone for the counts and reports.
     erased_at: datetime | None = _ts(nullable=True)
+    # The language the applicant applied in ("ru", "en"): their mail is written in it.
+    locale: str | None = Field(default=None, max_length=16)
 
     applicant: Applicant = Relationship(sa_relationship_kwargs={"lazy": "raise"})
     samples: list["WorkSample"] = Relationship(

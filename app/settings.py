@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.i18n import valid_time_zone
+
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105
 MB = 1024 * 1024
 
@@ -35,6 +37,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
 
     publication_name: str = "The Meridian"
+    # The language of a visitor who chose none and whose browser asks for none Byline speaks ("ru" or "en").
+    default_locale: Literal["ru", "en"] = "ru"
+    # The IANA time zone pages show times in (staff may choose their own); stored times stay UTC.
+    time_zone: str = "UTC"
     mail_from: str = "The Meridian contributor desk <desk@meridian.example>"
 
     smtp_host: str = ""
@@ -117,6 +123,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if valid_time_zone(value) is None:
+            raise ValueError(f"not an IANA time zone name: {value!r} (for example Europe/Moscow or UTC)")
         return value
 
     @model_validator(mode="after")

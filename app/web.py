@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency
+from litestar.enums import ScopeType
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import i18n
 from app.settings import Settings
 from app.workflow import STAFF_LABELS
 
@@ -36,6 +40,7 @@ CRITERION_SHORT = {
     "topic_knowledge": "Topic",
 }
 
+LANG_CHOSEN = "byline_lang_chosen"
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -46,22 +51,14 @@ CSP = (
 )
 
 
-def _fmt_datetime(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
-
-
-def _fmt_date(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y") if value else ""
-
-
 def _fmt_duration(value: timedelta) -> str:
     """A span of time as a person says it at a glance: 40 min, 5 h, 3 days."""
     minutes = max(int(value.total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min"
+        return i18n.gettext("%(num)s min", num=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
+        return i18n.gettext("%(num)s h", num=minutes // 60)
+    return i18n.ngettext("%(num)s day", "%(num)s days", minutes // (24 * 60))
 
 
 def _fmt_bytes(value: int | None) -> str:
@@ -75,16 +72,35 @@ def _fmt_bytes(value: int | None) -> str:
     return str(value)
 
 
+def language_url(request: Request[Any, Any, Any], locale: str) -> str:
+    """The current page in `locale`: its path and query with `?lang=` set, for the language switch."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != i18n.LANG_PARAM]
+    params.append((i18n.LANG_PARAM, locale))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja with autoescaping everywhere (also for .txt mail parts, which re-escape nothing)."""
 
     def configure(engine: JinjaTemplateEngine) -> None:
         env: Environment = engine.engine
         env.autoescape = True
+        # One environment serves every request: the callables read the request's language from a ContextVar.
+        env.add_extension("jinja2.ext.i18n")
+        env.newstyle_gettext = True  # type: ignore[attr-defined]
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            i18n.raw_gettext, i18n.raw_ngettext, newstyle=True, pgettext=i18n.raw_pgettext
+        )
         env.trim_blocks = True
         env.lstrip_blocks = True
         env.filters.update(
-            datetime=_fmt_datetime, date=_fmt_date, filesize=_fmt_bytes, duration=_fmt_duration
+            datetime=i18n.format_datetime,
+            date=i18n.format_date,
+            format_datetime=i18n.format_datetime,
+            format_date=i18n.format_date,
+            format_number=i18n.format_number,
+            filesize=_fmt_bytes,
+            duration=_fmt_duration,
         )
         env.globals.update(
             staff_labels={state.value: label for state, label in STAFF_LABELS.items()},
@@ -96,6 +112,10 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             max_samples=settings.max_samples,
             max_file_mb=settings.max_file_bytes // (1024 * 1024),
             max_application_mb=settings.max_application_bytes // (1024 * 1024),
+            current_locale=i18n.current_locale,
+            supported_locales=i18n.SUPPORTED_LOCALES,
+            language_names=i18n.LANGUAGE_NAMES,
+            language_url=language_url,
         )
 
     return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
@@ -124,6 +144,85 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
             headers["Cache-Control"] = "no-store"
         if hsts:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    return add_headers
+
+
+def choose_language(scope: Scope, settings: Settings) -> tuple[str, str | None, str | None]:
+    """The request's language, time zone and a language to remember in the cookie (when `?lang=` chose one).
+
+    In order: `?lang=`, a logged-in staff member's saved choice, the cookie, Accept-Language, the default.
+    """
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    explicit = i18n.supported((query.get(i18n.LANG_PARAM) or [""])[0])
+    user = scope.get("user")
+    saved = i18n.supported(getattr(user, "locale", None))
+    zone = i18n.valid_time_zone(getattr(user, "time_zone", None))
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get("cookie", ""))
+    except CookieError:
+        pass
+    morsel = cookie.get(i18n.LANG_COOKIE)
+    remembered = i18n.supported(morsel.value if morsel else None)
+    browser = i18n.negotiate(headers.get("accept-language", ""))
+    locale = explicit or saved or remembered or browser or settings.default_locale
+    return locale, zone, explicit
+
+
+def language(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """ASGI middleware serving each request in its own language (a ContextVar, reset when it ends)."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def with_language(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            locale, zone, explicit = choose_language(scope, settings)
+            if explicit:
+                scope.setdefault("state", {})[LANG_CHOSEN] = explicit
+            tokens = i18n.set_request_locale(locale, zone)
+            try:
+                await app(scope, receive, send)
+            finally:
+                i18n.reset_request_locale(tokens)
+
+        return with_language
+
+    return middleware
+
+
+def ensure_language(scope: Scope, settings: Settings) -> None:
+    """Choose the language of a request no route answered (a 404 before routing), for its error page."""
+    if i18n.request_locale_set():
+        return
+    locale, zone, explicit = choose_language(scope, settings)
+    if explicit:
+        scope.setdefault("state", {})[LANG_CHOSEN] = explicit
+    i18n.set_request_locale(locale, zone)
+
+
+def language_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A before-send hook: Content-Language and Vary on pages, and the cookie that keeps a `?lang=` choice."""
+    secure = not settings.is_dev
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        if not headers.get("content-type", "").startswith("text/html"):
+            return
+        headers["Content-Language"] = i18n.current_locale()
+        vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+        for name in ("Accept-Language", "Cookie"):
+            if name.lower() not in (v.lower() for v in vary):
+                vary.append(name)
+        headers["Vary"] = ", ".join(vary)
+        chosen = scope.get("state", {}).get(LANG_CHOSEN)
+        if chosen:
+            cookie = f"{i18n.LANG_COOKIE}={chosen}; Path=/; Max-Age=31536000; SameSite=Lax"
+            headers.add("Set-Cookie", cookie + ("; Secure" if secure else ""))
 
     return add_headers
 

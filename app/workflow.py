@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from app.i18n import N_
 from app.models import State
 
 
@@ -20,15 +21,15 @@ OPEN_STATES = frozenset(set(State) - FINAL_STATES - {State.spam})
 
 # What the applicant sees on the status page; spam looks like any received application.
 PUBLIC_LABELS: dict[State, str] = {
-    State.submitted: "Received",
-    State.screening: "In review",
-    State.info_requested: "Waiting for your reply",
-    State.fact_check: "In review",
-    State.trial: "Trial assignment",
-    State.accepted: "Accepted",
-    State.rejected: "Not accepted",
-    State.withdrawn: "Withdrawn",
-    State.spam: "Received",
+    State.submitted: N_("Received"),
+    State.screening: N_("In review"),
+    State.info_requested: N_("Waiting for your reply"),
+    State.fact_check: N_("In review"),
+    State.trial: N_("Trial assignment"),
+    State.accepted: N_("Accepted"),
+    State.rejected: N_("Not accepted"),
+    State.withdrawn: N_("Withdrawn"),
+    State.spam: N_("Received"),
 }
 
 STAFF_LABELS: dict[State, str] = {

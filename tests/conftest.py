@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+from app import i18n
 from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade_sync
@@ -39,6 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "app" / "content"
 BASE_URL = "http://127.0.0.1:8000"
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+# A bare `pytest` gets the compiled catalogs `make` would build.
+i18n.compile_catalogs()
 
 
 def _backend() -> str:
@@ -81,6 +86,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         rate_apply_per_email=1000,
         mail_worker_inprocess=False,
         mail_catcher=False,
+        # The suite reads English pages unless a test asks for another language.
+        default_locale="en",
     )
 
 
@@ -283,6 +290,7 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
         "BYLINE_BASE_URL": base_url,
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
         "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_DEFAULT_LOCALE": settings.default_locale,
         **extra_env,
     }
     log = (tmp_path / "server.log").open("w")

@@ -10,12 +10,16 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app import i18n
 from app.accounts import invitations, preferences, reset, service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
 from app.accounts.tokens import plausible
 from app.errors import Invalid, NotFound
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import User
+from app.settings import Settings
 from app.web import AppClock, AppSettings, DbSession, client_ip
 
 MAX_PASSWORD = 4096
@@ -130,6 +134,7 @@ async def reset_password(
 
 async def _account_page(
     session: DbSession,
+    settings: Settings,
     staff: CurrentStaff,
     *,
     errors: dict[str, str] | None = None,
@@ -145,6 +150,8 @@ async def _account_page(
             "errors": errors or {},
             "notice": notice,
             "kinds": [(key, EMAIL_TITLES[key]) for key in sorted(MUTABLE)],
+            "time_zones": i18n.time_zone_choices(),
+            "site_time_zone": settings.time_zone,
         },
         status_code=status_code,
     )
@@ -153,21 +160,23 @@ async def _account_page(
 ACCOUNT_NOTICES = {
     "password": "Your password was changed; your other sessions have ended.",
     "notifications": "Saved.",
+    "language": N_("Your language and time zone are saved."),
 }
 
 
 @get("/account", name="account", guards=[staff_only])
-async def account(request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff) -> Template:
-    """Your password and your email notifications."""
-    return await _account_page(
-        session, staff, notice=ACCOUNT_NOTICES.get(request.query_params.get("done", ""), "")
-    )
+async def account(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Template:
+    """Your password, language and time zone, and your email notifications."""
+    notice = ACCOUNT_NOTICES.get(request.query_params.get("done", ""), "")
+    return await _account_page(session, settings, staff, notice=_(notice) if notice else "")
 
 
 @get("/account/password", name="account_password", guards=[staff_only])
-async def password_page(session: DbSession, staff: CurrentStaff) -> Template:
+async def password_page(session: DbSession, settings: AppSettings, staff: CurrentStaff) -> Template:
     """The first-login password change (and a short way to the change form)."""
-    return await _account_page(session, staff)
+    return await _account_page(session, settings, staff)
 
 
 @post("/account/password", name="account_password_change", guards=[staff_only])
@@ -189,7 +198,7 @@ async def change_password(
             confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
         )
     except Invalid as exc:
-        return await _account_page(session, staff, errors=exc.errors, status_code=422)
+        return await _account_page(session, settings, staff, errors=exc.errors, status_code=422)
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
@@ -211,6 +220,24 @@ async def notifications(request: Request[Any, Any, Any], session: DbSession, sta
     return Redirect("/account?done=notifications", status_code=303)
 
 
+@post("/account/language", name="account_language", guards=[staff_only])
+async def language(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Template | Redirect:
+    """Save the language and time zone the pages are shown in; the next page uses them."""
+    form = await request.form()
+    try:
+        await preferences.set_language(
+            session,
+            user_id=staff.id,
+            locale=str(form.get("locale") or "")[:16],
+            time_zone=str(form.get("time_zone") or "")[:64],
+        )
+    except Invalid as exc:
+        return await _account_page(session, settings, staff, errors=exc.errors, status_code=422)
+    return Redirect(request.app.route_reverse("account") + "?done=language", status_code=303)
+
+
 def create_router() -> Router:
     return Router(
         path="/",
@@ -225,5 +252,6 @@ def create_router() -> Router:
             password_page,
             change_password,
             notifications,
+            language,
         ],
     )

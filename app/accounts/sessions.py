@@ -41,6 +41,8 @@ class StaffUser:
     is_fact_checker: bool
     session_id: str
     must_change_password: bool = False
+    locale: str | None = None
+    time_zone: str | None = None
 
     @property
     def roles(self) -> list[str]:
@@ -92,6 +94,8 @@ _LOOKUP = (
         col(User.is_editor),
         col(User.is_fact_checker),
         col(User.must_change_password),
+        col(User.locale),
+        col(User.time_zone),
     )
     .join(User, col(User.id) == col(StaffSession.user_id))
     .where(col(StaffSession.id) == bindparam("session_id"))
@@ -114,7 +118,8 @@ async def load_user(
             row = (await own.execute(_LOOKUP, {"session_id": session_id})).first()
     if row is None:
         return None
-    last_seen_at, expires_at, user_id, email, name, is_active, admin, editor, fact_checker, must = row
+    last_seen_at, expires_at, user_id, email, name, is_active, admin, editor, fact_checker, must = row[:10]
+    locale, time_zone = row[10:]
     idle_limit = last_seen_at + timedelta(minutes=settings.session_idle_minutes)
     if not is_active or now >= expires_at or now >= idle_limit:
         async with db.write_session() as writer:
@@ -135,6 +140,8 @@ async def load_user(
         is_fact_checker=fact_checker,
         session_id=session_id,
         must_change_password=must,
+        locale=locale,
+        time_zone=time_zone,
     )
 
 

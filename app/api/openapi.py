@@ -144,6 +144,7 @@ class ReferencePage(OpenAPIRenderPlugin):
             "operations": list(_operations(schema)),
             "schemas": schema.get("components", {}).get("schemas", {}),
             "json_path": f"{PATH}/openapi.json",
+            "request": request,
         }
         engine = request.app.template_engine
         assert engine is not None

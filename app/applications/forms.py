@@ -12,6 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from litestar.datastructures import FormMultiDict, UploadFile
 from pydantic import BaseModel, ValidationError, field_validator
 
+from app.i18n import N_, ngettext
+from app.i18n import gettext as _
 from app.settings import Settings
 from app.text import strip_bidi
 
@@ -34,7 +36,7 @@ LIMITS = {
     "sample_title": 200,
     "sample_text": 50_000,
 }
-EMAIL_MESSAGE = "Enter an email address like name@example.com."
+EMAIL_MESSAGE = N_("Enter an email address like name@example.com.")
 MAX_PROFILE_LINKS = 3
 MIN_MOTIVATION = 50
 
@@ -48,28 +50,49 @@ def check_url(value: str) -> str:
     """Accept only absolute http(s) URLs with a host."""
     value = value.strip()
     if CONTROL.search(value) or LINE_BREAK.search(value) or " " in value:
-        raise ValueError("Enter a web address without spaces or line breaks.")
+        raise ValueError(_("Enter a web address without spaces or line breaks."))
     if len(value) > LIMITS["link"]:
-        raise ValueError(f"Web addresses can be at most {LIMITS['link']} characters.")
+        raise ValueError(
+            ngettext(
+                "Web addresses can be at most %(num)s character.",
+                "Web addresses can be at most %(num)s characters.",
+                LIMITS["link"],
+            )
+        )
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("Enter a full web address starting with http:// or https://.")
+        raise ValueError(_("Enter a full web address starting with http:// or https://."))
     return value
 
 
 def _single_line(value: str, label: str, limit: int) -> str:
     value = unicodedata.normalize("NFC", strip_bidi(value).strip())
     if LINE_BREAK.search(value) or CONTROL.search(value):
-        raise ValueError(f"{label} must be a single line of text.")
+        raise ValueError(_("%(field)s must be a single line of text.", field=label))
     if len(value) > limit:
-        raise ValueError(f"{label} can be at most {limit} characters.")
+        raise ValueError(
+            ngettext(
+                "%(field)s can be at most %(num)s character.",
+                "%(field)s can be at most %(num)s characters.",
+                limit,
+                field=label,
+            )
+        )
     return value
 
 
 def _text(value: str, label: str, limit: int) -> str:
     value = CONTROL.sub("", unicodedata.normalize("NFC", value.replace("\r\n", "\n"))).strip()
     if len(value) > limit:
-        raise ValueError(f"{label} can be at most {limit} characters (now {len(value)}).")
+        raise ValueError(
+            ngettext(
+                "%(field)s can be at most %(num)s character (now %(now)s).",
+                "%(field)s can be at most %(num)s characters (now %(now)s).",
+                limit,
+                field=label,
+                now=len(value),
+            )
+        )
     return value
 
 
@@ -107,9 +130,9 @@ class ApplicantFields(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        v = _single_line(v, "Your name", LIMITS["name"])
+        v = _single_line(v, _("Your name"), LIMITS["name"])
         if not v:
-            raise ValueError("Enter your name.")
+            raise ValueError(_("Enter your name."))
         return v
 
     @field_validator("email")
@@ -117,35 +140,35 @@ class ApplicantFields(BaseModel):
     def _email(cls, v: str) -> str:
         v = v.strip()
         if not v:
-            raise ValueError("Enter your email address.")
+            raise ValueError(_("Enter your email address."))
         if LINE_BREAK.search(v) or CONTROL.search(v) or len(v) > LIMITS["email"]:
-            raise ValueError(EMAIL_MESSAGE)
+            raise ValueError(_(EMAIL_MESSAGE))
         try:
             return validate_email(v, check_deliverability=False).normalized
         except EmailNotValidError:
-            raise ValueError(EMAIL_MESSAGE) from None
+            raise ValueError(_(EMAIL_MESSAGE)) from None
 
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, v: Any) -> str | None:
         if v is None or not str(v).strip():
             return None
-        phone = _single_line(str(v), "Phone", LIMITS["phone"])
+        phone = _single_line(str(v), _("Phone"), LIMITS["phone"])
         if not PHONE.match(phone):
-            raise ValueError("Enter a phone number using digits, spaces and + ( ) - only.")
+            raise ValueError(_("Enter a phone number using digits, spaces and + ( ) - only."))
         return phone
 
     @field_validator("city")
     @classmethod
     def _city(cls, v: str) -> str:
-        return _single_line(v, "City", LIMITS["city"])
+        return _single_line(v, _("City"), LIMITS["city"])
 
     @field_validator("country")
     @classmethod
     def _country(cls, v: str) -> str:
-        v = _single_line(v, "Country", LIMITS["country"])
+        v = _single_line(v, _("Country"), LIMITS["country"])
         if not v:
-            raise ValueError("Enter the country you live in.")
+            raise ValueError(_("Enter the country you live in."))
         return v
 
     @field_validator("profile_links")
@@ -153,45 +176,57 @@ class ApplicantFields(BaseModel):
     def _links(cls, v: list[str]) -> list[str]:
         links = [link.strip() for link in v if link.strip()]
         if len(links) > MAX_PROFILE_LINKS:
-            raise ValueError(f"Give at most {MAX_PROFILE_LINKS} profile links.")
+            raise ValueError(
+                ngettext(
+                    "Give at most %(num)s profile link.",
+                    "Give at most %(num)s profile links.",
+                    MAX_PROFILE_LINKS,
+                )
+            )
         return [check_url(link) for link in links]
 
     @field_validator("departments")
     @classmethod
     def _departments(cls, v: list[str]) -> list[str]:
         if not v:
-            raise ValueError("Choose at least one department.")
+            raise ValueError(_("Choose at least one department."))
         return list(dict.fromkeys(v))
 
     @field_validator("topics")
     @classmethod
     def _topics(cls, v: list[str]) -> list[str]:
         if not v:
-            raise ValueError("Choose at least one topic.")
+            raise ValueError(_("Choose at least one topic."))
         return list(dict.fromkeys(v))
 
     @field_validator("motivation")
     @classmethod
     def _motivation(cls, v: str) -> str:
-        v = _text(v, "The cover letter", LIMITS["motivation"])
+        v = _text(v, _("The cover letter"), LIMITS["motivation"])
         if len(v) < MIN_MOTIVATION:
-            raise ValueError(f"Tell us a little more: at least {MIN_MOTIVATION} characters.")
+            raise ValueError(
+                ngettext(
+                    "Tell us a little more: at least %(num)s character.",
+                    "Tell us a little more: at least %(num)s characters.",
+                    MIN_MOTIVATION,
+                )
+            )
         return v
 
     @field_validator("experience")
     @classmethod
     def _experience(cls, v: str) -> str:
-        v = _text(v, "Experience", LIMITS["experience"])
+        v = _text(v, _("Experience"), LIMITS["experience"])
         if not v:
-            raise ValueError("Describe your experience, even briefly.")
+            raise ValueError(_("Describe your experience, even briefly."))
         return v
 
     @field_validator("availability")
     @classmethod
     def _availability(cls, v: str) -> str:
-        v = _text(v, "Availability", LIMITS["availability"])
+        v = _text(v, _("Availability"), LIMITS["availability"])
         if not v:
-            raise ValueError("Tell us when and how much you can write.")
+            raise ValueError(_("Tell us when and how much you can write."))
         return v
 
 
@@ -285,7 +320,9 @@ def parse_form(form: FormMultiDict, settings: Settings) -> ParsedForm:
             loc = str(err["loc"][0]) if err["loc"] else "form"
             parsed.errors.setdefault(loc, str(err["msg"]).removeprefix("Value error, "))
     if not parsed.consent:
-        parsed.errors["consent"] = "Please agree to the processing of your data so that we can consider you."
+        parsed.errors["consent"] = _(
+            "Please agree to the processing of your data so that we can consider you."
+        )
     _check_slots(parsed)
     known = {f"sample-{i}-{part}" for i in range(settings.max_samples) for part in SAMPLE_PARTS}
     if any(
@@ -293,8 +330,10 @@ def parse_form(form: FormMultiDict, settings: Settings) -> ParsedForm:
         for key in set(form.keys())
     ):
         most = settings.max_samples
-        parsed.errors["samples"] = (
-            f"You can send at most {most} work samples: choose your best {most} and send the form again."
+        parsed.errors["samples"] = ngettext(
+            "You can send at most %(num)s work sample: choose your best one and send the form again.",
+            "You can send at most %(num)s work samples: choose your best %(num)s and send the form again.",
+            most,
         )
     return parsed
 
@@ -319,22 +358,22 @@ def in_page_order(errors: dict[str, str], max_samples: int) -> dict[str, str]:
 def _check_slots(parsed: ParsedForm) -> None:
     used = [slot for slot in parsed.slots if not slot.is_empty]
     if not used:
-        parsed.errors["samples"] = "Add at least one work sample: a file, a link or pasted text."
+        parsed.errors["samples"] = _("Add at least one work sample: a file, a link or pasted text.")
     for slot in used:
         key = f"sample-{slot.index}"
         if slot.kind is None:
             if slot.file_name or slot.url.strip() or slot.text.strip():
-                parsed.errors[key] = "Give only one of a file, a link or pasted text for each sample."
+                parsed.errors[key] = _("Give only one of a file, a link or pasted text for each sample.")
             else:
-                parsed.errors[key] = "Attach a file, give a link or paste the text of this sample."
+                parsed.errors[key] = _("Attach a file, give a link or paste the text of this sample.")
             continue
         try:
-            slot.title = _single_line(slot.title, "The title", LIMITS["sample_title"])
+            slot.title = _single_line(slot.title, _("The title"), LIMITS["sample_title"])
         except ValueError as exc:
             parsed.errors[key] = str(exc)
             continue
         if not slot.title:
-            parsed.errors[key] = "Give this sample a title."
+            parsed.errors[key] = _("Give this sample a title.")
         elif slot.kind == "link":
             try:
                 slot.url = check_url(slot.url)
@@ -342,6 +381,6 @@ def _check_slots(parsed: ParsedForm) -> None:
                 parsed.errors[key] = str(exc)
         elif slot.kind == "text":
             try:
-                slot.text = _text(slot.text, "Pasted text", LIMITS["sample_text"])
+                slot.text = _text(slot.text, _("Pasted text"), LIMITS["sample_text"])
             except ValueError as exc:
                 parsed.errors[key] = str(exc)

@@ -64,13 +64,23 @@ TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _SENTENCE_ENDS = (".", "!", "?", "…", ":", '"', "”", "'", "’")
 
 
-class UploadRejected(Exception):
-    """An upload refused for a reason the applicant can act on; `message` is shown to them."""
+def N_(message: str) -> str:
+    """Mark `message` for the catalog; the web process translates it when it shows it."""
+    return message
 
-    def __init__(self, message: str, *, status_code: int = 422) -> None:
+
+class UploadRejected(Exception):
+    """An upload refused for a reason the applicant can act on; `message` is shown to them.
+
+    Raised in the inspection process, `message` is the catalog's English text and `params` fill its
+    placeholders, so that the web process can show it in the applicant's language.
+    """
+
+    def __init__(self, message: str, *, status_code: int = 422, params: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.params = params or {}
 
 
 class OverBudget(BaseException):
@@ -207,11 +217,13 @@ def unwrap(page: str) -> str:
 
 
 def _mismatch(ext: str) -> UploadRejected:
-    return UploadRejected(f"This file's contents do not match its .{ext} extension.")
+    return UploadRejected(
+        N_("This file's contents do not match its .%(ext)s extension."), params={"ext": ext}
+    )
 
 
 def _damaged() -> UploadRejected:
-    return UploadRejected("This document appears to be damaged and could not be read.")
+    return UploadRejected(N_("This document appears to be damaged and could not be read."))
 
 
 Checked = Callable[[str], None]
@@ -227,7 +239,7 @@ def inspect_file(path: Path, ext: str, limits: Limits, checked: Checked = lambda
     with path.open("rb") as fh:
         head = fh.read(8 * KB)
     if head.startswith(EXECUTABLE_MAGIC):
-        raise UploadRejected("This file is a program, not a document.")
+        raise UploadRejected(N_("This file is a program, not a document."))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if ext not in ("docx", "odt"):
             raise _mismatch(ext)
@@ -261,12 +273,14 @@ def _text(path: Path, ext: str, limits: Limits, budget: _Budget) -> Inspection:
             chunk = fh.read(CHUNK)
             final = not chunk
             if b"\x00" in chunk:
-                raise UploadRejected("This text file contains binary data. Please upload a document instead.")
+                raise UploadRejected(
+                    N_("This text file contains binary data. Please upload a document instead.")
+                )
             try:
                 text = decoder.decode(chunk, final=final)
             except UnicodeDecodeError:
                 raise UploadRejected(
-                    "This text file is not UTF-8 encoded. Please save it as UTF-8 or upload a PDF."
+                    N_("This text file is not UTF-8 encoded. Please save it as UTF-8 or upload a PDF.")
                 ) from None
             if first and MARKUP_START.match(text.lstrip()):
                 raise _markup()
@@ -280,7 +294,7 @@ def _text(path: Path, ext: str, limits: Limits, budget: _Budget) -> Inspection:
 
 
 def _markup() -> UploadRejected:
-    return UploadRejected("This text file contains HTML or SVG markup, which is not accepted.")
+    return UploadRejected(N_("This text file contains HTML or SVG markup, which is not accepted."))
 
 
 def _pdf(path: Path, limits: Limits, budget: _Budget) -> Inspection:
@@ -340,7 +354,7 @@ def _rtf(path: Path, limits: Limits, budget: _Budget) -> Inspection:
         word, param, hexchar, symbol, brace, text = match.groups()
         if word in RTF_EMBEDDED:
             # Embedded OLE objects are the usual carrier of RTF exploits.
-            raise UploadRejected("RTF files with embedded objects are not accepted. Please upload a PDF.")
+            raise UploadRejected(N_("RTF files with embedded objects are not accepted. Please upload a PDF."))
         if brace == b"{":
             depth += 1
             group_start = True
@@ -415,9 +429,9 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.Zip
     entries: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         if info.flag_bits & 0x1:
-            raise UploadRejected("Password-protected documents are not accepted.")
+            raise UploadRejected(N_("Password-protected documents are not accepted."))
         if _unsafe_entry_name(info.orig_filename) or _unsafe_entry_name(info.filename):
-            raise UploadRejected("This document contains unsafe file paths and was not accepted.")
+            raise UploadRejected(N_("This document contains unsafe file paths and was not accepted."))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _damaged()
         if info.file_size > RATIO_MIN_ENTRY_BYTES and (
@@ -432,11 +446,11 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.Zip
 
 
 def _too_many_parts() -> UploadRejected:
-    return UploadRejected("This document contains too many parts to be checked safely.")
+    return UploadRejected(N_("This document contains too many parts to be checked safely."))
 
 
 def _too_large_unpacked() -> UploadRejected:
-    return UploadRejected("This document would be too large once unpacked.")
+    return UploadRejected(N_("This document would be too large once unpacked."))
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
@@ -474,7 +488,7 @@ def _inspect_zip(path: Path, ext: str, limits: Limits, budget: _Budget, checked:
                 if ext != "docx":
                     raise _mismatch(ext)
                 if any(name.lower().endswith("vbaproject.bin") for name in entries):
-                    raise UploadRejected("Documents with macros are not accepted.")
+                    raise UploadRejected(N_("Documents with macros are not accepted."))
                 chunks = _read_entry(zf, entries["word/document.xml"], cap)
                 return _xml(chunks, _docx_handlers, limits, budget, lambda: checked("docx")).result("docx")
             raise _mismatch(ext)
@@ -589,7 +603,9 @@ def _xml(
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except _UnsafeXml:
-        raise UploadRejected("This document contains unsafe XML declarations and was not accepted.") from None
+        raise UploadRejected(
+            N_("This document contains unsafe XML declarations and was not accepted.")
+        ) from None
     except expat.ExpatError:
         raise _damaged() from None
     return reader
@@ -648,7 +664,7 @@ def main() -> None:
     """Child process: wait for one job on stdin, inspect that file under the limits, answer on stdout.
 
     Answers are JSON lines: {"checked": type} once the file is safe to keep, then one of {"done": [type,
-    count, text]}, {"rejected": [message, status]} or {"over": true}.
+    count, text]}, {"rejected": [message, status, params]} or {"over": true}.
     """
     # Answers go to the original stdout; anything a library prints goes to stderr instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
@@ -666,7 +682,7 @@ def main() -> None:
         )
         _send(out, {"done": [found.detected_type, found.word_count, found.text]})
     except UploadRejected as exc:
-        _send(out, {"rejected": [exc.message, exc.status_code]})
+        _send(out, {"rejected": [exc.message, exc.status_code, exc.params]})
     except (OverBudget, MemoryError, RecursionError):
         _send(out, {"over": True})
 

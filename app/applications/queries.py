@@ -9,15 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import NotFound
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.models import Applicant, Application, Event, WorkSample
 
-NOT_FOUND = "There is no application at this address. Check the link in your confirmation email."
+NOT_FOUND = N_("There is no application at this address. Check the link in your confirmation email.")
 
 
 async def application_by_public_id(session: AsyncSession, public_id: str) -> tuple[Application, Applicant]:
     """The application behind a status link, or NotFound (never a hint that it exists)."""
     if not public_id or len(public_id) > 64:
-        raise NotFound(NOT_FOUND)
+        raise NotFound(_(NOT_FOUND))
     row = (
         await session.execute(
             select(Application, Applicant)
@@ -26,7 +28,7 @@ async def application_by_public_id(session: AsyncSession, public_id: str) -> tup
         )
     ).first()
     if row is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound(_(NOT_FOUND))
     return row[0], row[1]
 
 

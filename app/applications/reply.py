@@ -15,6 +15,8 @@ from app.applications.forms import LIMITS, check_url
 from app.applications.queries import application_by_public_id
 from app.applications.service import attach_file
 from app.errors import Conflict, Invalid
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.models import SampleKind, State, WorkSample
 from app.review import search
 from app.review.service import transition
@@ -47,20 +49,28 @@ def parse_reply(form: FormMultiDict) -> ReplyForm:
     upload = upload if isinstance(upload, UploadFile) and upload.filename else None
     errors: dict[str, str] = {}
     if not text:
-        errors["reply"] = "Write your answer to the editor's question."
+        errors["reply"] = _("Write your answer to the editor's question.")
     elif len(text) > REPLY_LIMIT:
-        errors["reply"] = f"Keep your answer under {REPLY_LIMIT:,} characters."
+        errors["reply"] = ngettext(
+            "Keep your answer under %(num)s character.",
+            "Keep your answer under %(num)s characters.",
+            REPLY_LIMIT,
+        )
     if url and upload:
-        errors["sample"] = "Attach a file or give a link, not both."
+        errors["sample"] = _("Attach a file or give a link, not both.")
     elif url:
         try:
             url = check_url(url)
         except ValueError as exc:
             errors["sample_url"] = str(exc)
     if (url or upload) and not title:
-        errors["sample_title"] = "Give the sample a title."
+        errors["sample_title"] = _("Give the sample a title.")
     elif len(title) > LIMITS["sample_title"]:
-        errors["sample_title"] = f"Titles can be at most {LIMITS['sample_title']} characters."
+        errors["sample_title"] = ngettext(
+            "Titles can be at most %(num)s character.",
+            "Titles can be at most %(num)s characters.",
+            LIMITS["sample_title"],
+        )
     return ReplyForm(text, title, url, upload, errors)
 
 
@@ -70,9 +80,9 @@ async def reply(
     """Record the answer (and its sample), move the application back to screening and tell the assignee."""
     application, applicant = await application_by_public_id(session, public_id)
     if application.state != State.info_requested:
-        raise Conflict("This application is not waiting for an answer from you.")
+        raise Conflict(_("This application is not waiting for an answer from you."))
     if form.errors:
-        raise Invalid("Please correct the fields marked below.", form.errors)
+        raise Invalid(_("Please correct the fields marked below."), form.errors)
     assert application.id is not None
     sample: WorkSample | None = None
     if form.upload or form.url:

@@ -15,6 +15,7 @@ from app.applications.queries import application_by_public_id, status_view
 from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
 from app.errors import Invalid
+from app.i18n import gettext as _
 from app.models import State
 from app.settings import MB, Settings
 from app.web import AppClock, AppSettings, DbSession, client_ip
@@ -181,7 +182,7 @@ def reply_handler(settings: Settings) -> Any:
 @get("/status/{public_id:str}/withdraw", name="withdraw_confirm")
 async def withdraw_confirm(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
     """Ask the applicant to confirm the withdrawal."""
-    application, _ = await application_by_public_id(session, public_id)
+    application, _applicant = await application_by_public_id(session, public_id)
     if workflow.find_move(application.state, State.withdrawn, workflow.Actor.applicant) is None:
         return Redirect(f"/status/{public_id}", status_code=303)
     return Template("applications/withdraw.html", context={"application": application})
@@ -199,7 +200,9 @@ async def withdraw(
     form = await request.form()
     reason = str(form.get("reason") or "")
     if len(reason) > 2000:
-        raise Invalid("Keep the reason under 2000 characters.", {"reason": "At most 2000 characters."})
+        raise Invalid(
+            _("Keep the reason under 2,000 characters."), {"reason": _("At most 2,000 characters.")}
+        )
     await service.withdraw(session, settings=settings, public_id=public_id, reason=reason, now=clock())
     return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
 

@@ -14,6 +14,8 @@ from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
 from app.applications.queries import application_by_public_id
 from app.errors import Invalid
+from app.i18n import current_locale
+from app.i18n import gettext as _
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -68,7 +70,7 @@ async def _store_files(
         budget -= item.size_bytes
     if errors:
         _remove(settings, stored)
-        raise Invalid("Some work samples could not be accepted.", errors, status_code=status)
+        raise Invalid(_("Some work samples could not be accepted."), errors, status_code=status)
     return stored
 
 
@@ -129,7 +131,7 @@ async def submit_application(
     A repeated post of the same rendered form returns the application the first post made.
     """
     if parsed.errors or parsed.fields is None:
-        raise Invalid("Please correct the fields marked below.", parsed.errors)
+        raise Invalid(_("Please correct the fields marked below."), parsed.errors)
     verdict = spam.screen(honeypot=parsed.honeypot, form_token=parsed.form_token, settings=settings, now=now)
     fields = parsed.fields
 
@@ -146,11 +148,11 @@ async def submit_application(
         topic_ids = await _lookup(session, Topic, fields.topics)
         errors = {}
         if not department_ids:
-            errors["departments"] = "Choose departments from the list."
+            errors["departments"] = _("Choose departments from the list.")
         if not topic_ids:
-            errors["topics"] = "Choose topics from the list."
+            errors["topics"] = _("Choose topics from the list.")
         if errors:
-            raise Invalid("Please correct the fields marked below.", errors)
+            raise Invalid(_("Please correct the fields marked below."), errors)
         application = await create_application(
             session,
             settings=settings,
@@ -217,6 +219,7 @@ async def create_application(
     await session.flush()
     state = State.spam if spam_reason else State.submitted
     application = Application(
+        locale=current_locale(),
         public_id=new_public_id(),
         submission_key=submission_key,
         applicant_id=applicant.id,  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import ratelimit
 from app.errors import Invalid
+from app.i18n import gettext as _
 from app.settings import Settings
 from app.web import Signer, TokenExpired, TokenInvalid
 
@@ -38,10 +39,8 @@ def screen(*, honeypot: str, form_token: str, settings: Settings, now: datetime)
             form_token, max_age=settings.spam_max_form_age_seconds
         )
     except TokenExpired:
-        raise Invalid(
-            "This form was open for too long. Check your answers and send it again.",
-            {"form": "This form was open for too long. Check your answers and send it again."},
-        ) from None
+        expired = _("This form was open for too long. Check your answers and send it again.")
+        raise Invalid(expired, {"form": expired}) from None
     except TokenInvalid:
         return Screening(spam_reason="form token missing or forged", submission_key=None)
     key = hashlib.sha256(str(nonce).encode()).hexdigest()[:40]
@@ -56,7 +55,7 @@ async def enforce_rate_limits(
     session: AsyncSession, *, settings: Settings, ip: str, email: str, now: datetime
 ) -> None:
     """Count this submission against its address and its email; RateLimited past either limit."""
-    message = (
+    message = _(
         "We have received several applications from you in a short time. "
         "Please wait before sending another one; your earlier applications are safe."
     )

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.applications import inspection
 from app.applications.inspection import Inspection, UploadRejected
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.settings import Settings
 
 __all__ = ["StoredFile", "UploadRejected", "check_filename", "clean_filename", "store_upload"]
@@ -59,7 +61,7 @@ MAX_TEXT_CHARS = 400_000
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 # An upload is written to `<key>.part` and renamed to `<key>` once its checks pass.
 PART_SUFFIX = ".part"
-NOT_CHECKED_MESSAGE = (
+NOT_CHECKED_MESSAGE = N_(
     "This file could not be checked within our limits. Please upload a shorter or simpler file, "
     "or the same text as a PDF."
 )
@@ -73,7 +75,7 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
-ACCEPTED_TYPES_MESSAGE = (
+ACCEPTED_TYPES_MESSAGE = N_(
     "Only PDF, Word (.docx), OpenDocument (.odt), RTF, plain text (.txt) "
     "and Markdown (.md) files are accepted."
 )
@@ -142,20 +144,23 @@ def check_filename(name: str) -> str:
     """The upload's extension if the name is acceptable; raises UploadRejected otherwise."""
     if any(_is_control(ch) for ch in name):
         raise UploadRejected(
-            "The file name contains characters that are not allowed. Please rename the file and try again."
+            _("The file name contains characters that are not allowed. Please rename the file and try again.")
         )
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
     parts = base.split(".")
     if len(parts) < 2:
-        raise UploadRejected(ACCEPTED_TYPES_MESSAGE)
+        raise UploadRejected(_(ACCEPTED_TYPES_MESSAGE))
     ext = parts[-1].lower()
     if ext not in ALLOWED_EXTENSIONS:
-        raise UploadRejected(ACCEPTED_TYPES_MESSAGE)
+        raise UploadRejected(_(ACCEPTED_TYPES_MESSAGE))
     for inner in parts[1:-1]:
         if inner.strip().lower() in DANGEROUS_EXTENSIONS:
             raise UploadRejected(
-                f"The file name contains a second extension (.{inner.strip()}) that is not allowed. "
-                "Please rename the file and try again."
+                _(
+                    "The file name contains a second extension (.%(ext)s) that is not allowed. "
+                    "Please rename the file and try again.",
+                    ext=inner.strip(),
+                )
             )
     return ext
 
@@ -176,11 +181,14 @@ def _open_part(path: Path) -> BinaryIO:
 def _too_large(size: int, settings: Settings) -> UploadRejected:
     if size > settings.max_file_bytes:
         return UploadRejected(
-            f"This file is larger than {_human_size(settings.max_file_bytes)}.", status_code=413
+            _("This file is larger than %(size)s.", size=_human_size(settings.max_file_bytes)),
+            status_code=413,
         )
     return UploadRejected(
-        f"Your files together are larger than the {_human_size(settings.max_application_bytes)} allowed per "
-        "application.",
+        _(
+            "Your files together are larger than the %(size)s allowed per application.",
+            size=_human_size(settings.max_application_bytes),
+        ),
         status_code=413,
     )
 
@@ -314,8 +322,8 @@ def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
                 detected, count, text = answer["done"]
                 return Inspection(detected, count, text)
             elif "rejected" in answer:
-                message, status = answer["rejected"]
-                raise UploadRejected(message, status_code=status)
+                message, status, params = answer["rejected"]
+                raise UploadRejected(_(message, **params), status_code=status)
             else:
                 break
     except (BrokenPipeError, ValueError):  # the child died (a limit) or said something unreadable
@@ -325,7 +333,7 @@ def inspect_limited(path: Path, ext: str, settings: Settings) -> Inspection:
         _spares.refill()
     if checked is None:
         log.warning("A .%s upload could not be checked within the inspection budget; refused", ext)
-        raise UploadRejected(NOT_CHECKED_MESSAGE)
+        raise UploadRejected(_(NOT_CHECKED_MESSAGE))
     log.info("A .%s upload went past the inspection budget; kept without a word count and text", ext)
     return Inspection(checked, None, None)
 
@@ -356,7 +364,7 @@ async def store_upload(
             lambda: _copy(stream, part, limit=limit, settings=settings)
         )
         if size == 0:
-            raise UploadRejected("This file is empty.")
+            raise UploadRejected(_("This file is empty."))
         # Reading a document can take several times its size in memory; a few at a time keep a burst of
         # large uploads from adding up (PERFORMANCE.md B5), each within its own budget.
         async with _inspection_slots():

@@ -60,6 +60,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/password"): STAFF,
     ("POST", "/account/password"): STAFF,
     ("POST", "/account/notifications"): STAFF,
+    ("POST", "/account/language"): STAFF,
     ("GET", "/account/tokens"): STAFF,
     ("POST", "/account/tokens"): STAFF,
     ("POST", "/account/tokens/{token_id:int}/revoke"): STAFF,
