@@ -61,7 +61,9 @@ def test_russian_search_finds_the_applications_stored_before_it(empty_database):
     upgrade_sync(empty_database)
     asyncio.run(seed(empty_database, 2))
     downgrade_sync(empty_database, "0010")
-    asyncio.run(_execute(empty_database, "UPDATE application_search SET document = 'Пётр Семёнов о Карабахе'"))
+    asyncio.run(
+        _execute(empty_database, "UPDATE application_search SET document = 'Пётр Семёнов о Карабахе'")
+    )
 
     upgrade_sync(empty_database)
     found = asyncio.run(_search(empty_database, ["карабах", "семенов"]))
