@@ -281,13 +281,15 @@ class QueueCount(SQLModel, table=True):
 class ApplicationSearch(SQLModel, table=True):
     """The text the queue's full-text search looks in: names, emails, the letter and pasted samples.
 
-    Indexed outside the models: an FTS5 table kept by triggers on SQLite (migration 0003), a stored generated
-    `search_vector` column under a GIN index on PostgreSQL (0008).
+    Indexed outside the models: an FTS5 table over `words`, kept by triggers on SQLite (0003, 0012), a stored
+    generated `search_vector` column under a GIN index on PostgreSQL (0008, 0012).
     """
 
     __tablename__ = "application_search"
     application_id: int = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
     document: str = Field(sa_type=sa.Text)
+    # The folded words and their stems, for SQLite's index; empty on PostgreSQL, which stems them itself.
+    words: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
 
 
 class WorkSample(SQLModel, table=True):

@@ -39,7 +39,7 @@ from app.models import (
     WorkSample,
 )
 from app.review.counts import recount
-from app.review.search import document
+from app.review.search import document, index_words
 from app.settings import Settings
 from app.site import ensure_reference_data
 
@@ -233,17 +233,13 @@ async def _insert_block(
                 "created_at": row["created_at"],
             }
         )
-        search.append(
-            {
-                "application_id": app_id,
-                "document": document(
-                    name=person["name"],
-                    email=person["email"],
-                    motivation=row["motivation"],
-                    samples=[(title, text)],
-                ),
-            }
+        body = document(
+            name=person["name"], email=person["email"], motivation=row["motivation"], samples=[(title, text)]
         )
+        words = (
+            index_words(body) if conn.dialect.name == "sqlite" else ""
+        )  # PostgreSQL stems in its own vector
+        search.append({"application_id": app_id, "document": body, "words": words})
         events.append(
             {
                 "application_id": app_id,

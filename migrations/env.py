@@ -17,7 +17,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-# Full-text objects that migrations 0003 and 0008 build with each database's own SQL; the models leave them out.
+# Full-text objects that migrations 0003, 0008 and 0012 build with each database's own SQL; the models leave them out.
 FULL_TEXT_OBJECTS = (
     "application_search_fts",
     "ix_application_search_fts",

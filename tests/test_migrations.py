@@ -7,10 +7,12 @@ import os
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlmodel import SQLModel
 
 from app.migrate import check, downgrade_sync, upgrade_sync
+from app.review.search import matching_ids
+from bench.seed import seed
 from tests.conftest import PG_DEFAULT, _backend
 
 
@@ -53,3 +55,32 @@ def test_migrations_build_every_table_and_match_the_models(empty_database):
 
     upgrade_sync(empty_database)
     check(empty_database)
+
+
+def test_russian_search_finds_the_applications_stored_before_it(empty_database):
+    upgrade_sync(empty_database)
+    asyncio.run(seed(empty_database, 2))
+    downgrade_sync(empty_database, "0011")
+    asyncio.run(
+        _execute(empty_database, "UPDATE application_search SET document = 'Пётр Семёнов о Карабахе'")
+    )
+
+    upgrade_sync(empty_database)
+    found = asyncio.run(_search(empty_database, ["карабах", "семенов"]))
+    assert len(found) == 2  # both rows were written before the stems existed
+    assert asyncio.run(_search(empty_database, ["зимбабве"])) == []
+
+
+async def _execute(url: str, statement: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+async def _search(url: str, words: list[str]) -> list[int]:
+    engine = create_async_engine(url)
+    async with AsyncSession(engine) as session:
+        found = await matching_ids(session, words, 10)
+    await engine.dispose()
+    return found

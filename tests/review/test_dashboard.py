@@ -151,6 +151,53 @@ async def test_full_text_search(client, db, query, expected):
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Карабах", ["Иван Семенов", "Пётр Семёнов"]),  # any case of the noun
+        ("Карабахе", ["Иван Семенов", "Пётр Семёнов"]),  # another case finds it too
+        ("карабаха кавказ", ["Иван Семенов"]),  # every word, each in any form
+        ("Кавказ", ["Иван Семенов"]),  # only in the letter's prepositional case
+        ("Караб", ["Иван Семенов", "Пётр Семёнов"]),  # the start of a word, all Cyrillic
+        ("ещё", ["Иван Семенов", "Пётр Семёнов"]),  # yo finds ie ...
+        ("еще", ["Иван Семенов", "Пётр Семёнов"]),  # ... and ie finds yo
+        ("Семёнов", ["Иван Семенов", "Пётр Семёнов"]),
+        ("Семенов", ["Иван Семенов", "Пётр Семёнов"]),
+        ("Пётр Карабахе", ["Пётр Семёнов"]),
+        ("пишу о Карабахе", ["Иван Семенов", "Пётр Семёнов"]),  # with a stop word
+        ("Петр", ["Пётр Семёнов"]),
+        ("writers", ["Ana Ribeiro"]),  # English words in another form too
+        ("Зимбабве", []),
+        ("Карабах Зимбабве", []),
+    ],
+)
+async def test_full_text_search_in_russian(client, db, query, expected):
+    await submit(
+        client,
+        db,
+        name="Пётр Семёнов",
+        motivation="Пишу о Карабахе и о том, что ещё не решено в переговорах.",
+        **{"sample-0-text": None, "sample-0-url": "https://petr.example/a"},
+    )
+    await submit(
+        client,
+        db,
+        name="Иван Семенов",
+        motivation="Десять лет освещаю жизнь вокруг Карабаха и еще пишу о Кавказе.",
+        **{"sample-0-text": None, "sample-0-url": "https://ivan.example/a"},
+    )
+    await submit(
+        client,
+        db,
+        name="Ana Ribeiro",
+        motivation="I edit a small team of writer friends who cover water politics.",
+        **{"sample-0-text": None, "sample-0-url": "https://ana.example/a"},
+    )
+    await staff_login(client, db, "eda@desk.example")
+    found = sorted(names_in(await queue_of(client, f"?state=all&q={query}")))
+    assert found == expected
+
+
+@pytest.mark.parametrize(
     "query", ['"', "*", "NEAR(a b)", "a OR", "'; drop table application; --", "-x", "^a", "a:*", "&|!", "((("]
 )
 async def test_search_syntax_in_the_box_is_only_text(client, db, query):
