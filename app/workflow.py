@@ -33,15 +33,15 @@ PUBLIC_LABELS: dict[State, str] = {
 }
 
 STAFF_LABELS: dict[State, str] = {
-    State.submitted: "Submitted",
-    State.screening: "Screening",
-    State.info_requested: "Info requested",
-    State.fact_check: "Fact check",
-    State.trial: "Trial",
-    State.accepted: "Accepted",
-    State.rejected: "Rejected",
-    State.withdrawn: "Withdrawn",
-    State.spam: "Spam",
+    State.submitted: N_("Submitted"),
+    State.screening: N_("Screening"),
+    State.info_requested: N_("Info requested"),
+    State.fact_check: N_("Fact check"),
+    State.trial: N_("Trial"),
+    State.accepted: N_("Accepted"),
+    State.rejected: N_("Rejected"),
+    State.withdrawn: N_("Withdrawn"),
+    State.spam: N_("Spam"),
 }
 
 DEFAULT_DUE: dict[State, timedelta] = {

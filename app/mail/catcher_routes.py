@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from app.errors import NotFound
+from app.i18n import gettext as _
 from app.mail import catcher
 from app.web import AppSettings
 
@@ -20,7 +21,7 @@ HTML_PART_CSP = (
 
 def _on(settings: AppSettings) -> None:
     if not settings.mail_catcher:
-        raise NotFound("The mail catcher is off (BYLINE_MAIL_CATCHER).")
+        raise NotFound(_("The mail catcher is off (BYLINE_MAIL_CATCHER)."))
 
 
 @get("/mail-catcher", name="mail_catcher")
@@ -36,7 +37,7 @@ async def caught_message(settings: AppSettings, message_id: FromPath[str]) -> Te
     _on(settings)
     message = catcher.read(settings, message_id)
     if message is None:
-        raise NotFound("There is no such caught message.")
+        raise NotFound(_("There is no such caught message."))
     return Template("mail/caught.html", context={"m": message})
 
 
@@ -45,7 +46,7 @@ async def caught_html(settings: AppSettings, message_id: FromPath[str]) -> Respo
     _on(settings)
     message = catcher.read(settings, message_id)
     if message is None or not message["html"]:
-        raise NotFound("This message has no HTML part.")
+        raise NotFound(_("This message has no HTML part."))
     return Response(
         message["html"], media_type="text/html", headers={"Content-Security-Policy": HTML_PART_CSP}
     )

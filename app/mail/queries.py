@@ -9,9 +9,29 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.models import Applicant, Application, EmailStatus, OutboxEmail
 
 PAGE_SIZE = 50
+# Each status as the outbox page names it.
+STATUS_LABELS = {
+    EmailStatus.queued: N_("Queued"),
+    EmailStatus.held: N_("Held"),
+    EmailStatus.sending: N_("Sending"),
+    EmailStatus.sent: N_("Sent"),
+    EmailStatus.failed: N_("Failed"),
+    EmailStatus.dead: N_("Dead"),
+    EmailStatus.cancelled: N_("Cancelled"),
+    EmailStatus.digest: N_("Digest"),
+    EmailStatus.digested: N_("Digested"),
+}
+
+
+def status_label(status: str) -> str:
+    """A message's status in the reader's language."""
+    label = STATUS_LABELS.get(EmailStatus(status)) if status in set(EmailStatus) else None
+    return _(label) if label else status
 
 
 def _id(value: str) -> int | None:

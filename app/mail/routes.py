@@ -12,6 +12,8 @@ from litestar.response import Redirect, Template
 from app import site
 from app.accounts.guards import CurrentStaff, role_required
 from app.errors import Invalid
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.mail import queries, service, unsubscribe
 from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
 from app.mail.render import RenderError, render
@@ -20,10 +22,18 @@ from app.web import AppClock, AppSettings, DbSession
 
 outbox_staff = role_required("editor", "admin")
 ACTIONS = {"release": service.release, "retry": service.retry, "cancel": service.cancel}
-DONE = {"release": "Released", "retry": "Queued again", "cancel": "Cancelled"}
 
 
-async def _pause(session: DbSession, now: datetime) -> dict[str, str] | None:
+def _done(action: str, count: int) -> str:
+    """What the last action did, for the notice at the top of the page."""
+    if action == "release":
+        return ngettext("Released %(num)s message.", "Released %(num)s messages.", count)
+    if action == "retry":
+        return ngettext("Queued %(num)s message again.", "Queued %(num)s messages again.", count)
+    return ngettext("Cancelled %(num)s message.", "Cancelled %(num)s messages.", count)
+
+
+async def _pause(session: DbSession, now: datetime) -> dict[str, Any] | None:
     """Why sending is paused and until when, while it is."""
     paused = await site.get_setting(session, PAUSE_KEY, None)
     if not isinstance(paused, dict):
@@ -32,11 +42,7 @@ async def _pause(session: DbSession, now: datetime) -> dict[str, str] | None:
         until = datetime.fromisoformat(str(paused.get("until")))
     except ValueError:
         return None
-    return (
-        {"until": until.strftime("%d %b %Y, %H:%M UTC"), "reason": str(paused.get("reason", ""))}
-        if until > now
-        else None
-    )
+    return {"until": until, "reason": str(paused.get("reason", ""))} if until > now else None
 
 
 @get("/outbox", name="outbox", guards=[outbox_staff])
@@ -55,7 +61,10 @@ async def outbox(request: Request[Any, Any, Any], session: DbSession, clock: App
             "counts": await queries.status_counts(session),
             "statuses": list(EmailStatus),
             "titles": EMAIL_TITLES,
-            "notice": f"{DONE[done]}: {int(count)} message(s)." if done in DONE and count.isdigit() else "",
+            "status_label": queries.status_label,
+            "notice": _done(done, int(count))
+            if done in ACTIONS and count.isdigit() and len(count) < 10
+            else "",
             "paused": await _pause(session, clock()),
         },
     )
@@ -80,6 +89,7 @@ async def _message_page(
         context={
             "row": row,
             "title": EMAIL_TITLES.get(row.template, row.template),
+            "status_label": queries.status_label,
             "subject": built["Subject"] if built else "",
             "text": built.get_body(("plain",)).get_content() if built else "",  # type: ignore[union-attr]
             "problem": problem,
@@ -124,7 +134,7 @@ async def outbox_actions(
     action = str(form.get("action") or "")
     ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
     if action not in ACTIONS or not ids:
-        raise Invalid("Tick at least one message and choose what to do.")
+        raise Invalid(_("Tick at least one message and choose what to do."))
     if "seen" in form:
         # Sent from one message's page: act on that message only, and only on the text the page showed.
         ids = ids[:1]

@@ -12,6 +12,8 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.errors import Conflict, Invalid, NotFound
+from app.i18n import format_number, ngettext
+from app.i18n import gettext as _
 from app.models import EmailStatus, Event, OutboxEmail
 
 EDITABLE_KEY = "message"
@@ -21,7 +23,7 @@ MESSAGE_LIMIT = 20_000
 async def get_message(session: AsyncSession, message_id: int) -> OutboxEmail:
     row = await session.get(OutboxEmail, message_id)
     if row is None:
-        raise NotFound("There is no such message.")
+        raise NotFound(_("There is no such message."))
     return row
 
 
@@ -35,8 +37,10 @@ def check_stamp(row: OutboxEmail, seen: str) -> None:
     """Conflict when the text changed after the page that sends `seen` was rendered."""
     if seen != text_stamp(row):
         raise Conflict(
-            "Someone else changed the text of this message after you opened it. Nothing was saved or sent: "
-            "read the message again, then try again."
+            _(
+                "Someone else changed the text of this message after you opened it. Nothing was saved or "
+                "sent: read the message again, then try again."
+            )
         )
 
 
@@ -44,14 +48,20 @@ async def edit_held(session: AsyncSession, *, row: OutboxEmail, message: str, se
     """Change the editable text of a held message before it is released."""
     check_stamp(row, seen)
     if row.status != EmailStatus.held:
-        raise Conflict("Only held messages can be edited; this one has left the queue already.")
+        raise Conflict(_("Only held messages can be edited; this one has left the queue already."))
     if EDITABLE_KEY not in row.context:
-        raise Invalid("This message has no text to edit.", {"message": "Nothing to edit here."})
+        raise Invalid(_("This message has no text to edit."), {"message": _("Nothing to edit here.")})
     message = message.strip()
     if not message:
-        raise Invalid("The message is empty.", {"message": "Write the message."})
+        raise Invalid(_("The message is empty."), {"message": _("Write the message.")})
     if len(message) > MESSAGE_LIMIT:
-        raise Invalid("The message is too long.", {"message": f"At most {MESSAGE_LIMIT:,} characters."})
+        limit = ngettext(
+            "At most %(num)s character.",
+            "At most %(num)s characters.",
+            MESSAGE_LIMIT,
+            num=format_number(MESSAGE_LIMIT),
+        )
+        raise Invalid(_("The message is too long."), {"message": limit})
     row.context = {**row.context, EDITABLE_KEY: message}
     session.add(row)
     await session.flush()

@@ -13,6 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+from app.i18n import current_locale, format_date, format_number, ngettext, pgettext
+from app.i18n import gettext as _
 from app.models import State
 from app.reports.queries import STATES, Funnel, PeriodCount, ReportFilters, Times
 from app.reports.work import Workload
@@ -91,7 +96,7 @@ def chart(
     description: str,
     categories: Sequence[str],
     series: Sequence[Series],
-    fmt: Callable[[float], str] = lambda value: f"{value:g}",
+    fmt: Callable[[float], str] = format_number,
     *,
     horizontal: bool = True,
 ) -> Chart:
@@ -172,11 +177,52 @@ def _up(
 
 
 def period_label(start: date, period: str) -> str:
-    return start.strftime("%b %Y" if period == "month" else "%d %b")
+    """A period's first day, short, in the reader's language: "Mar 2026" for a month, "Mar 2" for a week."""
+    skeleton = "yMMM" if period == "month" else "dMMM"
+    return babel_dates.format_skeleton(skeleton, start, locale=current_locale())
+
+
+def one_decimal(value: float) -> str:
+    """A number with exactly one decimal, in the reader's language: 1.5 or 1,5."""
+    return babel_numbers.format_decimal(value, "#,##0.0", locale=current_locale())
+
+
+def days_text(seconds: float) -> str:
+    """A span of time in days with one decimal ("1.5 days")."""
+    # Always shown with a decimal, so one form fits every number (in Russian the fraction form: «1,5 дня»).
+    return _("%(days)s days", days=one_decimal(seconds / 86400))
+
+
+def percent(rate: float) -> str:
+    """A share as a whole percentage in the reader's language: 33% or 33 %."""
+    return babel_numbers.format_percent(rate, locale=current_locale())
+
+
+def state_label(state: str) -> str:
+    """A state's name as staff see it, in the reader's language."""
+    return _(STAFF_LABELS[State(state)])
 
 
 def _days(seconds: float) -> float:
     return round(seconds / 86400, 1)
+
+
+def _over_time(filters: ReportFilters, periods: list[PeriodCount]) -> Chart:
+    dates = {"start": format_date(filters.start), "end": format_date(filters.end)}
+    if filters.period == "month":
+        title = _("Applications received per month")
+        description = _("Applications received in each month from %(start)s to %(end)s.", **dates)
+    else:
+        title = _("Applications received per week")
+        description = _("Applications received in each week from %(start)s to %(end)s.", **dates)
+    return chart(
+        "chart-over-time",
+        title,
+        description,
+        [period_label(p.start, filters.period) for p in periods],
+        [Series(pgettext("how many applications", "Received"), [p.received for p in periods])],
+        horizontal=False,
+    )
 
 
 def report_charts(
@@ -186,45 +232,44 @@ def report_charts(
     workload: list[Workload],
     periods: list[PeriodCount],
 ) -> dict[str, Chart]:
-    """The page's charts, from the numbers its tables show."""
+    """The page's charts, from the numbers its tables show, in the reader's language."""
     reached = [state for state in STATES if funnel.count(state)]
     timed = [state for state in STATES if state in in_state]
+    received = funnel.received()
     return {
         "funnel": chart(
             "chart-funnel",
-            "Applications that reached each state",
-            f"Of {funnel.received()} applications received, how many reached each state.",
-            ["Received", *(STAFF_LABELS[State(s)] for s in reached)],
-            [Series("Applications", [funnel.received(), *(funnel.count(s) for s in reached)])],
+            _("Applications that reached each state"),
+            ngettext(
+                "Of %(num)s application received, how many reached each state.",
+                "Of %(num)s applications received, how many reached each state.",
+                received,
+                num=format_number(received),
+            ),
+            [pgettext("how many applications", "Received"), *(state_label(s) for s in reached)],
+            [Series(_("Applications"), [received, *(funnel.count(s) for s in reached)])],
         ),
         "time-in-state": chart(
             "chart-time-in-state",
-            "Time in each state, in days",
-            "Median and 90th percentile of the days spent in each state before the next move.",
-            [STAFF_LABELS[State(s)] for s in timed],
+            _("Time in each state, in days"),
+            _("Median and 90th percentile of the days spent in each state before the next move."),
+            [state_label(s) for s in timed],
             [
-                Series("Median", [_days(in_state[s].median) for s in timed]),
-                Series("90th percentile", [_days(in_state[s].p90) for s in timed]),
+                Series(_("Median"), [_days(in_state[s].median) for s in timed]),
+                Series(_("90th percentile"), [_days(in_state[s].p90) for s in timed]),
             ],
-            lambda value: f"{value:g} d",
+            # An axis tick or a bar's value in days, e.g. "1.5 d".
+            lambda value: _("%(days)s d", days=format_number(value)),
         ),
         "workload": chart(
             "chart-workload",
-            "Open work per person",
-            "Open applications assigned to each editor and open fact-check tasks of each fact-checker.",
+            _("Open work per person"),
+            _("Open applications assigned to each editor and open fact-check tasks of each fact-checker."),
             [w.name for w in workload],
             [
-                Series("Applications", [w.applications for w in workload]),
-                Series("Tasks", [w.tasks for w in workload]),
+                Series(_("Applications"), [w.applications for w in workload]),
+                Series(_("Tasks"), [w.tasks for w in workload]),
             ],
         ),
-        "over-time": chart(
-            "chart-over-time",
-            f"Applications received per {filters.period}",
-            f"Applications received in each {filters.period} from {filters.start:%d %b %Y} "
-            f"to {filters.end:%d %b %Y}.",
-            [period_label(p.start, filters.period) for p in periods],
-            [Series("Received", [p.received for p in periods])],
-            horizontal=False,
-        ),
+        "over-time": _over_time(filters, periods),
     }

@@ -13,10 +13,10 @@ from litestar.response import Stream
 from sqlalchemy import Select
 
 from app.db import Database
-from app.models import State
+from app.i18n import gettext as _
 from app.reports import queries, work
+from app.reports.charts import state_label
 from app.review.queue import queue_row
-from app.workflow import STAFF_LABELS
 
 BATCH = 500
 # A spreadsheet reads a cell starting with one of these as a formula (or strips it and then does).
@@ -83,7 +83,7 @@ async def keyset(
 
 
 def attachment(name: str, today: date, lines: AsyncIterator[str]) -> Stream:
-    """A streamed CSV download named after what it holds and the day it was made."""
+    """A streamed CSV download named after what it holds and the day it was made (an ASCII file name)."""
     filename = f"byline-{name}-{today.isoformat()}.csv"
     return Stream(
         lines,
@@ -99,23 +99,29 @@ def hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f}"
 
 
-QUEUE_HEADER = [
-    "id",
-    "applicant",
-    "email",
-    "state",
-    "departments",
-    "topics",
-    "assignee",
-    "labels",
-    "fact checks done",
-    "fact checks",
-    "received at",
-    "in state since",
-    "due at",
-    "overdue",
-    "applied before",
-]
+def queue_header() -> list[str]:
+    """The queue export's column names in the reader's language (the cells hold plain numbers and dates)."""
+    return [
+        _("id"),
+        _("applicant"),
+        _("email"),
+        _("state"),
+        _("departments"),
+        _("topics"),
+        _("assignee"),
+        _("labels"),
+        _("fact checks done"),
+        _("fact checks"),
+        _("received at"),
+        _("in state since"),
+        _("due at"),
+        _("overdue"),
+        _("applied before"),
+    ]
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
 
 
 async def queue_rows(
@@ -128,7 +134,7 @@ async def queue_rows(
             row.id,
             row.name,
             row.email,
-            STAFF_LABELS[State(row.state)],
+            state_label(row.state),
             ", ".join(row.departments),
             ", ".join(row.topics),
             row.assignee,
@@ -138,9 +144,27 @@ async def queue_rows(
             row.created_at,
             row.state_changed_at,
             row.due_at,
-            "yes" if row.overdue(now) else "no",
-            "yes" if row.is_repeat else "no",
+            _yes_no(row.overdue(now)),
+            _yes_no(row.is_repeat),
         ]
+
+
+def _outcome(group: str) -> str:
+    return {"all": _("all"), "accepted": _("accepted"), "rejected": _("rejected")}.get(group, group)
+
+
+def _period_header(period: str) -> str:
+    return _("month") if period == "month" else _("week")
+
+
+def role_name(role: str) -> str:
+    """A workload role ("editor", "fact-checker") in the reader's language."""
+    return {"editor": _("editor"), "fact-checker": _("fact-checker")}.get(role, role)
+
+
+def task_state_name(state: str) -> str:
+    """An open fact-check task's state in the reader's language."""
+    return {"open": _("open"), "in_progress": _("in progress")}.get(state, state.replace("_", " "))
 
 
 async def _listed(rows: Sequence[Sequence[object]]) -> AsyncIterator[Sequence[object]]:
@@ -158,44 +182,42 @@ async def report_rows(
     """
     if name == "overdue":
         return [
-            "kind",
-            "id",
-            "application",
-            "applicant",
-            "state",
-            "assignee",
-            "due at",
-            "hours overdue",
+            _("kind"),
+            _("id"),
+            _("application"),
+            _("applicant"),
+            _("state"),
+            _("assignee"),
+            _("due at"),
+            _("hours overdue"),
         ], _overdue(db, filters.department, now)
     async with db.sessionmaker() as session:
         if name == "funnel":
             funnel = await queries.funnel(session, filters)
-            header = ["state", *(title for _, title in funnel.columns)]
-            rows: list[Sequence[object]] = [
-                ["received", *(funnel.received(key) for key, _ in funnel.columns)]
-            ]
+            keys = [key for key, _title in funnel.columns]
+            header = [_("state"), *(title for _key, title in funnel.columns)]
+            rows: list[Sequence[object]] = [[_("received"), *(funnel.received(key) for key in keys)]]
             rows += [
-                [STAFF_LABELS[State(state)], *(funnel.count(state, key) for key, _ in funnel.columns)]
-                for state in queries.STATES
+                [state_label(state), *(funnel.count(state, key) for key in keys)] for state in queries.STATES
             ]
-            rates = [funnel.acceptance(key) for key, _ in funnel.columns]
+            rates = [funnel.acceptance(key) for key in keys]
             rows.append(
-                ["acceptance rate (%)", *("" if rate is None else f"{rate * 100:.1f}" for rate in rates)]
+                [_("acceptance rate (%)"), *("" if rate is None else f"{rate * 100:.1f}" for rate in rates)]
             )
         elif name in ("time-in-state", "time-to-decision"):
             in_state = name == "time-in-state"
             times = await (queries.time_in_state if in_state else queries.time_to_decision)(session, filters)
             groups = queries.STATES if in_state else ["all", *queries.DECISIONS]
             header = [
-                "state" if in_state else "outcome",
-                "count",
-                "median hours",
-                "90th percentile hours",
-                "mean hours",
+                _("state") if in_state else _("outcome"),
+                _("count"),
+                _("median hours"),
+                _("90th percentile hours"),
+                _("mean hours"),
             ]
             rows = [
                 [
-                    STAFF_LABELS[State(group)] if in_state else group,
+                    state_label(group) if in_state else _outcome(group),
                     found.count,
                     hours(found.median),
                     hours(found.p90),
@@ -206,19 +228,26 @@ async def report_rows(
             ]
         elif name == "workload":
             header = [
-                "name",
-                "roles",
-                "open applications",
-                "overdue applications",
-                "open tasks",
-                "overdue tasks",
+                _("name"),
+                _("roles"),
+                _("open applications"),
+                _("overdue applications"),
+                _("open tasks"),
+                _("overdue tasks"),
             ]
             rows = [
-                [w.name, ", ".join(w.roles), w.applications, w.applications_overdue, w.tasks, w.tasks_overdue]
+                [
+                    w.name,
+                    ", ".join(role_name(role) for role in w.roles),
+                    w.applications,
+                    w.applications_overdue,
+                    w.tasks,
+                    w.tasks_overdue,
+                ]
                 for w in await work.workload(session, filters, now=now)
             ]
         elif name == "over-time":
-            header = [filters.period, "received", "accepted", "rejected"]
+            header = [_period_header(filters.period), _("received"), _("accepted"), _("rejected")]
             rows = [
                 [p.start, p.received, p.accepted, p.rejected]
                 for p in await queries.over_time(session, filters)
@@ -233,14 +262,11 @@ async def _overdue(db: Database, slug: str, now: datetime) -> AsyncIterator[Sequ
     for statement in (work.overdue_applications, work.overdue_tasks):
         async for row in keyset(db, partial(statement, slug, now), lambda row: (row[6], row[1])):
             item = work.overdue_item(row)
-            what = (
-                STAFF_LABELS[State(item.state)]
-                if item.kind == "application"
-                else item.state.replace("_", " ")
-            )
+            application = item.kind == "application"
+            what = state_label(item.state) if application else task_state_name(item.state)
             overdue_for = hours((now - item.due_at).total_seconds())
             yield [
-                item.kind,
+                _("application") if application else _("task"),
                 item.id,
                 item.application_id,
                 item.applicant,

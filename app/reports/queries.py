@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.models import (
     Application,
     ApplicationDepartment,
@@ -27,7 +29,7 @@ from app.models import (
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 5 * 366
-PERIODS = {"week": "Week", "month": "Month"}
+PERIODS = {"week": N_("Week"), "month": N_("Month")}
 # Every state in workflow order, spam last: the rows of the funnel and of the times in state.
 STATES = [state.value for state in State if state != State.spam] + [State.spam.value]
 DECISIONS = (State.accepted.value, State.rejected.value)
@@ -180,7 +182,7 @@ async def funnel(session: AsyncSession, filters: ReportFilters) -> Funnel:
     chosen = [str(name) for _, slug, name in departments if slug == filters.department]
     # With a department chosen, the other departments' columns would only count its shared applications.
     shown = [] if filters.department else [(int(key or 0), str(name)) for key, _, name in departments]
-    return Funnel(columns=[(ALL, chosen[0] if chosen else "All"), *shown], counts=counts)
+    return Funnel(columns=[(ALL, chosen[0] if chosen else _("All")), *shown], counts=counts)
 
 
 # --- times: in each state, to a decision ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from litestar.response import Stream, Template
 from app.accounts.guards import CurrentStaff, editors_only, role_required
 from app.db import Database
 from app.errors import NotFound
+from app.i18n import gettext as _
 from app.reports import charts, export, queries, work
 from app.review.queue import QueueFilters, export_statement
 from app.web import AppClock, DbSession
@@ -46,6 +47,11 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
             "overdue": await work.overdue(session, filters, now=now),
             "over_time": periods,
             "charts": charts.report_charts(filters, funnel, in_state, workload, periods),
+            "days": charts.days_text,
+            "percent": charts.percent,
+            "state_label": charts.state_label,
+            "period_label": charts.period_label,
+            "role_name": export.role_name,
             "now": now,
         },
     )
@@ -57,7 +63,7 @@ async def report_export(request: Request[Any, Any, Any], clock: AppClock, name: 
     db: Database = request.app.state.db
     found = await export.report_rows(db, name, _filters(request, clock), now=clock())
     if found is None:
-        raise NotFound("There is no such report.")
+        raise NotFound(_("There is no such report."))
     header, rows = found
     return export.attachment(f"report-{name}", clock().date(), export.csv_lines(header, rows))
 
@@ -73,7 +79,7 @@ async def queue_export(
     db: Database = request.app.state.db
 
     rows = export.queue_rows(db, statement, now=now)
-    return export.attachment("queue", now.date(), export.csv_lines(export.QUEUE_HEADER, rows))
+    return export.attachment("queue", now.date(), export.csv_lines(export.queue_header(), rows))
 
 
 def create_router() -> Router:

@@ -33,6 +33,11 @@ async def test_caught_mail_is_listed_and_read_with_the_html_part_sandboxed(setti
         assert html.status_code == 200 and html.headers["content-security-policy"].startswith("sandbox;")
         assert "script-src" not in html.headers["content-security-policy"]  # default-src none covers it
         assert (await client.get("/mail-catcher/..%2F..%2Fetc%2Fpasswd")).status_code == 404
+        ru = {"Accept-Language": "ru"}
+        russian = (await client.get("/mail-catcher", headers=ru)).text
+        assert "<h1>Перехватчик почты</h1>" in russian and "Mail catcher</h1>" not in russian
+        read = (await client.get("/mail-catcher/20261125T080000-000001-0123abcd", headers=ru)).text
+        assert "Текстовая часть" in read and "Открыть HTML-часть" in read and "Text part" not in read
     await app.state.db.dispose()
 
 

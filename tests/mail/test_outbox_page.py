@@ -70,7 +70,7 @@ async def test_a_held_decision_is_reviewed_edited_and_released(client, db):
     )
     row = next(m for m in await outbox(db, app_id) if m.id == decision.id)
     assert row.status == EmailStatus.queued and row.context["message"] == "Welcome, Ana!"
-    assert "Released: 1 message(s)." in (await client.get(released.headers["location"])).text
+    assert "Released 1 message." in (await client.get(released.headers["location"])).text
     timeline, _ = await page_form(client, app_id)
     assert "Released the email to" in timeline
     again = await client.post(
@@ -167,3 +167,32 @@ async def test_a_sent_message_shows_its_text_as_sent_and_offers_no_release(clien
     page = (await client.get(f"/outbox/{decision.id}")).text
     assert '<h2 id="preview-title">Text as sent</h2>' in page and "Text to be sent" not in page
     assert 'value="release"' not in page and 'value="cancel"' not in page
+
+
+async def test_the_outbox_and_a_message_page_are_in_russian(client, db):
+    _, decision = await decided(client, db)
+    ru = {"Accept-Language": "ru"}
+    listing = (await client.get("/outbox", headers=ru)).text
+    assert '<html lang="ru"' in listing and "<h1>Исходящие</h1>" in listing
+    assert '<a href="/outbox?status=held">Задержано <span class="count">' in listing
+    assert 'class="badge mail-held">Задержано</span>' in listing
+    assert "Отпустить (отправить задержанные)" in listing and "Применить к отмеченным" in listing
+    assert "Писем со статусом «Отправлено» нет." in (await client.get("/outbox?status=sent", headers=ru)).text
+    page = (await client.get(f"/outbox/{decision.id}", headers=ru)).text
+    assert "Отпустить: отправить сейчас" in page and "Отменить: не отправлять" in page
+    assert "Проверьте перед отправкой" in page and "0 попыток" in page
+    content = page[page.index("<main") : page.index("</main>")]
+    for english in ("Release", "Cancel", "attempt", "Outbox", "Status"):
+        assert english not in content, english
+    released = await client.post(
+        "/outbox/actions",
+        data={
+            "_csrf_token": csrf_of(page),
+            "action": "release",
+            "ids": [str(decision.id)],
+            "back": "/outbox",
+        },
+    )
+    assert "Отпущено 1 письмо." in (await client.get(released.headers["location"], headers=ru)).text
+    nothing = await client.post("/outbox/actions", data={"_csrf_token": csrf_of(page)}, headers=ru)
+    assert nothing.status_code == 422 and "Отметьте хотя бы одно письмо и выберите действие." in nothing.text

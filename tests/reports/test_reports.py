@@ -334,3 +334,64 @@ async def test_exports_walk_past_their_first_batch_in_order(app, client, db):
         statement = await export_statement(session, QueueFilters(), me=0, now=now)
     listed = [row async for row in keyset(db, statement, lambda row: row[0], batch=2)]
     assert [row[0] for row in listed] == ids
+
+
+async def save_language(client, locale: str) -> None:
+    """The logged-in staff member's language choice on /account."""
+    account = await client.get("/account")
+    saved = await client.post(
+        "/account/language", data={"_csrf_token": csrf_of(account.text), "locale": locale, "time_zone": "UTC"}
+    )
+    assert saved.status_code == 303
+
+
+async def test_reports_page_is_in_the_staff_members_saved_language(client, desk):
+    await save_language(client, "ru")
+    html = (await client.get(f"/reports?{span(desk, 0, 0)}", headers={"Accept-Language": "en"})).text
+    assert '<html lang="ru"' in html and "<h1>Отчёты</h1>" in html
+    # Chart titles and descriptions, for assistive technology, are Russian too.
+    assert '<title id="chart-funnel-title">Сколько заявок дошло до каждого этапа</title>' in html
+    assert "Сколько из 4 пришедших заявок дошло до каждого этапа." in html
+    assert '<title id="chart-time-in-state-title">Время на каждом этапе, в днях</title>' in html
+    assert '<title id="chart-over-time-title">Заявки по неделям</title>' in html
+    day = desk.start.day
+    months = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split()
+    assert f"с {day} {months[desk.start.month - 1]} {desk.start.year}" in html
+    assert cell(html, "funnel", "Получено") == ["4", "3", "2"]
+    assert cell(html, "funnel", "Первичный отбор") == ["3", "2", "2"]
+    assert cell(html, "funnel", "Доля принятых") == ["33\xa0%", "50\xa0%", "0\xa0%"]
+    assert cell(html, "time-in-state", "Подана") == ["4", "1,0 дня", "2,4 дня", "1,5 дня"]
+    assert cell(html, "time-to-decision", "Все решения")[0] == "3"
+    assert "Farid Checker</bdi></th><td>фактчекер</td>" in html
+    content = html[html.index("<main") : html.index("</main>")]
+    for english in ("Applications that reached each state", "Funnel and", "Export", "days", "Week"):
+        assert english not in content, english
+
+
+async def test_csv_headers_are_in_the_readers_language(client, desk, app, db):
+    query = span(desk, 0, 0)
+    await save_language(client, "ru")
+    funnel = await export(client, f"/reports/export/funnel?{query}")
+    assert funnel[0] == ["этап", "Все", "News", "Analysis"]
+    assert ["получено", "4", "3", "2"] in funnel
+    assert ["доля принятых (%)", "33.3", "50.0", "0.0"] in funnel  # numbers stay machine-readable
+    assert (await export(client, f"/reports/export/over-time?{query}"))[0] == [
+        "неделя",
+        "получено",
+        "принято",
+        "отклонено",
+    ]
+    queue = await export(client, "/dashboard/export?assignee=me&overdue=1")
+    assert queue[0][:4] == ["номер", "автор заявки", "эл. почта", "этап"]
+    assert queue[1][3] == "Первичный отбор" and queue[1][13] == "да"
+    # Another editor, reading in English, gets English headers from the same exports.
+    await make_staff(db, email="en@desk.example", name="English Reader")
+    async with make_client(app) as english:
+        assert (await login(english, "en@desk.example")).status_code == 303
+        assert (await export(english, f"/reports/export/funnel?{query}"))[0] == [
+            "state",
+            "All",
+            "News",
+            "Analysis",
+        ]
+        assert (await export(english, "/dashboard/export"))[0][:4] == ["id", "applicant", "email", "state"]
