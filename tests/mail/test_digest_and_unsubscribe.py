@@ -114,6 +114,11 @@ async def test_staff_notifications_carry_list_unsubscribe_and_it_is_honoured(app
     path = header[1:-1].removeprefix(settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200 and "New application notice" in page.text
+    russian = (await client.get(path, headers={"Accept-Language": "ru"})).text
+    assert (
+        "Отписаться от этих писем?" in russian
+        and "Eda Editor, вы отписываетесь от писем этого вида" in russian
+    )
     # A mail client's one-click POST (RFC 8058) carries no form token and still works.
     done = await client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200 and "no more of these" in done.text
