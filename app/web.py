@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -25,19 +25,19 @@ from app.settings import Settings
 from app.workflow import STAFF_LABELS
 
 CRITERION_NAMES = {
-    "analysis": "Analysis",
-    "fact_accuracy": "Fact accuracy",
-    "concision": "Concision",
-    "interest_style": "Interest and style",
-    "topic_knowledge": "Topic knowledge",
+    "analysis": i18n.N_("Analysis"),
+    "fact_accuracy": i18n.N_("Fact accuracy"),
+    "concision": i18n.N_("Concision"),
+    "interest_style": i18n.N_("Interest and style"),
+    "topic_knowledge": i18n.N_("Topic knowledge"),
 }
 # Column headings of the scores table; a shortened one is shown inside <abbr> with the full name.
 CRITERION_SHORT = {
-    "analysis": "Analysis",
-    "fact_accuracy": "Facts",
-    "concision": "Conc.",
-    "interest_style": "Style",
-    "topic_knowledge": "Topic",
+    "analysis": i18n.N_("Analysis"),
+    "fact_accuracy": i18n.N_("Facts"),
+    "concision": i18n.N_("Conc."),
+    "interest_style": i18n.N_("Style"),
+    "topic_knowledge": i18n.N_("Topic"),
 }
 
 LANG_CHOSEN = "byline_lang_chosen"
@@ -49,6 +49,22 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class TranslatedLabels(Mapping[str, str]):
+    """Names kept in English in the code, each translated into the request's language when looked up."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = dict(labels)
+
+    def __getitem__(self, key: str) -> str:
+        return i18n.gettext(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
 
 
 def _fmt_duration(value: timedelta) -> str:
@@ -103,9 +119,9 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             duration=_fmt_duration,
         )
         env.globals.update(
-            staff_labels={state.value: label for state, label in STAFF_LABELS.items()},
-            criterion_names=CRITERION_NAMES,
-            criterion_short=CRITERION_SHORT,
+            staff_labels=TranslatedLabels({state.value: label for state, label in STAFF_LABELS.items()}),
+            criterion_names=TranslatedLabels(CRITERION_NAMES),
+            criterion_short=TranslatedLabels(CRITERION_SHORT),
             task_due_days=settings.task_due_days,
             publication_name=settings.publication_name,
             mail_catcher=settings.mail_catcher,

@@ -61,8 +61,8 @@ class Guard(StrEnum):
 
 
 GUARD_PROBLEMS: dict[Guard, str] = {
-    Guard.has_tasks: "Create a fact-check task first (or in the same step).",
-    Guard.tasks_finished: "Every fact-check task must be done or cancelled first.",
+    Guard.has_tasks: N_("Create a fact-check task first (or in the same step)."),
+    Guard.tasks_finished: N_("Every fact-check task must be done or cancelled first."),
 }
 
 
@@ -134,31 +134,31 @@ def _moves() -> tuple[Move, ...]:
         )
 
     moves = [
-        editor(State.submitted, State.screening, "Start screening"),
+        editor(State.submitted, State.screening, N_("Start screening")),
         editor(
             State.screening,
             State.info_requested,
-            "Request information",
+            N_("Request information"),
             message_required=True,
             notify=Notify(template="applicant_info_requested"),
         ),
-        Move(State.info_requested, State.screening, Actor.applicant, "Reply"),
-        editor(State.screening, State.fact_check, "Send to fact check", guards=(Guard.has_tasks,)),
-        editor(State.fact_check, State.trial, "Offer a trial", notify=status, guards=after_check),
-        editor(State.fact_check, State.accepted, "Accept", notify=decision, guards=after_check),
-        editor(State.screening, State.trial, "Offer a trial", notify=status),
-        editor(State.screening, State.accepted, "Accept", notify=decision),
-        editor(State.trial, State.accepted, "Accept", notify=decision),
-        editor(State.submitted, State.spam, "Mark as spam"),
-        Move(State.submitted, State.spam, Actor.system, "Mark as spam"),
-        editor(State.spam, State.submitted, "Not spam"),
+        Move(State.info_requested, State.screening, Actor.applicant, N_("Reply")),
+        editor(State.screening, State.fact_check, N_("Send to fact check"), guards=(Guard.has_tasks,)),
+        editor(State.fact_check, State.trial, N_("Offer a trial"), notify=status, guards=after_check),
+        editor(State.fact_check, State.accepted, N_("Accept"), notify=decision, guards=after_check),
+        editor(State.screening, State.trial, N_("Offer a trial"), notify=status),
+        editor(State.screening, State.accepted, N_("Accept"), notify=decision),
+        editor(State.trial, State.accepted, N_("Accept"), notify=decision),
+        editor(State.submitted, State.spam, N_("Mark as spam")),
+        Move(State.submitted, State.spam, Actor.system, N_("Mark as spam")),
+        editor(State.spam, State.submitted, N_("Not spam")),
     ]
     for source in sorted(OPEN_STATES):
         moves.append(
             editor(
                 source,
                 State.rejected,
-                "Reject",
+                N_("Reject"),
                 reason_required=True,
                 notify=decision,
                 guards=after_check if source == State.fact_check else (),
@@ -171,7 +171,7 @@ def _moves() -> tuple[Move, ...]:
                 source,
                 State.withdrawn,
                 Actor.applicant,
-                "Withdraw",
+                N_("Withdraw"),
                 notify=Notify(template="applicant_withdrawn"),
             )
         )

@@ -17,6 +17,8 @@ from sqlmodel import col
 from app import workflow
 from app.accounts.sessions import StaffUser
 from app.errors import DomainError, Invalid
+from app.i18n import N_, ngettext
+from app.i18n import gettext as _
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
 from app.review.forms import int_or_none
@@ -65,32 +67,34 @@ def parse_bulk(form: FormMultiDict, me: int) -> BulkRequest:
     action = str(form.get("action") or "")
     errors: dict[str, str] = {}
     if not ids:
-        errors["ids"] = "Tick at least one application."
+        errors["ids"] = N_("Tick at least one application.")
     elif len(ids) > MAX_ITEMS:
-        errors["ids"] = f"At most {MAX_ITEMS} applications at a time."
+        errors["ids"] = ngettext(
+            "At most %(num)s application at a time.", "At most %(num)s applications at a time.", MAX_ITEMS
+        )
     if action not in ACTIONS:
-        errors["action"] = "Choose an action."
+        errors["action"] = N_("Choose an action.")
     assignee = str(form.get("assignee") or "")
     assignee_id = me if assignee == "me" else int(assignee) if assignee.isdigit() else None
     label = " ".join(str(form.get("label") or "").split())[:40]
     target: State | None = None
     if action == "assign" and assignee_id is None:
-        errors["assignee"] = "Choose an editor."
+        errors["assignee"] = N_("Choose an editor.")
     if action == "label" and not label:
-        errors["label"] = "Type a label."
+        errors["label"] = N_("Type a label.")
     if action == "move":
         try:
             target = State(str(form.get("to") or ""))
         except ValueError:
-            errors["to"] = "Choose where to move them."
+            errors["to"] = N_("Choose where to move them.")
     if action == "reject":
         target = State.rejected
     reason = str(form.get("reason") or "").strip()[:2000]
     message = str(form.get("message") or "").strip()[:20_000]
     if action == "reject" and not reason:
-        errors["reason"] = "Give a reason (kept internal)."
+        errors["reason"] = N_("Give a reason (kept internal).")
     if errors:
-        raise Invalid("The bulk action is not complete.", errors)
+        raise Invalid(N_("The bulk action is not complete."), errors)
     versions = {i: v for i in ids if (v := int_or_none(form.get(f"version-{i}"))) is not None}
     return BulkRequest(action, ids, assignee_id, label, target, reason, message, versions)
 
@@ -124,26 +128,33 @@ async def _plan_one(
 ) -> tuple[bool, str]:
     if request.action == "assign":
         if assignee is None or not assignee.is_active or not assignee.is_editor:
-            return False, "Not an active editor."
+            return False, _("Not an active editor.")
         if application.assigned_editor_id == assignee.id:
-            return False, f"Already assigned to {assignee.name}."
-        extra = " and starts screening" if application.state == State.submitted else ""
-        return True, f"Assigned to {assignee.name}{extra}."
+            return False, _("Already assigned to %(name)s.", name=assignee.name)
+        if application.state == State.submitted:
+            return True, _("Assigned to %(name)s and starts screening.", name=assignee.name)
+        return True, _("Assigned to %(name)s.", name=assignee.name)
     if request.action == "label":
-        return True, f"Gets the label “{request.label}”."
+        return True, _("Gets the label “%(label)s”.", label=request.label)
     assert request.target is not None and application.id is not None
     move = workflow.find_move(application.state, request.target, Actor.editor)
     if move is None or not workflow.may_make(move, staff.roles):
-        return False, f"Cannot move from {workflow.STAFF_LABELS[State(application.state)].lower()}."
+        return False, _(
+            "Cannot move from %(state)s.", state=_(workflow.STAFF_LABELS[State(application.state)]).lower()
+        )
     problems = workflow.problems(move, await service.load_facts(session, application.id))
     if problems:
-        return False, " ".join(problems)
+        return False, " ".join(_(problem) for problem in problems)
     if move.message_required and not request.message:
-        return False, "Needs a message to the applicant."
-    outcome = f"Moves to {workflow.STAFF_LABELS[request.target].lower()}"
+        return False, _("Needs a message to the applicant.")
+    target = _(workflow.STAFF_LABELS[request.target]).lower()
     if move.notify.template and application.state != State.spam:
-        outcome += "; the applicant is emailed" + (" once the mail is released" if move.notify.hold else "")
-    return True, outcome + "."
+        if move.notify.hold:
+            return True, _(
+                "Moves to %(state)s; the applicant is emailed once the mail is released.", state=target
+            )
+        return True, _("Moves to %(state)s; the applicant is emailed.", state=target)
+    return True, _("Moves to %(state)s.", state=target)
 
 
 async def plan(session: AsyncSession, *, request: BulkRequest, staff: StaffUser) -> list[ItemPlan]:
@@ -153,7 +164,7 @@ async def plan(session: AsyncSession, *, request: BulkRequest, staff: StaffUser)
     for application, applicant in await _rows(session, request.ids):
         ok, outcome = await _plan_one(session, request, application, staff, assignee)
         assert application.id is not None
-        state = workflow.STAFF_LABELS[State(application.state)]
+        state = _(workflow.STAFF_LABELS[State(application.state)])
         items.append(ItemPlan(application.id, applicant.name, state, outcome, ok, application.version))
     return items
 
@@ -183,9 +194,9 @@ async def apply(
     results = []
     for application, applicant in await _rows(session, request.ids):
         assert application.id is not None
-        label = workflow.STAFF_LABELS[State(application.state)]
+        label = _(workflow.STAFF_LABELS[State(application.state)])
         if request.versions.get(application.id) != application.version:
-            outcome = "Skipped: someone changed it after the preview. Open it to see what changed."
+            outcome = _("Skipped: someone changed it after the preview. Open it to see what changed.")
             results.append(_result(application, applicant, label, outcome, False))
             continue
         try:
@@ -200,10 +211,10 @@ async def apply(
                         by=staff,
                         now=now,
                     )
-                    outcome = "Assigned."
+                    outcome = _("Assigned.")
                 elif request.action == "label":
                     await _add_label(session, application=application, name=request.label, by=staff, now=now)
-                    outcome = "Labelled."
+                    outcome = _("Labelled.")
                 else:
                     assert request.target is not None
                     await service.transition(
@@ -218,9 +229,11 @@ async def apply(
                         message=request.message.replace(NAME_PLACEHOLDER, applicant.name),
                         now=now,
                     )
-                    outcome = f"Moved to {workflow.STAFF_LABELS[request.target].lower()}."
+                    outcome = _("Moved to %(state)s.", state=_(workflow.STAFF_LABELS[request.target]).lower())
             results.append(_result(application, applicant, label, outcome, True))
         except DomainError as exc:
             await session.refresh(application)
-            results.append(_result(application, applicant, label, f"Skipped: {exc.message}", False))
+            results.append(
+                _result(application, applicant, label, _("Skipped: %(reason)s", reason=_(exc.message)), False)
+            )
     return results

@@ -13,6 +13,8 @@ from sqlmodel import col
 from app import workflow
 from app.accounts.sessions import StaffUser
 from app.factcheck.service import fact_checkers_with_load
+from app.i18n import N_, pgettext
+from app.i18n import gettext as _
 from app.mail.outbox import EMAIL_TITLES
 from app.models import (
     Applicant,
@@ -31,6 +33,41 @@ from app.review.messages import default_message
 from app.settings import Settings
 from app.workflow import Facts, Move
 
+# Names of stored values as the page shows them; translated where they are shown.
+RECOMMENDATIONS = {
+    "undecided": N_("Undecided"),
+    "accept": N_("Accept"),
+    "trial": N_("Trial"),
+    "reject": N_("Reject"),
+}
+TASK_STATES = {
+    "open": N_("open"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+VERDICTS = {
+    "accurate": N_("accurate"),
+    "inaccurate": N_("inaccurate"),
+    "misleading": N_("misleading"),
+    "unverifiable": N_("unverifiable"),
+}
+
+
+def mail_status(status: str) -> str:
+    """An email's status as the timeline shows it, in the request's language."""
+    names = {
+        "queued": pgettext("email status", "queued"),
+        "held": pgettext("email status", "held"),
+        "sending": pgettext("email status", "sending"),
+        "sent": pgettext("email status", "sent"),
+        "failed": pgettext("email status", "failed"),
+        "dead": pgettext("email status", "dead"),
+        "cancelled": pgettext("email status", "cancelled"),
+        "digest": pgettext("email status", "digest"),
+    }
+    return names.get(status, status)
+
 
 @dataclass(frozen=True)
 class TimelineItem:
@@ -41,6 +78,10 @@ class TimelineItem:
     detail: str = ""
     is_public: bool = False
     email_status: str | None = None
+
+    @property
+    def email_status_label(self) -> str:
+        return mail_status(self.email_status) if self.email_status else ""
 
 
 @dataclass(frozen=True)
@@ -80,27 +121,27 @@ class ApplicationPage:
 def _event_text(event: Event) -> tuple[str, str]:
     """A one-line description of an event, and its longer detail."""
     if event.kind == "state_changed" and event.from_state and event.to_state:
-        text = (
-            f"{workflow.STAFF_LABELS[State(event.from_state)]} → "
-            f"{workflow.STAFF_LABELS[State(event.to_state)]}"
-        )
+        source = _(workflow.STAFF_LABELS[State(event.from_state)])
+        target = _(workflow.STAFF_LABELS[State(event.to_state)])
+        text = _("%(source)s → %(target)s", source=source, target=target)
         if event.actor == "applicant" and event.from_state == State.info_requested:
-            text = f"The applicant replied ({text})"
+            text = _("The applicant replied (%(source)s → %(target)s)", source=source, target=target)
         detail = event.message or ""
         if event.data.get("sample_id"):
-            detail += "\n\nThey added a work sample (see Work samples)."
+            detail += "\n\n" + _("They added a work sample (see Work samples).")
         if reason := event.data.get("reason"):
-            detail = f"Reason (internal): {reason}" + (f"\n\nMessage: {detail}" if detail else "")
+            reason_text = _("Reason (internal): %(reason)s", reason=reason)
+            detail = reason_text + ("\n\n" + _("Message: %(text)s", text=detail) if detail else "")
         return text, detail
     titles = {
-        "submitted": "Application received",
-        "note": "Note",
-        "applicant_reply": "The applicant replied",
-        "scored": "Score",
+        "submitted": N_("Application received"),
+        "note": N_("Note"),
+        "applicant_reply": N_("The applicant replied"),
+        "scored": N_("Score"),
     }
     if event.kind in titles:
         title = titles[event.kind]
-        return title, "" if event.message == title else event.message or ""
+        return _(title), "" if event.message == title else event.message or ""
     return event.message or event.kind.replace("_", " ").capitalize(), ""
 
 
@@ -114,7 +155,7 @@ async def _timeline(session: AsyncSession, application_id: int) -> list[Timeline
     items = []
     for event, actor_name in rows.all():
         text, detail = _event_text(event)
-        who = actor_name or {"applicant": "Applicant", "system": "Byline"}.get(event.actor, event.actor)
+        who = actor_name or {"applicant": _("Applicant"), "system": "Byline"}.get(event.actor, event.actor)
         items.append(TimelineItem(event.created_at, event.kind, who, text, detail, is_public=event.is_public))
     emails = await session.execute(
         select(
@@ -131,7 +172,11 @@ async def _timeline(session: AsyncSession, application_id: int) -> list[Timeline
                 created_at,
                 "email",
                 "Byline",
-                f"Email: {EMAIL_TITLES.get(template, template)} to {recipient}",
+                _(
+                    "Email: %(title)s to %(recipient)s",
+                    title=_(EMAIL_TITLES.get(template, template)),
+                    recipient=recipient,
+                ),
                 last_error or "",
                 email_status=status,
             )

@@ -9,6 +9,7 @@ from litestar.datastructures import FormMultiDict
 
 from app.errors import Conflict, Invalid
 from app.factcheck.service import TaskInput, split_claims
+from app.i18n import N_
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
 
@@ -32,8 +33,10 @@ def version_of(form: FormMultiDict) -> int:
     version = int_or_none(form.get("version"))
     if version is None:
         raise Conflict(
-            "This form does not say which version of the application it was made from, so nothing was saved. "
-            "Reload the page and try again."
+            N_(
+                "This form does not say which version of the application it was made from, so nothing was "
+                "saved. Reload the page and try again."
+            )
         )
     return version
 
@@ -53,7 +56,7 @@ def due_date(value: str) -> datetime | None:
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise Invalid("The due date is not a date.", {"task_due": "Pick a date."}) from None
+        raise Invalid(N_("The due date is not a date."), {"task_due": N_("Pick a date.")}) from None
     return datetime.combine(day, time(17, 0), tzinfo=UTC)
 
 
@@ -75,7 +78,7 @@ def move_input(form: FormMultiDict) -> MoveInput:
     try:
         target = State(str(form.get("to") or ""))
     except ValueError:
-        raise Invalid("Choose one of the moves shown.", {"to": "Unknown move."}) from None
+        raise Invalid(N_("Choose one of the moves shown."), {"to": N_("Unknown move.")}) from None
     return MoveInput(
         to=target,
         version=version_of(form),
@@ -98,15 +101,15 @@ def score_input(form: FormMultiDict) -> ScoreInput:
     for criterion in CRITERIA:
         value = int_or_none(form.get(criterion))
         if value is None or not 1 <= value <= 5:
-            errors[criterion] = "Give a mark from 1 to 5."
+            errors[criterion] = N_("Give a mark from 1 to 5.")
         else:
             marks[criterion] = value
     recommendation = str(form.get("recommendation") or Recommendation.undecided)
     if recommendation not in set(Recommendation):
-        errors["recommendation"] = "Choose a recommendation."
+        errors["recommendation"] = N_("Choose a recommendation.")
     comment = _text(form, "comment", 10_000)
     if errors:
-        raise Invalid("The score is not complete.", errors)
+        raise Invalid(N_("The score is not complete."), errors)
     return ScoreInput(marks, recommendation, comment)
 
 
@@ -119,7 +122,7 @@ def assignee_input(form: FormMultiDict, me: int) -> int | None:
         return None
     chosen = int_or_none(value)
     if chosen is None:
-        raise Invalid("Choose an editor.", {"assignee": "Choose an editor."})
+        raise Invalid(N_("Choose an editor."), {"assignee": N_("Choose an editor.")})
     return chosen
 
 

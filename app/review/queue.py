@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.i18n import N_
 from app.models import (
     OPEN_STATE_SQL,
     Applicant,
@@ -53,11 +54,11 @@ COUNT_CAP = 10_000
 SEARCH_LIMIT = 1_000
 STATE_CHOICES = ("open", "all", *(state.value for state in State))
 SORTS = {
-    "due": "Due soonest",
-    "waited": "Waiting longest",
-    "newest": "Newest",
-    "oldest": "Oldest",
-    "name": "Name A–Z",
+    "due": N_("Due soonest"),
+    "waited": N_("Waiting longest"),
+    "newest": N_("Newest"),
+    "oldest": N_("Oldest"),
+    "name": N_("Name A–Z"),
 }
 ORDERED_STATES = [state for state in State if state != State.spam] + [State.spam]
 

@@ -19,6 +19,7 @@ from app.accounts.sessions import StaffUser
 from app.api.webhooks import queue_state_change
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.factcheck.service import TaskInput, create_task
+from app.i18n import N_
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -69,7 +70,7 @@ async def load_application(session: AsyncSession, application_id: int) -> tuple[
         )
     ).first()
     if row is None:
-        raise NotFound("There is no application with this number.")
+        raise NotFound(N_("There is no application with this number."))
     return row[0], row[1]
 
 
@@ -86,15 +87,17 @@ async def check_version(session: AsyncSession, application: Application, seen_ve
     ).all()
     changes = [event for event in events if int(event.data.get("version", 0)) > seen_version]
     raise StaleForm(
-        "Someone else changed this application after you opened it. Nothing was saved: "
-        "look at what changed, then try again.",
+        N_(
+            "Someone else changed this application after you opened it. Nothing was saved: "
+            "look at what changed, then try again."
+        ),
         application=application,
         changes=changes,
     )
 
 
 def _stale() -> Conflict:
-    return Conflict("Someone else changed this application at the same time. Reload it and try again.")
+    return Conflict(N_("Someone else changed this application at the same time. Reload it and try again."))
 
 
 async def _flush_versioned(session: AsyncSession) -> None:
@@ -122,7 +125,7 @@ async def transition(
     """Make one workflow move if the table, the person's role and the guards allow it; Conflict otherwise."""
     now = now or utcnow()
     if application.erased_at is not None:
-        raise Conflict("This application's personal data was erased: it can no longer be moved.")
+        raise Conflict(N_("This application's personal data was erased: it can no longer be moved."))
     source = State(application.state)
     move = workflow.find_move(source, to, actor)
     if move is None:
@@ -131,7 +134,7 @@ async def transition(
             f"{workflow.STAFF_LABELS[to].lower()} now."
         )
     if move.role is not None and (user is None or not workflow.may_make(move, user.roles)):
-        raise Forbidden("Your role does not allow this move.")
+        raise Forbidden(N_("Your role does not allow this move."))
     await check_version(session, application, expected_version)
     assert application.id is not None
     problems = workflow.problems(move, await load_facts(session, application.id))
@@ -140,9 +143,9 @@ async def transition(
     message = (message or "").strip() or None
     reason = (reason or "").strip() or None
     if move.message_required and not message:
-        raise Invalid("A message to the applicant is required.", {"message": "Write a message."})
+        raise Invalid(N_("A message to the applicant is required."), {"message": N_("Write a message.")})
     if move.reason_required and not reason:
-        raise Invalid("A reason is required.", {"reason": "Give a reason (kept internal)."})
+        raise Invalid(N_("A reason is required."), {"reason": N_("Give a reason (kept internal).")})
 
     application.state = to
     application.state_changed_at = now
@@ -222,11 +225,11 @@ async def make_move(
     await check_version(session, application, version)
     assert application.id is not None
     if task is not None and to != State.fact_check:
-        raise Invalid("Only a move to fact check creates a task.", {"task": "Leave the task out."})
+        raise Invalid(N_("Only a move to fact check creates a task."), {"task": N_("Leave the task out.")})
     if to == State.fact_check and task is None and not (await load_facts(session, application.id)).tasks:
         raise Invalid(
             "Sending to fact check needs a task.",
-            {"task_claims": "Choose a fact-checker and give the claims to check, one per line."},
+            {"task_claims": N_("Choose a fact-checker and give the claims to check, one per line.")},
         )
     if task is not None:
         await create_task(
@@ -305,7 +308,7 @@ async def assign(
     if assignee_id is not None:
         assignee = await session.get(User, assignee_id)
         if assignee is None or not assignee.is_active or not assignee.is_editor:
-            raise Invalid("Choose an active editor.", {"assignee": "Choose an active editor."})
+            raise Invalid(N_("Choose an active editor."), {"assignee": N_("Choose an active editor.")})
     application.assigned_editor_id = assignee_id
     application.updated_at = now
     session.add(application)
@@ -354,9 +357,9 @@ async def add_note(
     # the page adds notes in place, and its other forms keep the version they were rendered from.
     text = text.strip()
     if not text:
-        raise Invalid("The note is empty.", {"note": "Write the note first."})
+        raise Invalid(N_("The note is empty."), {"note": N_("Write the note first.")})
     if len(text) > 10_000:
-        raise Invalid("The note is too long.", {"note": "Keep notes under 10,000 characters."})
+        raise Invalid(N_("The note is too long."), {"note": N_("Keep notes under 10,000 characters.")})
     event = Event(
         application_id=application.id,  # type: ignore[arg-type]
         kind="note",
@@ -384,7 +387,7 @@ async def set_labels(
     await check_version(session, application, expected_version)
     wanted = sorted({" ".join(name.split())[:40] for name in names if name.strip()}, key=str.lower)
     if len(wanted) > 20:
-        raise Invalid("Too many labels.", {"labels": "Use at most 20 labels."})
+        raise Invalid(N_("Too many labels."), {"labels": N_("Use at most 20 labels.")})
     assert application.id is not None
     current = (
         await session.scalars(
