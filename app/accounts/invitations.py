@@ -155,7 +155,9 @@ async def usable(session: AsyncSession, token: str, now: datetime) -> Invitation
     if invitation.accepted_at is not None:
         raise InvitationGone(N_("This invitation was already used. Log in with the password you chose."))
     if invitation.revoked_at is not None or invitation.expires_at <= now:
-        raise InvitationGone(N_("This invitation has expired or was withdrawn. Ask an admin to send a new one."))
+        raise InvitationGone(
+            N_("This invitation has expired or was withdrawn. Ask an admin to send a new one.")
+        )
     return invitation
 
 

@@ -16,7 +16,9 @@ async def set_notifications(session: AsyncSession, *, user_id: int, mode: str, m
     if user is None:
         raise NotFound(i18n.N_("There is no such account."))
     if mode not in set(NotifyMode):
-        raise Invalid(i18n.gettext("Choose instant mail or a daily digest."), {"notify": i18n.gettext("Choose one.")})
+        raise Invalid(
+            i18n.gettext("Choose instant mail or a daily digest."), {"notify": i18n.gettext("Choose one.")}
+        )
     user.notify = mode
     user.muted = sorted(set(muted) & MUTABLE)
     session.add(user)

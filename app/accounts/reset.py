@@ -106,7 +106,9 @@ async def usable(session: AsyncSession, token: str, now: datetime) -> tuple[Pass
         or reset.expires_at <= now
         or not user.is_active
     ):
-        raise NotFound(N_("This reset link is not valid: it was used already or has expired. Ask for a new one."))
+        raise NotFound(
+            N_("This reset link is not valid: it was used already or has expired. Ask for a new one.")
+        )
     return reset, user
 
 

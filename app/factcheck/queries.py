@@ -15,8 +15,8 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.errors import NotFound
-from app.i18n import gettext as _
 from app.factcheck import extract
+from app.i18n import gettext as _
 from app.models import Claim, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 

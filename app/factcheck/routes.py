@@ -152,7 +152,10 @@ async def task_page(
 ) -> Template:
     """The sample with its claims marked, and a verdict, sources and a note for each claim."""
     done = request.query_params.get("done", "")
-    notice = {"saved": _("Saved. The task is in progress."), "completed": _("Completed. The editor has been told.")}
+    notice = {
+        "saved": _("Saved. The task is in progress."),
+        "completed": _("Completed. The editor has been told."),
+    }
     return await _render_task(session, settings, staff, task_id, notice=notice.get(done, ""))
 
 

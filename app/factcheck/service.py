@@ -80,7 +80,9 @@ async def create_task(
         errors["task_claims"] = _("Give at least one claim to check, one per line.")
     elif len(claims) > MAX_CLAIMS or any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
         errors["task_claims"] = _(
-            "At most %(claims)s claims of %(chars)s characters each.", claims=MAX_CLAIMS, chars=MAX_CLAIM_CHARS
+            "At most %(claims)s claims of %(chars)s characters each.",
+            claims=MAX_CLAIMS,
+            chars=MAX_CLAIM_CHARS,
         )
     due_at = due_at or now + timedelta(days=settings.task_due_days)
     if due_at <= now:

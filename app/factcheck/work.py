@@ -86,9 +86,7 @@ def parse_work(form: Any, claims: list[Claim], *, complete: bool) -> TaskWork:
         errors["overall_verdict"] = _("Give an overall verdict before completing the task.")
     summary = str(form.get("summary") or "").strip()
     if len(summary) > MAX_SUMMARY:
-        errors["summary"] = ngettext(
-            "At most %(num)s character.", "At most %(num)s characters.", MAX_SUMMARY
-        )
+        errors["summary"] = ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_SUMMARY)
     if errors:
         raise Invalid(_("Some answers need another look."), errors)
     return TaskWork(work, overall, summary)
