@@ -12,6 +12,7 @@ from sqlmodel import col
 from app.accounts.sessions import StaffUser
 from app.errors import Conflict, Invalid
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
@@ -78,11 +79,15 @@ async def create_task(
         errors["task_sample"] = _("Choose one of this application's samples.")
     if not claims:
         errors["task_claims"] = _("Give at least one claim to check, one per line.")
-    elif len(claims) > MAX_CLAIMS or any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
-        errors["task_claims"] = _(
-            "At most %(claims)s claims of %(chars)s characters each.",
-            claims=MAX_CLAIMS,
-            chars=MAX_CLAIM_CHARS,
+    elif len(claims) > MAX_CLAIMS:
+        errors["task_claims"] = ngettext(
+            "At most %(num)s claim per task.", "At most %(num)s claims per task.", MAX_CLAIMS
+        )
+    elif any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
+        errors["task_claims"] = ngettext(
+            "Each claim can be at most %(num)s character long.",
+            "Each claim can be at most %(num)s characters long.",
+            MAX_CLAIM_CHARS,
         )
     due_at = due_at or now + timedelta(days=settings.task_due_days)
     if due_at <= now:
