@@ -27,7 +27,7 @@ MAX_PASSWORD = 4096
 
 def _checked(token: str) -> str:
     if not plausible(token):
-        raise NotFound("There is nothing behind this link.")
+        raise NotFound(N_("There is nothing behind this link."))
     return token
 
 
@@ -158,8 +158,8 @@ async def _account_page(
 
 
 ACCOUNT_NOTICES = {
-    "password": "Your password was changed; your other sessions have ended.",
-    "notifications": "Saved.",
+    "password": N_("Your password was changed; your other sessions have ended."),
+    "notifications": N_("Saved."),
     "language": N_("Your language and time zone are saved."),
 }
 

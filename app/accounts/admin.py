@@ -16,9 +16,10 @@ from sqlmodel import col
 from app.accounts.sessions import end_user_sessions
 from app.api.tokens import revoke_all
 from app.errors import Conflict, NotFound
+from app.i18n import N_
 from app.models import Department, Invitation, User, UserDepartment
 
-LAST_ADMIN = "Byline needs at least one active admin: make someone else admin first."
+LAST_ADMIN = N_("Byline needs at least one active admin: make someone else admin first.")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ async def pending_invitations(session: AsyncSession, now: datetime) -> list[Invi
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such staff member.")
+        raise NotFound(N_("There is no such staff member."))
     return user
 
 

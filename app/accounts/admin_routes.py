@@ -13,6 +13,8 @@ from app import site
 from app.accounts import admin, invitations
 from app.accounts.guards import CurrentStaff, admin_only
 from app.errors import Invalid
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.text import strip_bidi
 from app.web import AppClock, AppSettings, DbSession
 
@@ -51,19 +53,20 @@ async def _users_page(
 
 
 NOTICES = {
-    "invited": "Invitation sent.",
-    "resent": "A new invitation link was sent; the old one no longer works.",
-    "revoked": "Invitation withdrawn.",
-    "saved": "Saved.",
-    "deactivated": "Deactivated: their sessions have ended.",
-    "reactivated": "Reactivated.",
+    "invited": N_("Invitation sent."),
+    "resent": N_("A new invitation link was sent; the old one no longer works."),
+    "revoked": N_("Invitation withdrawn."),
+    "saved": N_("Saved."),
+    "deactivated": N_("Deactivated: their sessions have ended."),
+    "reactivated": N_("Reactivated."),
 }
 
 
 @get("/admin/users", name="admin_users", guards=[admin_only])
 async def users(request: Request[Any, Any, Any], session: DbSession, clock: AppClock) -> Template:
     """Staff, pending invitations and the form to invite someone."""
-    return await _users_page(session, clock, notice=NOTICES.get(request.query_params.get("done", ""), ""))
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    return await _users_page(session, clock, notice=_(notice) if notice else "")
 
 
 @post("/admin/invitations", name="admin_invite", guards=[admin_only])
@@ -85,12 +88,12 @@ async def invite(
     values = {"email": data.email, "name": data.name, "roles": data.roles, "departments": data.department_ids}
     errors: dict[str, str] = {}
     if "@" not in data.email or any(c in data.email for c in "\r\n <>,"):
-        errors["email"] = "Give the person's email address."
+        errors["email"] = _("Give the person's email address.")
     if not data.roles:
-        errors["roles"] = "Choose at least one role."
+        errors["roles"] = _("Choose at least one role.")
     try:
         if errors:
-            raise Invalid("Please check the form.", errors)
+            raise Invalid(_("Please check the form."), errors)
         await invitations.invite(session, settings=settings, data=data, by=staff, now=clock())
     except Invalid as exc:
         return await _users_page(session, clock, values=values, errors=exc.errors, status_code=422)
@@ -146,7 +149,7 @@ async def save_user(
     roles = _roles(form)
     if not roles:
         return await _user_page(
-            session, user_id, errors={"roles": "Choose at least one role."}, status_code=422
+            session, user_id, errors={"roles": _("Choose at least one role.")}, status_code=422
         )
     await admin.update_user(session, user_id=user_id, roles=roles, departments=_departments(form))
     return Redirect("/admin/users?done=saved", status_code=303)

@@ -13,6 +13,7 @@ from litestar.types import Guard
 
 from app.accounts.sessions import StaffUser
 from app.errors import PasswordChangeRequired, RoleRequired
+from app.i18n import N_
 
 # Handlers behind a guard take `staff: CurrentStaff`.
 CurrentStaff = NamedDependency[StaffUser]
@@ -26,9 +27,9 @@ def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     """The logged-in staff member (guards have already refused anonymous requests)."""
     user = connection.scope.get("user")
     if not isinstance(user, StaffUser):
-        raise NotAuthorizedException("Please log in.")
+        raise NotAuthorizedException(N_("Please log in."))
     if user.must_change_password and connection.scope.get("path") not in PASSWORD_CHANGE_PATHS:
-        raise PasswordChangeRequired("Choose your own password first: you logged in with a one-time one.")
+        raise PasswordChangeRequired(N_("Choose your own password first: you logged in with a one-time one."))
     return user
 
 
@@ -47,7 +48,7 @@ def role_required(*roles: str) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_staff(connection)
         if not any(user.has_role(role) for role in roles):
-            raise RoleRequired("Your role does not give access to this page.")
+            raise RoleRequired(N_("Your role does not give access to this page."))
 
     return guard
 

@@ -16,18 +16,20 @@ from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
 from app.errors import Conflict, Invalid, NotFound
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
 from app.text import strip_bidi
 
 ROLES = ("admin", "editor", "fact_checker")
-ROLE_NAMES = {"admin": "admin", "editor": "editor", "fact_checker": "fact-checker"}
+ROLE_NAMES = {"admin": N_("admin"), "editor": N_("editor"), "fact_checker": N_("fact-checker")}
 
 
 class InvitationGone(NotFound):
     status_code = 410
-    title = "This invitation can no longer be used"
+    title = N_("This invitation can no longer be used")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ async def invite(
     email = normalize_email(data.email)
     if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
         raise Invalid(
-            "This person already has an account.", {"email": "This address already has an account."}
+            _("This person already has an account."), {"email": _("This address already has an account.")}
         )
     pending = await session.scalar(
         select(col(Invitation.id)).where(
@@ -93,8 +95,8 @@ async def invite(
     )
     if pending:
         raise Invalid(
-            "This address has a pending invitation.",
-            {"email": "This address already has a pending invitation: resend it from the list below."},
+            _("This address has a pending invitation."),
+            {"email": _("This address already has a pending invitation: resend it from the list below.")},
         )
     known = set((await session.scalars(select(col(Department.id)))).all())
     token, token_hash = new_token()
@@ -119,7 +121,7 @@ async def invite(
 async def _pending(session: AsyncSession, invitation_id: int) -> Invitation:
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise Conflict("This invitation was accepted or revoked in the meantime.")
+        raise Conflict(N_("This invitation was accepted or revoked in the meantime."))
     return invitation
 
 
@@ -149,11 +151,13 @@ async def usable(session: AsyncSession, token: str, now: datetime) -> Invitation
         await session.scalars(select(Invitation).where(col(Invitation.token_hash) == hash_token(token)))
     ).first()
     if invitation is None:
-        raise NotFound("There is no invitation behind this link. Ask an admin for a new one.")
+        raise NotFound(N_("There is no invitation behind this link. Ask an admin for a new one."))
     if invitation.accepted_at is not None:
-        raise InvitationGone("This invitation was already used. Log in with the password you chose.")
+        raise InvitationGone(N_("This invitation was already used. Log in with the password you chose."))
     if invitation.revoked_at is not None or invitation.expires_at <= now:
-        raise InvitationGone("This invitation has expired or was withdrawn. Ask an admin to send a new one.")
+        raise InvitationGone(
+            N_("This invitation has expired or was withdrawn. Ask an admin to send a new one.")
+        )
     return invitation
 
 
@@ -172,14 +176,14 @@ async def accept(
     errors: dict[str, str] = {}
     name = " ".join(strip_bidi(name).split())[:200]
     if not name:
-        errors["name"] = "Give your name as colleagues should see it."
+        errors["name"] = _("Give your name as colleagues should see it.")
     problem = password_problem(password, email=invitation.email)
     if problem:
         errors["password"] = problem
     elif password != confirm:
-        errors["confirm"] = "The two passwords are not the same."
+        errors["confirm"] = _("The two passwords are not the same.")
     if errors:
-        raise Invalid("Please check the form.", errors)
+        raise Invalid(_("Please check the form."), errors)
     claimed = await session.execute(
         update(Invitation)
         .where(col(Invitation.id) == invitation.id, col(Invitation.accepted_at).is_(None))
@@ -187,7 +191,7 @@ async def accept(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvitationGone("This invitation was already used. Log in with the password you chose.")
+        raise InvitationGone(N_("This invitation was already used. Log in with the password you chose."))
     user = User(
         email=invitation.email,
         name=name,

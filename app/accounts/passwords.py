@@ -9,6 +9,8 @@ from pathlib import Path
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.settings import Settings
 
 MIN_LENGTH = 12
@@ -68,12 +70,16 @@ def _common() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "") -> str | None:
     """Why a new password is refused, or None: length and common-password checks, no composition rules."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters; a few unrelated words make a strong password."
+        return ngettext(
+            "Use at least %(num)s character; a few unrelated words make a strong password.",
+            "Use at least %(num)s characters; a few unrelated words make a strong password.",
+            MIN_LENGTH,
+        )
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return ngettext("Use at most %(num)s character.", "Use at most %(num)s characters.", MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common() or (email and lowered == email.lower()):
-        return "This password is among the most common ones; choose another."
+        return _("This password is among the most common ones; choose another.")
     return None
 
 

@@ -14,9 +14,11 @@ async def set_notifications(session: AsyncSession, *, user_id: int, mode: str, m
     """Store the choice; `muted` is what stays off (anything not offered is ignored)."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(i18n.N_("There is no such account."))
     if mode not in set(NotifyMode):
-        raise Invalid("Choose instant mail or a daily digest.", {"notify": "Choose one."})
+        raise Invalid(
+            i18n.gettext("Choose instant mail or a daily digest."), {"notify": i18n.gettext("Choose one.")}
+        )
     user.notify = mode
     user.muted = sorted(set(muted) & MUTABLE)
     session.add(user)
@@ -28,7 +30,7 @@ async def set_language(session: AsyncSession, *, user_id: int, locale: str, time
     """Store the person's language and time zone; an empty choice means the site's."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(i18n.N_("There is no such account."))
     errors = {}
     if locale and i18n.supported(locale) != locale:
         errors["locale"] = i18n.gettext("Choose a language from the list.")

@@ -21,12 +21,14 @@ from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
 from app.db import Database
 from app.errors import Invalid, NotFound
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.mail.outbox import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings
 
 log = logging.getLogger("byline.accounts")
-TOO_MANY = "Too many reset requests for this address or from your network. Wait an hour and try again."
+TOO_MANY = N_("Too many reset requests for this address or from your network. Wait an hour and try again.")
 PER_EMAIL = 3
 PER_IP = 20
 WINDOW = 3600
@@ -104,16 +106,18 @@ async def usable(session: AsyncSession, token: str, now: datetime) -> tuple[Pass
         or reset.expires_at <= now
         or not user.is_active
     ):
-        raise NotFound("This reset link is not valid: it was used already or has expired. Ask for a new one.")
+        raise NotFound(
+            N_("This reset link is not valid: it was used already or has expired. Ask for a new one.")
+        )
     return reset, user
 
 
 def _check_new(password: str, confirm: str, email: str) -> None:
     problem = password_problem(password, email=email)
     if problem:
-        raise Invalid("Please choose another password.", {"password": problem})
+        raise Invalid(_("Please choose another password."), {"password": problem})
     if password != confirm:
-        raise Invalid("Please check the form.", {"confirm": "The two passwords are not the same."})
+        raise Invalid(_("Please check the form."), {"confirm": _("The two passwords are not the same.")})
 
 
 async def _set_password(session: AsyncSession, settings: Settings, user: User, password: str) -> None:
@@ -138,7 +142,7 @@ async def reset_password(
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("This reset link was used already. Ask for a new one.")
+        raise NotFound(N_("This reset link was used already. Ask for a new one."))
     # Other links asked for meanwhile die with this one.
     await session.execute(
         update(PasswordReset)
@@ -162,11 +166,11 @@ async def change_password(
     """A person's own change: the current password is asked unless a first-login change is due."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(N_("There is no such account."))
     if not user.must_change_password and not await asyncio.to_thread(
         verify_password, user.password_hash, current or "", settings
     ):
-        raise Invalid("Please check the form.", {"current": "This is not your current password."})
+        raise Invalid(_("Please check the form."), {"current": _("This is not your current password.")})
     _check_new(password, confirm, user.email)
     await _set_password(session, settings, user, password)
     return user

@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from app.accounts import service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
 from app.db import Database
+from app.i18n import gettext as _
 from app.web import AppClock, AppSettings, DbSession, client_ip
 
 
@@ -19,7 +20,7 @@ async def login_form(request: Request[Any, Any, Any]) -> Template | Redirect:
     next = request.query_params.get("next", "")
     if request.scope.get("user") is not None:
         return Redirect(service.safe_next(next) or "/dashboard", status_code=303)
-    notice = "Your new password is set: log in with it." if request.query_params.get("reset") else ""
+    notice = _("Your new password is set: log in with it.") if request.query_params.get("reset") else ""
     context = {"next": service.safe_next(next) or "", "email": "", "notice": notice}
     return Template("accounts/login.html", context=context)
 

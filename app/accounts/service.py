@@ -14,11 +14,12 @@ from app.accounts.passwords import burn_verification_time, hash_password, needs_
 from app.applications.forms import normalize_email
 from app.db import Database
 from app.errors import DomainError, RateLimited
+from app.i18n import N_
 from app.models import User
 from app.settings import Settings
 
-LOGIN_FAILED = "The email address or password is not right."
-LOCKED = (
+LOGIN_FAILED = N_("The email address or password is not right.")
+LOCKED = N_(
     "Too many failed logins for this account or from this address. Wait a few minutes and try again, "
     "or reset your password."
 )
@@ -26,7 +27,7 @@ LOCKED = (
 
 class LoginFailed(DomainError):
     status_code = 401
-    title = "Log in"
+    title = N_("Log in")
 
 
 def _buckets(settings: Settings, email: str, ip: str) -> list[tuple[str, int]]:

@@ -12,6 +12,8 @@ import ipaddress
 import socket
 from ipaddress import IPv4Address, IPv6Address
 
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.settings import Settings
 
 IPAddress = IPv4Address | IPv6Address
@@ -61,13 +63,34 @@ def guarded(settings: Settings, host: str) -> bool:
     return not settings.is_dev and host.lower().rstrip(".") not in allowed
 
 
+# Each kind of internal address in words, for the refusal.
+KIND_NAMES = {
+    "unspecified": N_("an unspecified address"),
+    "loopback": N_("a loopback address"),
+    "link-local": N_("a link-local address"),
+    "multicast": N_("a multicast address"),
+    "reserved": N_("a reserved address"),
+    "private": N_("a private address"),
+    "non-public": N_("a non-public address"),
+}
+
+
 def refusal(host: str, address: IPAddress, kind: str) -> str:
     """The explanation an admin reads for a refused host."""
-    shown = host if literal(host) == address else f"{host} resolves to {address}, which"
-    article = "an" if kind[0] in "aeiou" else "a"
-    return (
-        f"{shown} is {article} {kind} address: webhooks only reach public addresses. To reach a receiver "
-        "inside your network on purpose, list its host name in BYLINE_WEBHOOK_ALLOWED_HOSTS."
+    named = _(KIND_NAMES.get(kind, KIND_NAMES["non-public"]))
+    if literal(host) == address:
+        return _(
+            "%(host)s is %(kind)s: webhooks only reach public addresses. To reach a receiver inside your "
+            "network on purpose, list its host name in BYLINE_WEBHOOK_ALLOWED_HOSTS.",
+            host=host,
+            kind=named,
+        )
+    return _(
+        "%(host)s resolves to %(address)s, which is %(kind)s: webhooks only reach public addresses. To reach "
+        "a receiver inside your network on purpose, list its host name in BYLINE_WEBHOOK_ALLOWED_HOSTS.",
+        host=host,
+        address=str(address),
+        kind=named,
     )
 
 
@@ -93,7 +116,7 @@ async def resolve(host: str, port: int, *, seconds: float) -> list[IPAddress]:
     except UnicodeError as exc:  # a label too long or empty for IDNA
         raise OSError(f"{host} is not a valid host name") from exc
     found: list[IPAddress] = []
-    for *_, sockaddr in infos:
+    for *_info, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         if address not in found:
             found.append(address)

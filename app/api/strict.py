@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
+from app import i18n
 from app.api.schemas import PATTERN_HINTS
 from app.errors import DomainError, Invalid, NotFound
 
@@ -61,6 +62,8 @@ def desk_rules() -> Iterator[None]:
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """The router's before-request hook: ids as the API writes them, then the body (POST and PUT)."""
+    # The JSON API answers in English whatever the caller's language; its messages come from shared services.
+    i18n.set_request_locale(i18n.SOURCE_LOCALE, None)
     check_path_ids(request)
     body_field = request.route_handler.parsed_fn_signature.parameters.get("data")
     if body_field is not None:

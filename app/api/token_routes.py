@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, staff_only
 from app.api import tokens
 from app.errors import Invalid
+from app.i18n import gettext as _
 from app.web import AppClock, AppSettings, DbSession
 
 PAGE = "api/tokens.html"
@@ -46,7 +47,7 @@ async def tokens_page(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
 ) -> Template:
     """Your personal API tokens."""
-    notice = "Revoked: the token no longer works." if request.query_params.get("done") == "revoked" else ""
+    notice = _("Revoked: the token no longer works.") if request.query_params.get("done") == "revoked" else ""
     return await _page(session, settings, staff, notice=notice)
 
 

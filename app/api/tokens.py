@@ -16,6 +16,8 @@ from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token, plausible
 from app.db import Database
 from app.errors import Invalid, NotFound
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.models import ApiToken, User
 
 MAX_TOKENS = 20
@@ -37,13 +39,25 @@ async def create_token(
     """A new token for `user_id`: the row (holding the hash) and the token itself, to be shown once."""
     name = " ".join(name.split())
     if not name:
-        raise Invalid("Name the token.", {"name": "Say what the token is for, e.g. “newsroom dashboard”."})
+        raise Invalid(
+            _("Name the token."), {"name": _("Say what the token is for, e.g. “newsroom dashboard”.")}
+        )
     if len(name) > MAX_NAME:
-        raise Invalid("The name is too long.", {"name": f"At most {MAX_NAME} characters."})
+        raise Invalid(
+            _("The name is too long."),
+            {"name": ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_NAME)},
+        )
     count = await session.scalar(select(func.count()).where(col(ApiToken.user_id) == user_id))
     if (count or 0) >= MAX_TOKENS:
         raise Invalid(
-            "Too many tokens.", {"name": f"At most {MAX_TOKENS} tokens: revoke one you no longer use."}
+            _("Too many tokens."),
+            {
+                "name": ngettext(
+                    "At most %(num)s token: revoke it if you no longer use it.",
+                    "At most %(num)s tokens: revoke one you no longer use.",
+                    MAX_TOKENS,
+                )
+            },
         )
     token, token_hash = new_token()
     row = ApiToken(user_id=user_id, name=name, token_hash=token_hash, created_at=now)

@@ -12,14 +12,16 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, admin_only
 from app.api import webhooks
 from app.errors import Invalid
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.web import AppClock, AppSettings, DbSession
 
 NOTICES = {
-    "on": "The webhook is on.",
-    "off": "The webhook is off: its queued deliveries fail until it is on again (then retry them).",
-    "deleted": "Deleted, with its deliveries.",
-    "retried": "Queued again.",
-    "moved_on": "That delivery was no longer failed; nothing changed.",
+    "on": N_("The webhook is on."),
+    "off": N_("The webhook is off: its queued deliveries fail until it is on again (then retry them)."),
+    "deleted": N_("Deleted, with its deliveries."),
+    "retried": N_("Queued again."),
+    "moved_on": N_("That delivery was no longer failed; nothing changed."),
 }
 
 
@@ -53,7 +55,8 @@ async def _page(
 @get("/admin/webhooks", name="admin_webhooks", guards=[admin_only])
 async def webhooks_page(request: Request[Any, Any, Any], session: DbSession) -> Template:
     """Webhooks, their delivery counts and the latest deliveries."""
-    return await _page(session, notice=NOTICES.get(request.query_params.get("done", ""), ""))
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
+    return await _page(session, notice=_(notice) if notice else "")
 
 
 @post("/admin/webhooks", name="admin_webhook_create", guards=[admin_only], status_code=200)

@@ -23,6 +23,8 @@ from sqlmodel import col
 from app.accounts.sessions import StaffUser
 from app.api import destinations
 from app.errors import Invalid, NotFound
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 
@@ -59,10 +61,14 @@ async def _checked_url(url: str, settings: Settings) -> str:
     except ValueError:
         port = 0
     if len(url) > MAX_URL or parts.scheme not in schemes or not parts.hostname or spaced or not port:
-        wanted = "https://" if not settings.is_dev else "http:// or https://"
-        raise Invalid("Check the address.", {"url": f"Give the receiver's address, starting with {wanted}."})
+        wanted = (
+            _("Give the receiver's address, starting with https://.")
+            if not settings.is_dev
+            else _("Give the receiver's address, starting with http:// or https://.")
+        )
+        raise Invalid(_("Check the address."), {"url": wanted})
     if problem := await destinations.problem_when_saving(settings, parts.hostname, port):
-        raise Invalid("Check the address.", {"url": problem})
+        raise Invalid(_("Check the address."), {"url": problem})
     return url
 
 
@@ -93,7 +99,16 @@ async def create_webhook(
     """A new active webhook and its secret (generated here, shown to the admin once)."""
     url = await _checked_url(url, settings)
     if (await session.scalar(select(func.count()).select_from(Webhook)) or 0) >= MAX_WEBHOOKS:
-        raise Invalid("Too many webhooks.", {"url": f"At most {MAX_WEBHOOKS} webhooks: delete one first."})
+        raise Invalid(
+            _("Too many webhooks."),
+            {
+                "url": ngettext(
+                    "At most %(num)s webhook: delete it first.",
+                    "At most %(num)s webhooks: delete one first.",
+                    MAX_WEBHOOKS,
+                )
+            },
+        )
     secret = secrets.token_urlsafe(32)
     hook = Webhook(url=url, secret=secret, is_active=True, created_by_id=by.id, created_at=now)
     session.add(hook)

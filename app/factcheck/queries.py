@@ -16,6 +16,7 @@ from sqlmodel import col
 from app.accounts.sessions import StaffUser
 from app.errors import NotFound
 from app.factcheck import extract
+from app.i18n import gettext as _
 from app.models import Claim, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 
@@ -102,7 +103,7 @@ async def task_for(session: AsyncSession, task_id: int, staff: StaffUser) -> Fac
     """The task if this person may see it: its fact-checker or an editor. Anyone else gets a 404 (C2)."""
     task = await session.get(FactCheckTask, task_id)
     if task is None or not (staff.is_editor or task.assignee_id == staff.id):
-        raise NotFound("There is no such task.")
+        raise NotFound(_("There is no such task."))
     return task
 
 

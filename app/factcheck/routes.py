@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.errors import Invalid
 from app.factcheck import extract, queries, service, work
+from app.i18n import gettext as _
 from app.models import SampleKind, WorkSample
 from app.review import forms
 from app.review.service import check_version, load_application
@@ -151,7 +152,10 @@ async def task_page(
 ) -> Template:
     """The sample with its claims marked, and a verdict, sources and a note for each claim."""
     done = request.query_params.get("done", "")
-    notice = {"saved": "Saved. The task is in progress.", "completed": "Completed. The editor has been told."}
+    notice = {
+        "saved": _("Saved. The task is in progress."),
+        "completed": _("Completed. The editor has been told."),
+    }
     return await _render_task(session, settings, staff, task_id, notice=notice.get(done, ""))
 
 

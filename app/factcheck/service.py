@@ -11,6 +11,8 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.errors import Conflict, Invalid
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
@@ -67,23 +69,31 @@ async def create_task(
 ) -> FactCheckTask:
     """Create a task with its claims, record it on the timeline and tell the fact-checker."""
     if is_final(application.state):
-        raise Conflict("This application is closed; it needs no more fact checks.")
+        raise Conflict(_("This application is closed; it needs no more fact checks."))
     errors: dict[str, str] = {}
     assignee = await session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not assignee.is_active or not assignee.is_fact_checker:
-        errors["task_assignee"] = "Choose a fact-checker."
+        errors["task_assignee"] = _("Choose a fact-checker.")
     sample = await session.get(WorkSample, sample_id) if sample_id else None
     if sample_id and (sample is None or sample.application_id != application.id):
-        errors["task_sample"] = "Choose one of this application's samples."
+        errors["task_sample"] = _("Choose one of this application's samples.")
     if not claims:
-        errors["task_claims"] = "Give at least one claim to check, one per line."
-    elif len(claims) > MAX_CLAIMS or any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
-        errors["task_claims"] = f"At most {MAX_CLAIMS} claims of {MAX_CLAIM_CHARS} characters each."
+        errors["task_claims"] = _("Give at least one claim to check, one per line.")
+    elif len(claims) > MAX_CLAIMS:
+        errors["task_claims"] = ngettext(
+            "At most %(num)s claim per task.", "At most %(num)s claims per task.", MAX_CLAIMS
+        )
+    elif any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
+        errors["task_claims"] = ngettext(
+            "Each claim can be at most %(num)s character long.",
+            "Each claim can be at most %(num)s characters long.",
+            MAX_CLAIM_CHARS,
+        )
     due_at = due_at or now + timedelta(days=settings.task_due_days)
     if due_at <= now:
-        errors["task_due"] = "The due date must be in the future."
+        errors["task_due"] = _("The due date must be in the future.")
     if errors:
-        raise Invalid("The fact-check task is not complete.", errors)
+        raise Invalid(_("The fact-check task is not complete."), errors)
     assert assignee is not None and assignee.id is not None and application.id is not None
     task = FactCheckTask(
         application_id=application.id,

@@ -16,6 +16,8 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.errors import Conflict, Forbidden, Invalid
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.mail.outbox import enqueue_for_staff
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
@@ -55,41 +57,47 @@ def parse_work(form: Any, claims: list[Claim], *, complete: bool) -> TaskWork:
         key = str(claim.id)
         verdict = str(form.get(f"verdict-{key}") or "") or None
         if verdict is not None and verdict not in set(Verdict):
-            errors[f"verdict-{key}"] = "Choose one of the verdicts."
+            errors[f"verdict-{key}"] = _("Choose one of the verdicts.")
         elif verdict is None and complete:
-            errors[f"verdict-{key}"] = f"Give claim {number} a verdict before completing the task."
+            errors[f"verdict-{key}"] = _(
+                "Give claim %(number)s a verdict before completing the task.", number=number
+            )
         sources = [
             line.strip() for line in str(form.get(f"sources-{key}") or "").splitlines() if line.strip()
         ]
         if len(sources) > MAX_SOURCES:
-            errors[f"sources-{key}"] = f"At most {MAX_SOURCES} sources per claim."
+            errors[f"sources-{key}"] = ngettext(
+                "At most %(num)s source per claim.", "At most %(num)s sources per claim.", MAX_SOURCES
+            )
         elif any(len(url) > MAX_URL or not _url_ok(url) for url in sources):
-            errors[f"sources-{key}"] = (
+            errors[f"sources-{key}"] = _(
                 "Sources must be web addresses starting with http:// or https://, one per line."
             )
         note = str(form.get(f"note-{key}") or "").strip()
         if len(note) > MAX_NOTE:
-            errors[f"note-{key}"] = f"At most {MAX_NOTE} characters."
+            errors[f"note-{key}"] = ngettext(
+                "At most %(num)s character.", "At most %(num)s characters.", MAX_NOTE
+            )
         work.append(ClaimWork(claim.id or 0, verdict, sources, note))
     overall = str(form.get("overall_verdict") or "") or None
     if overall is not None and overall not in set(Verdict):
-        errors["overall_verdict"] = "Choose one of the verdicts."
+        errors["overall_verdict"] = _("Choose one of the verdicts.")
     elif overall is None and complete:
-        errors["overall_verdict"] = "Give an overall verdict before completing the task."
+        errors["overall_verdict"] = _("Give an overall verdict before completing the task.")
     summary = str(form.get("summary") or "").strip()
     if len(summary) > MAX_SUMMARY:
-        errors["summary"] = f"At most {MAX_SUMMARY} characters."
+        errors["summary"] = ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_SUMMARY)
     if errors:
-        raise Invalid("Some answers need another look.", errors)
+        raise Invalid(_("Some answers need another look."), errors)
     return TaskWork(work, overall, summary)
 
 
 def check_can_record(task: FactCheckTask, by: StaffUser) -> None:
     """Only the task's own fact-checker records verdicts, and only while the task is open."""
     if task.assignee_id != by.id:
-        raise Forbidden("Only the task's fact-checker records its verdicts.")
+        raise Forbidden(_("Only the task's fact-checker records its verdicts."))
     if task.state not in LIVE:
-        raise Conflict("This task is closed: it was completed or cancelled.")
+        raise Conflict(_("This task is closed: it was completed or cancelled."))
 
 
 async def _claim_state(
@@ -103,7 +111,7 @@ async def _claim_state(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This task was completed or cancelled in the meantime.")
+        raise Conflict(_("This task was completed or cancelled in the meantime."))
     task.state = to
     for name, value in values.items():
         setattr(task, name, value)
@@ -179,9 +187,9 @@ async def reassign(
     """Give a live task to another fact-checker, who is emailed; the timeline says who had it."""
     assignee = await session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not assignee.is_active or not assignee.is_fact_checker:
-        raise Invalid("Choose a fact-checker.", {"assignee": "Choose a fact-checker."})
+        raise Invalid(_("Choose a fact-checker."), {"assignee": _("Choose a fact-checker.")})
     if assignee.id == task.assignee_id:
-        raise Invalid("The task is already theirs.", {"assignee": "Choose someone else."})
+        raise Invalid(_("The task is already theirs."), {"assignee": _("Choose someone else.")})
     previous = await session.get(User, task.assignee_id)
     await _claim_state(session, task, TaskState(task.state), now, assignee_id=assignee.id)
     from_name = previous.name if previous else "nobody"

@@ -16,6 +16,8 @@ from sqlmodel import col
 from app import workflow
 from app.applications.queries import StatusView
 from app.applications.uploads import clean_filename
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.mail.render import RenderError, render
 from app.models import (
     ApplicationDepartment,
@@ -28,11 +30,13 @@ from app.models import (
 )
 from app.settings import Settings
 
-README = """This archive holds what {publication} keeps about your application.
-
-data.json  your details, your application, your work samples, its public timeline and the messages we sent you
-files/     the files you uploaded, as you sent them
-"""
+README = N_(
+    "This archive holds what %(publication)s keeps about your application.\n"
+    "\n"
+    "data.json  your details, your application, your work samples, its public timeline and the messages we "
+    "sent you\n"
+    "files/     the files you uploaded, as you sent them\n"
+)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -147,13 +151,14 @@ async def build_export(session: AsyncSession, *, settings: Settings, view: Statu
         "timeline": timeline,
         "messages_sent_to_you": await _messages(session, settings, application.id),
     }
-    return await anyio.to_thread.run_sync(_zip, settings, data, files)
+    readme = _(README, publication=settings.publication_name)
+    return await anyio.to_thread.run_sync(_zip, settings, data, files, readme)
 
 
-def _zip(settings: Settings, data: dict[str, Any], files: list[tuple[str, str]]) -> bytes:
+def _zip(settings: Settings, data: dict[str, Any], files: list[tuple[str, str]], readme: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README.format(publication=settings.publication_name))
+        archive.writestr("README.txt", readme)
         archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
         for name, key in files:
             path = settings.uploads_path / key
