@@ -360,7 +360,7 @@ async def test_reports_page_is_in_the_staff_members_saved_language(client, desk)
     assert cell(html, "funnel", "Получено") == ["4", "3", "2"]
     assert cell(html, "funnel", "Первичный отбор") == ["3", "2", "2"]
     assert cell(html, "funnel", "Доля принятых") == ["33\xa0%", "50\xa0%", "0\xa0%"]
-    assert cell(html, "time-in-state", "Подана") == ["4", "1,0 дня", "2,4 дня", "1,5 дня"]
+    assert cell(html, "time-in-state", "Поступила") == ["4", "1,0 дня", "2,4 дня", "1,5 дня"]
     assert cell(html, "time-to-decision", "Все решения")[0] == "3"
     assert "Farid Checker</bdi></th><td>фактчекер</td>" in html
     content = html[html.index("<main") : html.index("</main>")]

@@ -96,8 +96,8 @@ async def test_application_page_in_russian_and_in_english(app, db):
         page, hidden = await page_form(ru, app_id)
         text = visible(page)
         for phrase in (
-            "Отбор",  # the state
-            "Поступила → Отбор",  # the timeline
+            "Первичный отбор",  # the state
+            "Поступила → Первичный отбор",  # the timeline
             "Заявка получена",
             "Кандидат",
             "Образцы работ",
@@ -133,7 +133,7 @@ async def test_application_page_in_russian_and_in_english(app, db):
         english = visible((await en.get(f"/applications/{app_id}", headers={"Accept-Language": "en"})).text)
         for phrase in ("Screening", "Submitted → Screening", "Request information", "Average of all marks"):
             assert phrase in english, phrase
-        assert "Отбор" not in english
+        assert "Первичный отбор" not in english
 
 
 async def test_bulk_preview_and_conflict_page_in_russian(app, db):
