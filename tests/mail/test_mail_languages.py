@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.applications.forms import normalize_email
+from app.mail import unsubscribe
 from app.mail.digest import queue_daily_digests
 from app.mail.render import render
 from app.models import Applicant, Application, OutboxEmail, User
@@ -31,7 +32,9 @@ async def submit_in_russian(client, db, email: str) -> int:
 
 async def set_locale(db, user_id: int, locale: str, time_zone: str | None = None) -> None:
     async with db.write_session() as session:
-        await session.execute(update(User).where(User.id == user_id).values(locale=locale, time_zone=time_zone))
+        await session.execute(
+            update(User).where(User.id == user_id).values(locale=locale, time_zone=time_zone)
+        )
 
 
 def parts(row: OutboxEmail, settings) -> tuple[str, str, str]:
@@ -148,5 +151,19 @@ async def test_dates_in_mail_follow_the_readers_language_and_time_zone(app, clie
     local = due + timedelta(hours=3)
     months = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
               "октября", "ноября", "декабря"]  # fmt: skip
-    assert f"{local.day} {months[local.month - 1]} {local.year} г., {local:%H:%M}" in text.replace("\u202f", " ")
+    assert f"{local.day} {months[local.month - 1]} {local.year} г., {local:%H:%M}" in text.replace(
+        "\u202f", " "
+    )
     assert "UTC" not in text
+
+
+async def test_the_unsubscribe_page_speaks_the_readers_language(client, db, settings):
+    await make_staff(db, email="ru@desk.example", name="Ирина")
+    app_id = await submit(client, db)
+    [notice] = [m for m in await outbox(db, app_id) if m.template == "staff_new_application"]
+    link = unsubscribe.link(notice, settings).removeprefix(settings.base_url)
+    page = await client.get(link, headers={"Accept-Language": "ru"})
+    assert page.status_code == 200 and "Отписаться от этих писем?" in page.text
+    assert "Уведомление о новой заявке" in page.text and "Stop these emails" not in page.text
+    done = await client.post(link, headers={"Accept-Language": "ru"})
+    assert done.status_code == 200 and "Больше таких писем не будет" in done.text
