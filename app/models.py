@@ -409,6 +409,9 @@ class OutboxEmail(QueuedRow, table=True):
     context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     message_id: str = Field(max_length=255, unique=True)
     dedupe_key: str = Field(max_length=255, unique=True)
+    # The language and time zone the message is written in: the recipient's, fixed when it is queued.
+    locale: str | None = Field(default=None, max_length=16)
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class RateLimitCounter(SQLModel, table=True):

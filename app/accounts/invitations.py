@@ -16,7 +16,7 @@ from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
 from app.errors import Conflict, Invalid, NotFound
-from app.i18n import N_
+from app.i18n import N_, use_locale
 from app.i18n import gettext as _
 from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
@@ -41,7 +41,7 @@ class InviteInput:
 
 
 def role_list(roles: list[str]) -> str:
-    return ", ".join(ROLE_NAMES[role] for role in ROLES if role in roles)
+    return ", ".join(_(ROLE_NAMES[role]) for role in ROLES if role in roles)
 
 
 async def _send(
@@ -59,6 +59,9 @@ async def _send(
         )
         if on
     ]
+    # The invitee has chosen no language yet: the invitation is written in the site's.
+    with use_locale(settings.default_locale, settings.time_zone):
+        role_names = role_list(roles)
     await enqueue(
         session,
         settings=settings,
@@ -69,8 +72,8 @@ async def _send(
         context={
             "accept_url": f"{settings.base_url}/invitations/{token}",
             "inviter_name": by.name,
-            "roles": role_list(roles),
-            "expires": invitation.expires_at.strftime("%d %b %Y"),
+            "roles": role_names,
+            "expires": invitation.expires_at.isoformat(),
         },
         now=now,
     )

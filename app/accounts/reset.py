@@ -92,6 +92,8 @@ async def _queue_link(session: AsyncSession, *, settings: Settings, email: str, 
         user_id=user.id,
         is_staff=True,
         now=now,
+        locale=user.locale,
+        time_zone=user.time_zone,
     )
 
 

@@ -333,6 +333,7 @@ async def _queue_submission_mail(
         },
         application_id=application.id,
         now=now,
+        locale=application.locale,
     )
     editors = (
         (await session.execute(select(User).where(col(User.is_active), col(User.is_editor)))).scalars().all()

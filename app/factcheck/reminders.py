@@ -111,7 +111,7 @@ async def queue_task_reminders(session: AsyncSession, settings: Settings, now: d
                     context={
                         "kind": reminder.kind,
                         "task_url": f"{settings.base_url}/tasks/{task.id}",
-                        "due_at": task.due_at.strftime("%d %b %Y, %H:%M UTC"),
+                        "due_at": task.due_at.isoformat(),
                         "claims": int(claims or 0),
                         "checker_name": reminder.checker.name,
                     },

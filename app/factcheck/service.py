@@ -129,7 +129,7 @@ async def create_task(
         context={
             "task_url": f"{settings.base_url}/tasks/{task.id}",
             "claims": len(claims),
-            "due_at": due_at.strftime("%d %b %Y, %H:%M UTC"),
+            "due_at": due_at.isoformat(),
             "creator_name": by.name,
         },
         application_id=application.id,

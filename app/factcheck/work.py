@@ -214,7 +214,7 @@ async def reassign(
         context={
             "task_url": f"{settings.base_url}/tasks/{task.id}",
             "claims": claims or 0,
-            "due_at": task.due_at.strftime("%d %b %Y, %H:%M UTC"),
+            "due_at": task.due_at.isoformat(),
             "creator_name": by.name,
         },
         application_id=task.application_id,

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.i18n import gettext as _
+from app.i18n import use_locale
 from app.mail.outbox import EMAIL_TITLES, enqueue_for_staff
-from app.models import Applicant, Application, EmailStatus, FactCheckTask, OutboxEmail, TaskState, User
+from app.models import Applicant, Application, EmailStatus, FactCheckTask, OutboxEmail, State, TaskState, User
 from app.settings import Settings
 from app.workflow import OPEN_STATES, STAFF_LABELS
 
@@ -25,7 +27,8 @@ MAX_ITEMS = 100
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%d %b, %H:%M UTC") if value else ""
+    """A moment as ISO text; the message formats it in the reader's language and time zone."""
+    return value.isoformat() if value else ""
 
 
 async def _gathered(session: AsyncSession, user: User) -> tuple[list[int], list[dict[str, Any]]]:
@@ -38,7 +41,7 @@ async def _gathered(session: AsyncSession, user: User) -> tuple[list[int], list[
     ).all()
     items = [
         {
-            "title": EMAIL_TITLES.get(row.template, row.template),
+            "title": _(EMAIL_TITLES[row.template]) if row.template in EMAIL_TITLES else row.template,
             "applicant_name": str(row.context.get("applicant_name", "")),
             "url": str(row.context.get("application_url") or row.context.get("task_url") or ""),
             "at": _when(row.created_at),
@@ -67,7 +70,7 @@ async def _overdue_work(
         applications = [
             {
                 "name": name,
-                "state": STAFF_LABELS.get(state, state),  # type: ignore[call-overload]
+                "state": _(STAFF_LABELS[State(state)]) if state in set(State) else str(state),
                 "due": _when(due),
                 "url": f"{settings.base_url}/applications/{app_id}",
             }
@@ -86,7 +89,11 @@ async def _overdue_work(
             .limit(MAX_ITEMS)
         )
         tasks = [
-            {"name": f"Task #{task_id}", "due": _when(due), "url": f"{settings.base_url}/tasks/{task_id}"}
+            {
+                "name": _("Task #%(id)s", id=task_id),
+                "due": _when(due),
+                "url": f"{settings.base_url}/tasks/{task_id}",
+            }
             for task_id, due in held.all()
         ]
     return {"overdue_applications": applications, "overdue_tasks": tasks}
@@ -118,8 +125,10 @@ async def queue_daily_digests(session: AsyncSession, settings: Settings, now: da
     for user in users:
         if keys[user.id] in done:
             continue
-        gathered, items = await _gathered(session, user)
-        work = await _overdue_work(session, user, settings, now)
+        # Titles and labels are written into the digest in the reader's language.
+        with use_locale(user.locale or settings.default_locale, user.time_zone or settings.time_zone):
+            gathered, items = await _gathered(session, user)
+            work = await _overdue_work(session, user, settings, now)
         if not items and not work["overdue_applications"] and not work["overdue_tasks"]:
             continue
         try:
@@ -130,7 +139,7 @@ async def queue_daily_digests(session: AsyncSession, settings: Settings, now: da
                     template="staff_digest",
                     user=user,
                     dedupe_key=keys[user.id],
-                    context={"day": now.strftime("%d %b %Y"), "items": items, **work},
+                    context={"day": day, "items": items, **work},
                     application_id=None,
                     now=now,
                 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.i18n import N_, supported, valid_time_zone
 from app.models import EmailStatus, NotifyMode, OutboxEmail, User, utcnow
 from app.settings import Settings
 
@@ -30,25 +31,25 @@ DIGESTIBLE = frozenset(
 # Staff notifications that carry List-Unsubscribe and can be turned off; task work and account mail cannot.
 MUTABLE = DIGESTIBLE | {"staff_digest"}
 
-# What each message template is, as staff see it in lists and timelines.
+# What each message template is, as staff see it in lists and timelines (translated where shown).
 EMAIL_TITLES = {
-    "applicant_received": "Confirmation to the applicant",
-    "applicant_info_requested": "Information request to the applicant",
-    "applicant_status": "Status update to the applicant",
-    "applicant_decision": "Decision to the applicant",
-    "applicant_withdrawn": "Withdrawal confirmation to the applicant",
-    "applicant_erased": "Erasure confirmation to the applicant",
-    "staff_new_application": "New application notice",
-    "staff_assigned": "Assignment notice",
-    "staff_applicant_replied": "Reply notice",
-    "staff_applicant_withdrew": "Withdrawal notice",
-    "staff_task_assigned": "Fact-check task notice",
-    "staff_task_completed": "Fact-check result notice",
-    "staff_task_cancelled": "Fact-check cancellation notice",
-    "staff_task_reminder": "Fact-check reminder",
-    "staff_digest": "Daily digest",
-    "staff_invitation": "Staff invitation",
-    "staff_password_reset": "Password reset link",
+    "applicant_received": N_("Confirmation to the applicant"),
+    "applicant_info_requested": N_("Information request to the applicant"),
+    "applicant_status": N_("Status update to the applicant"),
+    "applicant_decision": N_("Decision to the applicant"),
+    "applicant_withdrawn": N_("Withdrawal confirmation to the applicant"),
+    "applicant_erased": N_("Erasure confirmation to the applicant"),
+    "staff_new_application": N_("New application notice"),
+    "staff_assigned": N_("Assignment notice"),
+    "staff_applicant_replied": N_("Reply notice"),
+    "staff_applicant_withdrew": N_("Withdrawal notice"),
+    "staff_task_assigned": N_("Fact-check task notice"),
+    "staff_task_completed": N_("Fact-check result notice"),
+    "staff_task_cancelled": N_("Fact-check cancellation notice"),
+    "staff_task_reminder": N_("Fact-check reminder"),
+    "staff_digest": N_("Daily digest"),
+    "staff_invitation": N_("Staff invitation"),
+    "staff_password_reset": N_("Password reset link"),
 }
 
 
@@ -72,8 +73,13 @@ async def enqueue(
     hold: bool = False,
     digest: bool = False,
     now: datetime | None = None,
+    locale: str | None = None,
+    time_zone: str | None = None,
 ) -> OutboxEmail:
-    """Queue one message to one recipient; its Message-ID is fixed here and reused on every retry."""
+    """Queue one message to one recipient; its Message-ID is fixed here and reused on every retry.
+
+    It is written in `locale` and `time_zone` (the recipient's), or the site's when they have none.
+    """
     row = OutboxEmail(
         application_id=application_id,
         user_id=user_id,
@@ -87,6 +93,8 @@ async def enqueue(
         status=EmailStatus.held if hold else EmailStatus.digest if digest else EmailStatus.queued,
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
+        locale=supported(locale) or settings.default_locale,
+        time_zone=valid_time_zone(time_zone) or settings.time_zone,
     )
     session.add(row)
     return row
@@ -119,4 +127,6 @@ async def enqueue_for_staff(
         is_staff=True,
         digest=user.notify == NotifyMode.digest and template in DIGESTIBLE,
         now=now,
+        locale=user.locale,
+        time_zone=user.time_zone,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass
+from datetime import date, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -16,6 +17,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app import i18n
+from app.i18n import N_
 from app.mail import unsubscribe
 from app.models import OutboxEmail
 from app.settings import Settings
@@ -27,16 +30,77 @@ class RenderError(Exception):
     """The row cannot become a message (a broken template, a bad address); permanent for that row."""
 
 
+# Fact-check verdicts as a message names them (the values are the stored ones).
+VERDICTS = {
+    "accurate": N_("accurate"),
+    "inaccurate": N_("inaccurate"),
+    "misleading": N_("misleading"),
+    "unverifiable": N_("unverifiable"),
+}
+
+
+def _translate(value: str) -> str:
+    """A text marked for the catalog where it was written (a status label), in the message's language."""
+    return i18n.gettext(str(value)) if value else ""
+
+
+def _verdict(value: str) -> str:
+    return i18n.gettext(VERDICTS[value]) if value in VERDICTS else str(value)
+
+
+def _moment(value: datetime | str | None) -> datetime | str | None:
+    """A time kept in a row's context as ISO text, read back; other text (older rows) stays as it is."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _datetime(value: datetime | str | None) -> str:
+    moment = _moment(value)
+    return i18n.format_datetime(moment) if isinstance(moment, datetime) else str(moment or "")
+
+
+def _date(value: datetime | str | None) -> str:
+    if isinstance(value, str) and len(value) == len("2026-12-07"):
+        try:
+            return i18n.format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    moment = _moment(value)
+    return i18n.format_date(moment) if isinstance(moment, datetime) else str(moment or "")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """Jinja for mail: HTML parts escaped, text parts as written; a missing variable is an error."""
-    return Environment(
+    """Jinja for mail: HTML parts escaped, text parts as written; a missing variable is an error.
+
+    Texts are translated into the language of the `i18n.use_locale` block the message is rendered in.
+    """
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.raw_gettext, i18n.raw_ngettext, newstyle=True, pgettext=i18n.raw_pgettext
+    )
+    env.filters.update(
+        datetime=_datetime,
+        date=_date,
+        format_datetime=_datetime,
+        format_date=_date,
+        format_number=i18n.format_number,
+        translate=_translate,
+        verdict=_verdict,
+    )
+    env.globals.update(current_locale=i18n.current_locale)
+    return env
 
 
 def _address(display: str, address: str) -> tuple[str, str]:
@@ -79,11 +143,12 @@ def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None =
         **row.context,
     }
     try:
-        text_template = env.get_template(f"email/{row.template}.txt")
-        subject = strip_bidi("".join(text_template.blocks["subject"](text_template.new_context(context))))
-        subject = " ".join(subject.split())
-        text = text_template.render(context)
-        html = env.get_template(f"email/{row.template}.html").render({**context, "subject": subject})
+        with i18n.use_locale(row.locale, row.time_zone):
+            text_template = env.get_template(f"email/{row.template}.txt")
+            subject = strip_bidi("".join(text_template.blocks["subject"](text_template.new_context(context))))
+            subject = " ".join(subject.split())
+            text = text_template.render(context)
+            html = env.get_template(f"email/{row.template}.html").render({**context, "subject": subject})
     except Exception as exc:
         raise RenderError(f"template {row.template!r} failed: {type(exc).__name__}: {exc}") from exc
     sender_name, sender = _address(*parseaddr(settings.mail_from))

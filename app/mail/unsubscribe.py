@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
+from app.i18n import gettext
 from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import OutboxEmail, User
 from app.settings import Settings
@@ -32,10 +33,10 @@ async def resolve(session: AsyncSession, token: str, settings: Settings) -> tupl
         value, _ = Signer(settings, SALT).loads(token, max_age=MAX_AGE)
         user_id, template = int(value[0]), str(value[1])
     except (TokenInvalid, TokenExpired, TypeError, ValueError, IndexError):
-        raise NotFound("This unsubscribe link is not valid (or is more than a year old).") from None
+        raise NotFound(gettext("This unsubscribe link is not valid (or is more than a year old).")) from None
     user = await session.get(User, user_id)
     if user is None or template not in MUTABLE:
-        raise NotFound("This unsubscribe link is not valid (or is more than a year old).")
+        raise NotFound(gettext("This unsubscribe link is not valid (or is more than a year old)."))
     return user, template
 
 
@@ -48,4 +49,4 @@ async def mute(session: AsyncSession, user: User, template: str) -> None:
 
 
 def title(template: str) -> str:
-    return EMAIL_TITLES.get(template, template)
+    return gettext(EMAIL_TITLES[template]) if template in EMAIL_TITLES else template

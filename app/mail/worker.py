@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from app import site
+from app import i18n, site
 from app.db import Database
 from app.factcheck.reminders import queue_task_reminders
 from app.mail import claims
@@ -54,6 +54,8 @@ class Worker:
         name: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        # Rows queued without a language (before it was recorded) are written in the site's.
+        i18n.configure(settings.default_locale, settings.time_zone)
         self.db = db
         self.settings = settings
         self.clock = clock

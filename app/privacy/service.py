@@ -140,6 +140,7 @@ async def erase(
             context={},
             application_id=app_id,
             now=now,
+            locale=application.locale,
         )
     await session.flush()
     return True

@@ -22,7 +22,7 @@ from app.i18n import gettext as _
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
 from app.review.forms import int_or_none
-from app.review.messages import DEFAULTS
+from app.review.messages import default_message
 from app.settings import Settings
 from app.workflow import Actor
 
@@ -56,9 +56,9 @@ class BulkRequest:
         return fields
 
 
-def default_reject_message(publication: str) -> str:
-    """The rejection template, with a placeholder each applicant's name replaces."""
-    return DEFAULTS[State.rejected].replace("{publication}", publication)
+def default_reject_message(publication: str, locale: str | None = None) -> str:
+    """The rejection template in `locale`, with a placeholder each applicant's name replaces."""
+    return default_message(State.rejected, {"name": NAME_PLACEHOLDER, "publication": publication}, locale)
 
 
 def parse_bulk(form: FormMultiDict, me: int) -> BulkRequest:

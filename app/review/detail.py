@@ -253,7 +253,11 @@ async def load_page(
     facts = await service.load_facts(session, application_id)
     context = {"name": applicant.name, "publication": settings.publication_name}
     moves = [
-        MoveOption(move, workflow.problems(move, facts, in_form=True), default_message(move.target, context))
+        MoveOption(
+            move,
+            workflow.problems(move, facts, in_form=True),
+            default_message(move.target, context, application.locale),
+        )
         for move in workflow.staff_moves(application.state, staff.roles)
     ]
     editors = (

@@ -263,7 +263,9 @@ async def bulk_preview(
         return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
     items = await bulk.plan(session, request=data, staff=staff)
     message = data.message or (
-        bulk.default_reject_message(settings.publication_name) if data.target == State.rejected else ""
+        bulk.default_reject_message(settings.publication_name, settings.default_locale)
+        if data.target == State.rejected
+        else ""
     )
     return Template(
         "review/bulk.html",

@@ -191,6 +191,7 @@ async def transition(
             application_id=application.id,
             hold=move.notify.hold,
             now=now,
+            locale=application.locale,
         )
     if actor == Actor.applicant and application.assigned_editor_id is not None:
         await _notify_user(
