@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
 from app.db import Database
-from app.models import Applicant, Department, SiteSetting, Topic
+from app.models import Applicant, Department, SiteSetting, Topic, User
 from tests.conftest import csrf_of, post_application, valid_fields
 from tests.review.support import staff_login, submit
 
@@ -69,6 +69,11 @@ async def test_names_follow_the_readers_language_in_the_queue_and_the_applicatio
     assert ">Аналитика</option>" in reports.text
     in_english = await client.get("/dashboard", headers=EN)
     assert "Politics" in in_english.text and "Политика" not in in_english.text
+    async with db.write_session() as session:
+        editor = (await session.scalars(select(User).where(col(User.email) == "editor@desk.example"))).one()
+        editor.locale = "ru"  # the staff member's saved choice beats the browser's language
+        session.add(editor)
+    assert "Политика" in (await client.get("/dashboard", headers=EN)).text
 
 
 async def _content_form(client: AsyncTestClient[Litestar]) -> dict[str, str]:
