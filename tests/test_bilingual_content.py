@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
+from app import i18n
 from app.db import Database
 from app.models import Applicant, Department, SiteSetting, Topic, User
 from tests.conftest import csrf_of, post_application, valid_fields
@@ -154,3 +155,19 @@ async def test_admin_content_form_refuses_an_item_without_any_name_and_saves_not
 async def test_content_page_is_for_admins_only(client: AsyncTestClient[Litestar], db: Database):
     await staff_login(client, db, "editor@desk.example")
     assert (await client.get("/admin/content")).status_code in (403, 404)
+
+
+async def test_the_json_api_keeps_the_english_names_on_a_russian_site(app, client, db, settings):
+    from tests.api.support import bearer, staff_token
+
+    app_id = await submit(client, db, departments=["news"], topics=["politics"])
+    _, token = await staff_token(app, db, "script@desk.example")
+    i18n.configure("ru", settings.time_zone)  # the API answers outside any page's language
+    try:
+        listing = await client.get("/api/v1/applications", headers={**bearer(token), **RU})
+        one = await client.get(f"/api/v1/applications/{app_id}", headers={**bearer(token), **RU})
+    finally:
+        i18n.configure(settings.default_locale, settings.time_zone)
+    assert listing.status_code == 200 and one.status_code == 200, listing.text
+    assert listing.json()["items"][0]["topics"] == ["Politics"]
+    assert one.json()["departments"] == ["News"] and one.json()["topics"] == ["Politics"]
