@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from app import i18n
 from app.db import Database
 from app.models import Applicant, Department, SiteSetting, Topic, User
-from tests.conftest import csrf_of, post_application, valid_fields
+from tests.conftest import csrf_of, make_staff, post_application, valid_fields
 from tests.review.support import staff_login, submit
 
 RU = {"Accept-Language": "ru"}
@@ -155,6 +155,15 @@ async def test_admin_content_form_refuses_an_item_without_any_name_and_saves_not
 async def test_content_page_is_for_admins_only(client: AsyncTestClient[Litestar], db: Database):
     await staff_login(client, db, "editor@desk.example")
     assert (await client.get("/admin/content")).status_code in (403, 404)
+
+
+async def test_staff_list_shows_department_names_in_the_readers_language(
+    client: AsyncTestClient[Litestar], db: Database
+):
+    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+    await make_staff(db, email="analyst@desk.example", departments=("analysis",))
+    staff = await client.get("/admin/users", headers=RU)
+    assert "<td>Аналитика</td>" in staff.text
 
 
 async def test_the_json_api_keeps_the_english_names_on_a_russian_site(app, client, db, settings):
