@@ -33,7 +33,7 @@ async def test_call_and_form_in_russian_show_russian_content(client: AsyncTestCl
     for name in ("Новости", "Аналитика", "Политика", "Экономика", "Международные отношения"):
         assert f"> {name}</label>" in form.text, name
     assert "International affairs" not in form.text and "fallback-note" not in form.text
-    assert "Я согласен(на)" in form.text
+    assert "Даю согласие" in form.text
     english = await client.get("/apply", headers=EN)
     assert "> International affairs</label>" in english.text and "Международные" not in english.text
 
@@ -105,7 +105,7 @@ async def test_admin_edits_both_versions_and_a_cleared_one_falls_back(
         "call_text_en": "Write about budgets for us.",
         "call_text_ru": "",
         "consent_text_en": "I agree that {publication} keeps my data.",
-        "consent_text_ru": "Я согласен(на), что {publication} хранит мои данные.",
+        "consent_text_ru": "Даю согласие {publication} на хранение моих данных.",
     }
     saved = await client.post("/admin/content", data=data)
     assert saved.status_code == 303, saved.text
@@ -122,10 +122,7 @@ async def test_admin_edits_both_versions_and_a_cleared_one_falls_back(
     assert sent.status_code == 303
     async with db.sessionmaker() as session:
         applicant = (await session.scalars(select(Applicant))).one()
-    assert (
-        applicant.consent_text.startswith("Я согласен(на), что ")
-        and "хранит мои данные" in applicant.consent_text
-    )
+    assert applicant.consent_text == "Даю согласие The Meridian на хранение моих данных."
 
 
 async def test_admin_content_form_refuses_an_item_without_any_name_and_saves_nothing(
