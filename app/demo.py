@@ -16,24 +16,65 @@ from app.applications import uploads
 from app.applications.forms import ApplicantFields, SampleSlot
 from app.applications.service import create_application
 from app.demo_states import walk_to_states
+from app.i18n import use_locale
 from app.models import Application, Department, SiteSetting, Topic, User, utcnow
 from app.settings import Settings
 from app.site import CONTENT_DIR
 
 DEMO_FLAG = "demo_loaded"
 
+# (name, city, country, departments, topics, the language they apply in)
 PEOPLE = [
-    ("Leyla Mammadova", "Baku", "Azerbaijan", ["news", "analysis"], ["politics", "international"]),
-    ("Tomas Berger", "Vienna", "Austria", ["analysis"], ["economics", "business"]),
-    ("Ana Ribeiro", "Lisbon", "Portugal", ["news"], ["politics", "society"]),
-    ("Mehmet Kaya", "Ankara", "Turkey", ["news", "analysis"], ["international", "politics"]),
-    ("Sofia Lindqvist", "Uppsala", "Sweden", ["analysis"], ["economics"]),
-    ("Daniel Okafor", "Lagos", "Nigeria", ["news"], ["business", "economics"]),
-    ("Nino Beridze", "Tbilisi", "Georgia", ["news"], ["politics"]),
-    ("Pablo Ortega", "Madrid", "Spain", ["analysis"], ["economics", "international"]),
-    ("Ayesha Rahman", "Dhaka", "Bangladesh", ["news", "analysis"], ["society"]),
-    ("Jonas Weber", "Leipzig", "Germany", ["analysis"], ["business"]),
+    ("Leyla Mammadova", "Baku", "Azerbaijan", ["news", "analysis"], ["politics", "international"], "en"),
+    ("Анна Соколова", "Новосибирск", "Россия", ["analysis"], ["economics", "business"], "ru"),
+    ("Ana Ribeiro", "Lisbon", "Portugal", ["news"], ["politics", "society"], "en"),
+    ("Mehmet Kaya", "Ankara", "Turkey", ["news", "analysis"], ["international", "politics"], "en"),
+    ("Дмитрий Орлов", "Екатеринбург", "Россия", ["news"], ["economics", "politics"], "ru"),
+    ("Daniel Okafor", "Lagos", "Nigeria", ["news"], ["business", "economics"], "en"),
+    ("Мария Ковалёва", "Казань", "Россия", ["news", "analysis"], ["society", "politics"], "ru"),
+    ("Pablo Ortega", "Madrid", "Spain", ["analysis"], ["economics", "international"], "en"),
+    ("Ayesha Rahman", "Dhaka", "Bangladesh", ["news", "analysis"], ["society"], "en"),
+    ("Илья Гринберг", "Нижний Новгород", "Россия", ["analysis"], ["business"], "ru"),
 ]
+
+LATIN_SLUGS = {
+    "Анна Соколова": "anna.sokolova",
+    "Дмитрий Орлов": "dmitry.orlov",
+    "Мария Ковалёва": "maria.kovaleva",
+    "Илья Гринберг": "ilya.grinberg",
+}
+
+# What each applicant writes, in the language they apply in.
+LETTERS = {
+    "en": {
+        "motivation": (
+            "I have followed {publication} for years and would like to contribute concise analysis of "
+            "regional politics and the economy. I read primary sources in three languages and check every "
+            "figure before it goes into a text."
+        ),
+        "experience": [
+            "Four years as a staff reporter at a regional daily; fact-checking for a weekly.",
+            "Freelance economic analysis for two business portals; a master's degree in economics.",
+            "Foreign desk intern, then two years of freelance news writing on the South Caucasus.",
+        ],
+        "availability": ["Two pieces a week", "One long read a month", "Daily news shifts"],
+        "portfolio": "Portfolio",
+    },
+    "ru": {
+        "motivation": (
+            "Давно читаю {publication} и хочу писать для вас короткие разборы региональной политики "
+            "и экономики. Работаю с первоисточниками — бюджетами, отчётностью, стенограммами — и проверяю "
+            "каждую цифру, прежде чем она попадёт в текст."
+        ),
+        "experience": [
+            "Пять лет в отделе экономики областной газеты, последние два года — редактор выпуска.",
+            "Фрилансер: новости и аналитика о госфинансах для двух деловых изданий, экономист.",
+            "Стажировка в информагентстве, затем три года в отделе политики городского портала.",
+        ],
+        "availability": ["Два текста в неделю", "Один большой материал в месяц", "Новостные смены по будням"],
+        "portfolio": "Портфолио",
+    },
+}
 
 # The demo staff: (email, name, roles). The admin also edits so one login shows everything.
 DEMO_STAFF = [
@@ -43,9 +84,12 @@ DEMO_STAFF = [
 ]
 
 
-def news_sample() -> str:
-    """The real news piece shipped with the project, used as a work sample."""
-    return (CONTENT_DIR / "work-sample-news.txt").read_text(encoding="utf-8").strip()
+SAMPLE_FILES = {"en": "work-sample-news.txt", "ru": "work-sample-news.ru.txt"}
+
+
+def news_sample(lang: str = "en") -> str:
+    """The news piece shipped with the project in `lang`, used as a work sample."""
+    return (CONTENT_DIR / SAMPLE_FILES[lang]).read_text(encoding="utf-8").strip()
 
 
 def make_pdf(title: str, body: str) -> bytes:
@@ -128,11 +172,13 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
     departments = {slug: i for slug, i in department_rows.all()}
     topic_rows = await session.execute(select(col(Topic.slug), col(Topic.id)))
     topics = {slug: i for slug, i in topic_rows.all()}
-    article = news_sample()
-    title = article.split("\n", 1)[0].strip('"').strip()
+    articles = {lang: news_sample(lang) for lang in SAMPLE_FILES}
     created: list[Application] = []
-    for index, (name, city, country, deps, tops) in enumerate(PEOPLE):
-        slug = name.lower().replace(" ", ".")
+    for index, (name, city, country, deps, tops, lang) in enumerate(PEOPLE):
+        slug = LATIN_SLUGS.get(name) or name.lower().replace(" ", ".")
+        letters = LETTERS[lang]
+        article = articles[lang]
+        title = article.split("\n", 1)[0].strip('"').strip()
         fields = ApplicantFields(
             name=name,
             email=f"{slug}@applicant.example",
@@ -141,26 +187,19 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
             profile_links=[f"https://portfolio.example/{slug.replace('.', '-')}"],
             departments=deps,
             topics=tops,
-            motivation=(
-                f"I have followed {settings.publication_name} for years and would like to contribute "
-                "concise analysis of regional politics and the economy. I read primary sources in three "
-                "languages and check every figure before it goes into a text."
-            ),
-            experience=rng.choice(
-                [
-                    "Four years as a staff reporter at a regional daily; fact-checking for a weekly.",
-                    "Freelance economic analysis for two business portals; a master's degree in economics.",
-                    "Foreign desk intern, then two years of freelance news writing on the South Caucasus.",
-                ]
-            ),
-            availability=rng.choice(["Two pieces a week", "One long read a month", "Daily news shifts"]),
+            motivation=str(letters["motivation"]).format(publication=settings.publication_name),
+            experience=rng.choice(letters["experience"]),
+            availability=rng.choice(letters["availability"]),
         )
         slots: list[SampleSlot] = []
         stored: dict[int, uploads.StoredFile] = {}
-        if index % 3 == 0:
-            data, filename = make_pdf(title, article), "karabakh-call.pdf"
-        elif index % 3 == 1:
-            data, filename = make_docx(title, article), "karabakh-call.docx"
+        # The PDF maker has Latin fonts only, so a Russian sample comes as DOCX or as pasted text.
+        kind = index % 3 if lang == "en" else 1 + index % 2
+        stem = "karabakh-call" if lang == "en" else "perm-roads"
+        if kind == 0:
+            data, filename = make_pdf(title, article), f"{stem}.pdf"
+        elif kind == 1:
+            data, filename = make_docx(title, article), f"{stem}.docx"
         else:
             data, filename = b"", ""
         if data:
@@ -175,19 +214,24 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
             slots.append(SampleSlot(index=0, title=title, file_name=filename))
         else:
             slots.append(SampleSlot(index=0, title=title, text=article))
-        slots.append(SampleSlot(index=1, title="Portfolio", url=f"https://portfolio.example/{slug}/clips"))
-        application = await create_application(
-            session,
-            settings=settings,
-            fields=fields,
-            slots=slots,
-            stored=stored,
-            department_ids=[i for d in deps if (i := departments.get(d)) is not None],
-            topic_ids=[i for t in tops if (i := topics.get(t)) is not None],
-            spam_reason=None,
-            submission_key=None,
-            now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),
+        slots.append(
+            SampleSlot(
+                index=1, title=str(letters["portfolio"]), url=f"https://portfolio.example/{slug}/clips"
+            )
         )
+        with use_locale(lang):
+            application = await create_application(
+                session,
+                settings=settings,
+                fields=fields,
+                slots=slots,
+                stored=stored,
+                department_ids=[i for d in deps if (i := departments.get(d)) is not None],
+                topic_ids=[i for t in tops if (i := topics.get(t)) is not None],
+                spam_reason=None,
+                submission_key=None,
+                now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),
+            )
         created.append(application)
     await walk_to_states(session, settings=settings, applications=created, users=users, now=now)
     session.add(SiteSetting(key=DEMO_FLAG, value=True, updated_at=now))

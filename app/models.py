@@ -102,14 +102,16 @@ class NotifyMode(enum.StrEnum):
 class Department(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True)
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=80)  # English; empty when only the Russian name is set
+    name_ru: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     position: int = 0
 
 
 class Topic(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True)
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=80)  # English; empty when only the Russian name is set
+    name_ru: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     position: int = 0
 
 

@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n
+from app import i18n, site
 from app.settings import Settings
 from app.workflow import STAFF_LABELS
 
@@ -117,6 +117,9 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             format_number=i18n.format_number,
             filesize=_fmt_bytes,
             duration=_fmt_duration,
+            name_in_locale=site.name_in_locale,
+            lang_attr=site.lang_attr,
+            fallback_note=site.fallback_note_html,
         )
         env.globals.update(
             staff_labels=TranslatedLabels({state.value: label for state, label in STAFF_LABELS.items()}),

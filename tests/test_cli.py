@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.passwords import verify_password
 from app.cli import main
-from app.models import Application, State, User, WorkSample
+from app.models import Applicant, Application, State, User, WorkSample
 
 
 async def run(settings, *args: str):
@@ -62,3 +62,20 @@ async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwo
     assert all(s.extracted_text and s.word_count for s in samples if s.kind == "file")  # read at upload
     assert verify_password(staff["editor@byline.example"].password_hash, renewed["editor"])
     assert staff["checker@byline.example"].is_fact_checker and not staff["checker@byline.example"].is_editor
+
+
+async def test_demo_has_russian_applicants_who_applied_in_russian(app, db, settings):
+    assert (await run(settings, "demo")).exit_code == 0
+    async with db.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Applicant.name, Applicant.city, Application.locale, Application.motivation).join(
+                    Application, Application.applicant_id == Applicant.id
+                )
+            )
+        ).all()
+        texts = [s.extracted_text or s.text or "" for s in (await session.scalars(select(WorkSample))).all()]
+    russian = [row for row in rows if row.locale == "ru"]
+    assert len(russian) >= 3 and {row.locale for row in rows} == {"en", "ru"}
+    assert all(re.search("[А-Яа-я]", row.name + row.city + row.motivation) for row in russian)
+    assert any("Пермский край" in text for text in texts)  # the Russian news sample

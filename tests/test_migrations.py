@@ -84,3 +84,24 @@ async def _search(url: str, words: list[str]) -> list[int]:
         found = await matching_ids(session, words, 10)
     await engine.dispose()
     return found
+
+
+def test_bilingual_content_gives_the_default_departments_and_topics_their_russian_names(empty_database):
+    upgrade_sync(empty_database, "0012")
+    asyncio.run(
+        _execute(empty_database, "INSERT INTO department (slug, name, position) VALUES ('news', 'News', 0)")
+    )
+    asyncio.run(
+        _execute(empty_database, "INSERT INTO topic (slug, name, position) VALUES ('sport', 'Sport', 0)")
+    )
+    upgrade_sync(empty_database)
+    assert asyncio.run(_rows(empty_database, "SELECT name, name_ru FROM department")) == [("News", "Новости")]
+    assert asyncio.run(_rows(empty_database, "SELECT name, name_ru FROM topic")) == [("Sport", "")]
+
+
+async def _rows(url: str, statement: str) -> list[tuple[str, str]]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        rows = [(str(a), str(b)) for a, b in (await conn.execute(text(statement))).all()]
+    await engine.dispose()
+    return rows

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import site
 from app.accounts.sessions import end_user_sessions
 from app.api.tokens import revoke_all
 from app.errors import Conflict, NotFound
@@ -33,7 +34,7 @@ async def staff_list(session: AsyncSession) -> list[StaffRow]:
     covered: dict[int, list[str]] = {}
     for user_id, name in (
         await session.execute(
-            select(col(UserDepartment.user_id), col(Department.name))
+            select(col(UserDepartment.user_id), site.name_column(Department))
             .join(Department, col(Department.id) == col(UserDepartment.department_id))
             .order_by(col(Department.position))
         )

@@ -167,8 +167,59 @@ async def reactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
     return Redirect("/admin/users?done=reactivated", status_code=303)
 
 
+async def _content_page(
+    session: DbSession,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+) -> Template:
+    return Template(
+        "accounts/content.html",
+        context={
+            "page": await site.content_page(session),
+            "values": values,
+            "errors": errors or {},
+            "notice": notice,
+            "text_limit": site.TEXT_LIMIT,
+            "name_limit": site.NAME_LIMIT,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@get("/admin/content", name="admin_content", guards=[admin_only])
+async def content(request: Request[Any, Any, Any], session: DbSession) -> Template:
+    """The call text, the consent text and the names of departments and topics, in English and Russian."""
+    saved = request.query_params.get("done") == "saved"
+    return await _content_page(session, notice=_("Saved.") if saved else "")
+
+
+@post("/admin/content", name="admin_content_save", guards=[admin_only])
+async def save_content(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock
+) -> Template | Redirect:
+    form = await request.form()
+    values = {str(key): str(value) for key, value in form.items() if isinstance(value, str)}
+    errors = await site.save_content(session, values, clock())
+    if errors:
+        return await _content_page(session, values=values, errors=errors)
+    return Redirect(request.app.route_reverse("admin_content") + "?done=saved", status_code=303)
+
+
 def create_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[users, invite, resend, revoke, user_page, save_user, deactivate, reactivate],
+        route_handlers=[
+            users,
+            invite,
+            resend,
+            revoke,
+            user_page,
+            save_user,
+            deactivate,
+            reactivate,
+            content,
+            save_content,
+        ],
     )

@@ -13,7 +13,7 @@ from typing import Annotated
 from litestar import Router, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from app import workflow
+from app import site, workflow
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only, role_required
 from app.api import schemas
 from app.api.auth import api_staff
@@ -24,6 +24,7 @@ from app.factcheck import queries as task_queries
 from app.factcheck import service as factcheck
 from app.factcheck import work
 from app.factcheck.service import TaskInput
+from app.i18n import SOURCE_LOCALE, use_locale
 from app.mail import queries as outbox_queries
 from app.models import EmailStatus, FactCheckTask, State, TaskState, Verdict, WorkSample
 from app.review import detail, queue, service
@@ -114,7 +115,8 @@ async def applications(
     }
     filters = queue.QueueFilters.from_query(params)
     now = clock()
-    result = await queue.queue_page(session, filters, me=staff.id, now=now)
+    with use_locale(SOURCE_LOCALE):  # the API's department and topic names are the English ones
+        result = await queue.queue_page(session, filters, me=staff.id, now=now)
     return schemas.ApplicationList(
         items=[
             schemas.QueueItem(
@@ -199,8 +201,8 @@ async def application(
         motivation=app_row.motivation,
         experience=app_row.experience,
         availability=app_row.availability,
-        departments=[department.name for department in app_row.departments],
-        topics=[topic.name for topic in app_row.topics],
+        departments=[site.localized(department, SOURCE_LOCALE).text for department in app_row.departments],
+        topics=[site.localized(topic, SOURCE_LOCALE).text for topic in app_row.topics],
         labels=page.labels,
         assignee=schemas.Person(id=page.assignee.id or 0, name=page.assignee.name) if page.assignee else None,
         earlier_applications=[earlier.id or 0 for earlier in page.earlier],

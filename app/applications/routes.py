@@ -59,7 +59,7 @@ async def _form_page(
             "honeypot_field": HONEYPOT_FIELD,
             "departments": await site.list_departments(session),
             "topics": await site.list_topics(session),
-            "consent_text": site.consent_text(settings.publication_name),
+            "consent_text": await site.consent(session, settings.publication_name),
             "limits": LIMITS,
         },
         status_code=status_code,

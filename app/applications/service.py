@@ -34,7 +34,7 @@ from app.models import (
 from app.review import counts, search
 from app.review.service import transition
 from app.settings import Settings
-from app.site import CONSENT_VERSION, consent_text
+from app.site import CONSENT_VERSION, consent
 from app.workflow import DEFAULT_DUE, Actor
 
 TITLE_IN_MAIL = 80
@@ -210,7 +210,7 @@ async def create_application(
         city=fields.city,
         country=fields.country,
         links=fields.profile_links,
-        consent_text=consent_text(settings.publication_name),
+        consent_text=(await consent(session, settings.publication_name)).text,
         consent_version=CONSENT_VERSION,
         consent_at=now,
         created_at=now,

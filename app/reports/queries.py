@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import site
 from app.i18n import N_
 from app.i18n import gettext as _
 from app.models import (
@@ -174,7 +175,7 @@ async def funnel(session: AsyncSession, filters: ReportFilters) -> Funnel:
     counts = {(int(column), str(state)): int(n) for column, state, n in rows}
     departments = (
         await session.execute(
-            select(col(Department.id), col(Department.slug), col(Department.name)).order_by(
+            select(col(Department.id), col(Department.slug), site.name_column(Department)).order_by(
                 col(Department.position)
             )
         )
@@ -334,6 +335,6 @@ async def over_time(session: AsyncSession, filters: ReportFilters) -> list[Perio
 
 async def departments(session: AsyncSession) -> list[tuple[str, str]]:
     rows = await session.execute(
-        select(col(Department.slug), col(Department.name)).order_by(col(Department.position))
+        select(col(Department.slug), site.name_column(Department)).order_by(col(Department.position))
     )
     return [(str(slug), str(name)) for slug, name in rows.all()]

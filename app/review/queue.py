@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import site
+from app.i18n import current_locale
 from app.i18n import N_
 from app.models import (
     OPEN_STATE_SQL,
@@ -343,8 +345,8 @@ def _only_department(filters: QueueFilters) -> bool:
     )
 
 
-def _listing(where: list[Any]) -> Select[*tuple[Any, ...]]:
-    """The columns of a queue row under `where`, in no order yet."""
+def _listing(where: list[Any], locale: str) -> Select[*tuple[Any, ...]]:
+    """The columns of a queue row under `where` (names in `locale`), in no order yet."""
     return (
         select(
             col(Application.id),
@@ -356,9 +358,9 @@ def _listing(where: list[Any]) -> Select[*tuple[Any, ...]]:
             col(Application.due_at),
             col(Application.is_repeat),
             col(User.name),
-            _names(ApplicationDepartment, Department, ApplicationDepartment.department_id),
-            _names(ApplicationTopic, Topic, ApplicationTopic.topic_id),
-            _names(ApplicationLabel, Label, ApplicationLabel.label_id),
+            _names(ApplicationDepartment, Department, ApplicationDepartment.department_id, locale),
+            _names(ApplicationTopic, Topic, ApplicationTopic.topic_id, locale),
+            _names(ApplicationLabel, Label, ApplicationLabel.label_id, locale),
             _tasks(open_only=True),
             _tasks(open_only=False),
         )
@@ -395,24 +397,27 @@ def queue_row(row: Any) -> QueueRow:
 
 
 @cache
-def rows_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
+def rows_statement(shape: Shape, locale: str) -> Select[*tuple[Any, ...]]:
     """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page)."""
     return (
-        _listing(_where(shape)).order_by(*_order(shape.sort)).limit(PAGE_SIZE + 1).offset(bindparam("offset"))
+        _listing(_where(shape), locale)
+        .order_by(*_order(shape.sort))
+        .limit(PAGE_SIZE + 1)
+        .offset(bindparam("offset"))
     )
 
 
 async def _rows(
     session: AsyncSession, filters: QueueFilters, shape: Shape, values: dict[str, Any]
 ) -> list[QueueRow]:
-    statement = rows_statement(shape)
+    statement = rows_statement(shape, current_locale())
     bound = {**_bound(statement, values), "offset": (filters.page - 1) * PAGE_SIZE}
     return [queue_row(row) for row in (await session.execute(statement, bound)).all()]
 
 
 @cache
-def _export_listing(shape: Shape) -> Select[*tuple[Any, ...]]:
-    return _listing(_where(shape)).order_by(col(Application.id))
+def _export_listing(shape: Shape, locale: str) -> Select[*tuple[Any, ...]]:
+    return _listing(_where(shape), locale).order_by(col(Application.id))
 
 
 async def export_statement(
@@ -425,7 +430,7 @@ async def export_statement(
     words = search.terms(filters.q)
     found = await search.matching_ids(session, words, SEARCH_LIMIT) if words else None
     shape, values = selection(filters, me=me, now=now, found=found)
-    listing = _export_listing(shape)
+    listing = _export_listing(shape, current_locale())
     bound = listing.params(**_bound(listing, values))
 
     def after(last_id: int | None) -> Select[*tuple[Any, ...]]:
@@ -441,10 +446,11 @@ def _split(joined: str | None) -> list[str]:
     return joined.split(SEPARATOR) if joined else []
 
 
-def _names(link: Any, target: Any, key: Any) -> Any:
+def _names(link: Any, target: Any, key: Any, locale: str) -> Any:
     """The names a row links to (departments, topics, labels), joined in one column by the database."""
+    name = col(target.name) if target is Label else site.name_column(target, locale)
     return (
-        select(func.aggregate_strings(col(target.name), SEPARATOR))
+        select(func.aggregate_strings(name, SEPARATOR))
         .select_from(link)
         .join(target, col(target.id) == col(key))
         .where(col(link.application_id) == col(Application.id))
@@ -498,12 +504,15 @@ class Choices:
 
 
 @cache
-def _choices_statement() -> Select[*tuple[Any, ...]]:
+def _choices_statement(locale: str) -> Select[*tuple[Any, ...]]:
     parts = union_all(
         select(
-            literal("d").label("kind"), col(Department.slug), col(Department.name), col(Department.position)
+            literal("d").label("kind"),
+            col(Department.slug),
+            site.name_column(Department, locale).label("name"),
+            col(Department.position),
         ),
-        select(literal("t"), col(Topic.slug), col(Topic.name), col(Topic.position)),
+        select(literal("t"), col(Topic.slug), site.name_column(Topic, locale), col(Topic.position)),
         select(literal("l"), col(Label.name), col(Label.name), literal(0)),
         select(literal("e"), cast(col(User.id), String), col(User.name), literal(0)).where(
             col(User.is_editor).is_(True), col(User.is_active).is_(True)
@@ -514,7 +523,7 @@ def _choices_statement() -> Select[*tuple[Any, ...]]:
 
 async def choices(session: AsyncSession) -> Choices:
     """Departments, topics, labels and active editors, in one round trip."""
-    rows = (await session.execute(_choices_statement())).all()
+    rows = (await session.execute(_choices_statement(current_locale()))).all()
     found: dict[str, list[tuple[str, str]]] = {"d": [], "t": [], "l": [], "e": []}
     for row in rows:
         found[row[0]].append((row[1], row[2]))

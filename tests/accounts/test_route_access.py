@@ -72,6 +72,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/users/{user_id:int}"): frozenset({"admin"}),
     ("POST", "/admin/users/{user_id:int}/deactivate"): frozenset({"admin"}),
     ("POST", "/admin/users/{user_id:int}/reactivate"): frozenset({"admin"}),
+    ("GET", "/admin/content"): frozenset({"admin"}),
+    ("POST", "/admin/content"): frozenset({"admin"}),
     ("GET", "/admin/webhooks"): frozenset({"admin"}),
     ("GET", "/admin/erasures"): frozenset({"admin"}),
     ("POST", "/admin/webhooks"): frozenset({"admin"}),
