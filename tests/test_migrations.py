@@ -87,7 +87,7 @@ async def _search(url: str, words: list[str]) -> list[int]:
 
 
 def test_bilingual_content_gives_the_default_departments_and_topics_their_russian_names(empty_database):
-    upgrade_sync(empty_database, "0012")
+    upgrade_sync(empty_database, "0013")
     asyncio.run(
         _execute(empty_database, "INSERT INTO department (slug, name, position) VALUES ('news', 'News', 0)")
     )

@@ -30,8 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import site
-from app.i18n import current_locale
-from app.i18n import N_
+from app.i18n import N_, current_locale
 from app.models import (
     OPEN_STATE_SQL,
     Applicant,
