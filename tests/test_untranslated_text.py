@@ -1,0 +1,90 @@
+"""No template shows English outside the message catalogs.
+
+Each template's literal text (what Jinja passes through untouched, outside expressions, `{% trans %}` blocks and
+comments) is read as HTML; any word in a text node or in an attribute a person sees or hears (`title`,
+`aria-label`, `placeholder`, `alt`, a button's `value`) means a text that no catalog translates.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+SEEN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
+WORD = re.compile(r"[A-Za-z]{2,}")
+# Text that reads the same in every language: names of things, not sentences.
+ALLOWED = {
+    "Byline",
+    "Message-ID",
+    "https://",
+    'curl -H "Authorization: Bearer',
+    "/api/v1/me",
+    "wide",
+}
+HOLE = "\x00"
+# Pieces of a tag that a macro or a block writes into another tag: markup, not text.
+MARKUP = re.compile(r'^<|[\w-]+="|^"?>$')
+
+
+def _literal_html(source: str) -> str:
+    """The template's own markup: translated blocks and comments dropped, tags dropped (their bodies kept, so
+    both branches of an `if` are read), each expression replaced by a placeholder character."""
+    source = re.sub(r"\{#.*?#\}", "", source, flags=re.S)
+    source = re.sub(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}", HOLE, source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}", "", source, flags=re.S)
+    return re.sub(r"\{\{.*?\}\}", HOLE, source, flags=re.S)
+
+
+class _Finder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        for name, value in attrs:
+            shown_value = (
+                tag == "input" and name == "value" and dict(attrs).get("type") in ("submit", "button")
+            )
+            if value and (name in SEEN_ATTRIBUTES or shown_value):
+                self._check(value, f"{tag}[{name}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._check(data, "text")
+
+    def _check(self, text: str, where: str) -> None:
+        for piece in text.split(HOLE):
+            piece = piece.strip()
+            if piece and piece not in ALLOWED and WORD.search(piece) and not MARKUP.search(piece):
+                self.found.append(f"{where}: {piece!r}")
+
+
+PAGES = sorted(p for p in TEMPLATES.rglob("*.html") if "email" not in p.parts)
+EMAILS = sorted(TEMPLATES.glob("email/*"))
+
+
+@pytest.mark.parametrize("template", PAGES + EMAILS, ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_template_shows_no_text_outside_the_catalogs(template: Path):
+    markup = _literal_html(template.read_text(encoding="utf-8"))
+    if template.suffix == ".txt":
+        found = [
+            line.strip() for line in markup.split(HOLE) if WORD.search(line) and line.strip() not in ALLOWED
+        ]
+    else:
+        finder = _Finder()
+        finder.feed(markup)
+        finder.close()
+        found = finder.found
+    assert not found, f"{template.relative_to(TEMPLATES)} shows text no catalog translates: {found}"
