@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.errors import Invalid, NotFound
+from app.i18n import N_
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
 from app.web import AppClock, AppSettings, DbSession
@@ -228,7 +229,7 @@ async def sample_file(
     """An uploaded sample as an attachment with its sniffed type (SECURITY.md E5)."""
     sample = await session.get(WorkSample, sample_id)
     if sample is None or sample.application_id != application_id or sample.kind != SampleKind.file:
-        raise NotFound("There is no such file.")
+        raise NotFound(N_("There is no such file."))
     if not staff.is_editor:
         # A fact-checker reaches only the samples of applications they hold a task on.
         task = await session.scalar(
@@ -238,11 +239,11 @@ async def sample_file(
             )
         )
         if task is None:
-            raise NotFound("There is no such file.")
+            raise NotFound(N_("There is no such file."))
     assert sample.storage_key is not None
     path = settings.uploads_path / sample.storage_key
     if not path.is_file():
-        raise NotFound("The file is missing from storage.")
+        raise NotFound(N_("The file is missing from storage."))
     return File(
         path=path,
         filename=sample.file_name or f"sample-{sample.id}.{sample.detected_type}",

@@ -20,6 +20,7 @@ from app.api.webhooks import queue_state_change
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.factcheck.service import TaskInput, create_task
 from app.i18n import N_
+from app.i18n import gettext as _
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -130,8 +131,11 @@ async def transition(
     move = workflow.find_move(source, to, actor)
     if move is None:
         raise Conflict(
-            f"This application is {workflow.STAFF_LABELS[source].lower()} and cannot be moved to "
-            f"{workflow.STAFF_LABELS[to].lower()} now."
+            _(
+                "This application is at “%(state)s” and cannot be moved to “%(target)s” now.",
+                state=_(workflow.STAFF_LABELS[source]),
+                target=_(workflow.STAFF_LABELS[to]),
+            )
         )
     if move.role is not None and (user is None or not workflow.may_make(move, user.roles)):
         raise Forbidden(N_("Your role does not allow this move."))
