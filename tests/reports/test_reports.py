@@ -372,7 +372,7 @@ async def test_csv_headers_are_in_the_readers_language(client, desk, app, db):
     query = span(desk, 0, 0)
     await save_language(client, "ru")
     funnel = await export(client, f"/reports/export/funnel?{query}")
-    assert funnel[0] == ["этап", "Все", "News", "Analysis"]
+    assert funnel[0] == ["этап", "Все", "Новости", "Аналитика"]
     assert ["получено", "4", "3", "2"] in funnel
     assert ["доля принятых (%)", "33.3", "50.0", "0.0"] in funnel  # numbers stay machine-readable
     assert (await export(client, f"/reports/export/over-time?{query}"))[0] == [
