@@ -7,6 +7,7 @@ comments) is read as HTML; any word in a text node or in an attribute a person s
 
 from __future__ import annotations
 
+import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,3 +89,71 @@ def test_template_shows_no_text_outside_the_catalogs(template: Path):
         finder.close()
         found = finder.found
     assert not found, f"{template.relative_to(TEMPLATES)} shows text no catalog translates: {found}"
+
+
+# --- Python ----------------------------------------------------------------------------------------------
+
+APP = ROOT / "app"
+# Errors whose message a person reads on a page (the page translates a catalog text when it shows it).
+SHOWN_ERRORS = {
+    "DomainError",
+    "NotFound",
+    "Forbidden",
+    "Conflict",
+    "Invalid",
+    "TooLarge",
+    "RateLimited",
+    "StaleForm",
+    "LoginFailed",
+    "InvitationGone",
+    "UploadRejected",
+}
+# Modules that speak only to machines or operators: the JSON API's own handlers, delivery and rendering errors
+# kept as an outbox row's last error, the command line's backups.
+MACHINE_MODULES = {"api/routes.py", "api/strict.py", "api/delivery.py", "mail/render.py", "ops/backup.py"}
+CATALOG_CALLS = {"_", "N_", "gettext", "ngettext", "pgettext", "lazy_gettext", "_l"}
+SENTENCE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+
+
+def _is_text(node: ast.expr) -> bool:
+    """A literal sentence, or an f-string, as opposed to a catalog call or a name."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    return (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(SENTENCE.search(node.value))
+    )
+
+
+def _untranslated(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            if name in SHOWN_ERRORS:
+                given = node.args[:2] + [k.value for k in node.keywords if k.arg in ("message", "errors")]
+                for arg in given:
+                    values = arg.values if isinstance(arg, ast.Dict) else [arg]
+                    found += [(node.lineno, ast.unparse(v)) for v in values if v is not None and _is_text(v)]
+        elif isinstance(node, ast.Assign) and _is_text(node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "errors":
+                    found.append((node.lineno, ast.unparse(node.value)))
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(p for p in APP.rglob("*.py") if p.relative_to(APP).as_posix() not in MACHINE_MODULES),
+    ids=lambda p: p.relative_to(APP).as_posix(),
+)
+def test_module_shows_no_error_text_outside_the_catalogs(module: Path):
+    """A form error or a page's error message is a catalog text, never a bare English sentence."""
+    found = _untranslated(ast.parse(module.read_text(encoding="utf-8")))
+    assert not found, f"{module.relative_to(APP)} shows text no catalog translates: {found}"

@@ -16,8 +16,8 @@ from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token, plausible
 from app.db import Database
 from app.errors import Invalid, NotFound
+from app.i18n import N_, ngettext
 from app.i18n import gettext as _
-from app.i18n import ngettext
 from app.models import ApiToken, User
 
 MAX_TOKENS = 20
@@ -72,7 +72,7 @@ async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) ->
         delete(ApiToken).where(col(ApiToken.id) == token_id, col(ApiToken.user_id) == user_id)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("There is no such token.")
+        raise NotFound(N_("There is no such token."))
 
 
 async def revoke_all(session: AsyncSession, user_id: int) -> None:

@@ -23,8 +23,8 @@ from sqlmodel import col
 from app.accounts.sessions import StaffUser
 from app.api import destinations
 from app.errors import Invalid, NotFound
+from app.i18n import N_, ngettext
 from app.i18n import gettext as _
-from app.i18n import ngettext
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 
@@ -119,7 +119,7 @@ async def create_webhook(
 async def _hook(session: AsyncSession, webhook_id: int) -> Webhook:
     hook = await session.get(Webhook, webhook_id)
     if hook is None:
-        raise NotFound("There is no such webhook.")
+        raise NotFound(N_("There is no such webhook."))
     return hook
 
 

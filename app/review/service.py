@@ -233,7 +233,7 @@ async def make_move(
         raise Invalid(N_("Only a move to fact check creates a task."), {"task": N_("Leave the task out.")})
     if to == State.fact_check and task is None and not (await load_facts(session, application.id)).tasks:
         raise Invalid(
-            "Sending to fact check needs a task.",
+            N_("Sending to fact check needs a task."),
             {"task_claims": N_("Choose a fact-checker and give the claims to check, one per line.")},
         )
     if task is not None:
