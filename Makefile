@@ -48,7 +48,7 @@ lint: $(STAMP)  ## ruff and mypy
 	$(VENV)/bin/ruff format --check app tests migrations bench
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)  ## the benchmarks (PERFORMANCE.md): seeds 10k and 1M applications once, then prints one table
+bench: $(STAMP)  ## the benchmarks (README, Performance): seeds 10k and 1M applications once, then prints one table
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)
 

@@ -1,4 +1,4 @@
-"""Table models and the enums they use (PRODUCT.md §2). Relationships never lazy-load."""
+"""Table models and the enums they use. Relationships never lazy-load."""
 
 import enum
 from datetime import UTC, datetime
@@ -395,7 +395,7 @@ class QueuedRow(SQLModel):
 
 
 class OutboxEmail(QueuedRow, table=True):
-    """One message to one recipient, written in the transaction of the change that causes it (EMAIL.md)."""
+    """One message to one recipient, written in the transaction of the change causing it (docs/email.md)."""
 
     __tablename__ = "outbox_email"
     __table_args__ = (sa.Index("ix_outbox_email_status_next_attempt_at", "status", "next_attempt_at"),)
@@ -508,7 +508,7 @@ class Webhook(SQLModel, table=True):
 
 
 class WebhookDelivery(QueuedRow, table=True):
-    """One event for one webhook, claimed, retried and given up on like an outbox email (EMAIL.md)."""
+    """One event for one webhook, claimed, retried and given up on like an outbox email (docs/email.md)."""
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (sa.Index("ix_webhook_delivery_status_next_attempt_at", "status", "next_attempt_at"),)

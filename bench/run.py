@@ -1,4 +1,4 @@
-"""Byline's benchmarks (PERFORMANCE.md B1–B3, B5, B6): each against a baseline measured in the same run.
+"""Byline's benchmarks (B1–B3, B5, B6 of the README's Performance table): each against a baseline measured in the same run.
 
     make bench                      # everything, SQLite and PostgreSQL, 10k and 1M applications
     python -m bench.run --sizes 10000 --databases sqlite --duration 5

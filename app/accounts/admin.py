@@ -1,6 +1,6 @@
 """Staff administration: who works on the desk, in which roles and departments, and who no longer does.
 
-Deactivating ends the person's sessions at once (SECURITY.md B4) and deletes their API tokens. The desk
+Deactivating ends the person's sessions at once (docs/security.md B4) and deletes their API tokens. The desk
 always keeps one active admin.
 """
 

@@ -1,4 +1,4 @@
-"""Route guards: staff only, and staff with a role (SECURITY.md C2)."""
+"""Route guards: staff only, and staff with a role (docs/security.md C2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Staff join by invitation (SECURITY.md A5): an admin invites an address with roles and departments, the
+"""Staff join by invitation (docs/security.md A5): an admin invites an address with roles and departments, the
 person sets a password through a single-use emailed link, and the account exists from then on."""
 
 from __future__ import annotations

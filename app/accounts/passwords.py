@@ -1,4 +1,4 @@
-"""Password hashing with argon2id (SECURITY.md A1) and the checks on new passwords (A4)."""
+"""Password hashing with argon2id (docs/security.md A1) and the checks on new passwords (A4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Password reset by emailed link (SECURITY.md A6) and password changes.
+"""Password reset by emailed link (docs/security.md A6) and password changes.
 
 The request page answers the same whether or not the address has an account; links carry 256 random bits,
 are stored hashed, work once and expire within an hour. A new password ends the person's other sessions.

@@ -1,4 +1,4 @@
-"""Staff authentication: login with throttling (SECURITY.md A2, A3) and logout."""
+"""Staff authentication: login with throttling (docs/security.md A2, A3) and logout."""
 
 from __future__ import annotations
 

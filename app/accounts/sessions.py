@@ -1,4 +1,5 @@
-"""Server-side staff sessions (SECURITY.md B1-B4): random tokens, stored hashed, idle and absolute limits.
+"""Server-side staff sessions (docs/security.md B1-B4): random tokens, stored hashed, idle and absolute
+limits.
 
 A session exists only because a login created it: an id the client makes up finds no row and is ignored,
 and every login issues a new id, so a planted cookie never becomes authenticated.

@@ -366,7 +366,7 @@ async def store_upload(
         if size == 0:
             raise UploadRejected(_("This file is empty."))
         # Reading a document can take several times its size in memory; a few at a time keep a burst of
-        # large uploads from adding up (PERFORMANCE.md B5), each within its own budget.
+        # large uploads from adding up (benchmark B5), each within its own budget.
         async with _inspection_slots():
             found = await anyio.to_thread.run_sync(_inspect_and_keep, part, final, ext, settings)
     except BaseException:

@@ -1,7 +1,7 @@
 """Read side of the fact-check pages: a person's tasks, one task with its sample, and who may see it.
 
 A fact-checker sees only the tasks assigned to them and what those tasks need: the sample and its claims, not
-the applicant's file (SECURITY.md C2). Editors see every task.
+the applicant's file (docs/security.md C2). Editors see every task.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The outbox rows a worker takes and gives back (EMAIL.md): claims, outcomes, release.
+"""The outbox rows a worker takes and gives back (docs/email.md): claims, outcomes, release.
 
 The same code serves outbox email and webhook deliveries (`model`): both tables carry the status, attempt and
 lock columns it works on.

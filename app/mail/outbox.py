@@ -1,4 +1,4 @@
-"""Writing messages to the outbox, in the caller's transaction (EMAIL.md)."""
+"""Writing messages to the outbox, in the caller's transaction (docs/email.md)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def environment() -> Environment:
 
 
 def _address(display: str, address: str) -> tuple[str, str]:
-    """A display name and address, checked: one address, no line breaks (SECURITY.md D6)."""
+    """A display name and address, checked: one address, no line breaks (docs/security.md D6)."""
     if any(ch in display + address for ch in "\r\n"):
         raise RenderError("line break in an address")
     name, addr = parseaddr(address)

@@ -1,4 +1,4 @@
-"""Talking to the SMTP relay: persistent aiosmtplib connections, and what each failure means (EMAIL.md)."""
+"""The SMTP relay: persistent aiosmtplib connections, and what each failure means (docs/email.md)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ _ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+")
 
 
 def _masked(text: str) -> str:
-    """Log lines carry no email addresses (SECURITY.md H3); the stored error keeps them for staff."""
+    """Log lines carry no email addresses (docs/security.md H3); the stored error keeps them for staff."""
     return _ADDRESS.sub("<address>", text)
 
 

@@ -1,4 +1,4 @@
-"""Retention (SECURITY.md H2): what `byline purge` removes.
+"""Retention (docs/security.md H2): what `byline purge` removes.
 
 Rejected and withdrawn applications whose decision is older than `BYLINE_RETENTION_DAYS` are erased with the
 same code as an applicant's own erasure (no email is sent: the address may be years old). Expired staff

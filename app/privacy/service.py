@@ -1,4 +1,4 @@
-"""Erasing an applicant's personal data (SECURITY.md H1): one function for the status page and the purge.
+"""Erasing an applicant's personal data (docs/security.md H1): one function for the status page and the purge.
 
 What stays is a tombstone: the application row with its state, departments, topics and dates, and its events
 stripped of free text, so the counts and reports still see it. The applicant row keeps no name, address or

@@ -1,4 +1,4 @@
-"""CSV exports: streamed a batch of rows at a time, with spreadsheet formulas neutralised (SECURITY.md D5)."""
+"""CSV exports: streamed a batch of rows at a time, spreadsheet formulas neutralised (docs/security.md D5)."""
 
 from __future__ import annotations
 

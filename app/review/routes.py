@@ -226,7 +226,7 @@ async def sample_file(
     application_id: FromPath[int],
     sample_id: FromPath[int],
 ) -> File:
-    """An uploaded sample as an attachment with its sniffed type (SECURITY.md E5)."""
+    """An uploaded sample as an attachment with its sniffed type (docs/security.md E5)."""
     sample = await session.get(WorkSample, sample_id)
     if sample is None or sample.application_id != application_id or sample.kind != SampleKind.file:
         raise NotFound(N_("There is no such file."))

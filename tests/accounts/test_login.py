@@ -1,4 +1,4 @@
-"""Logging in and out (SECURITY.md A2, A3, B1, B2, B4)."""
+"""Logging in and out (docs/security.md A2, A3, B1, B2, B4)."""
 
 from __future__ import annotations
 

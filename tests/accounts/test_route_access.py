@@ -1,4 +1,4 @@
-"""Every route of the app, for anonymous visitors and for each staff role (SECURITY.md C2).
+"""Every route of the app, for anonymous visitors and for each staff role (docs/security.md C2).
 
 The tables below say who may use each route; a route missing from them fails the test, so a new page cannot
 ship without deciding who may see it.

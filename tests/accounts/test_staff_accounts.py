@@ -1,5 +1,5 @@
 """Staff accounts: invitations, roles, deactivation, password reset and change, session limits
-(SECURITY.md A1, A4, A5, A6, B3, B4), through the real routes."""
+(docs/security.md A1, A4, A5, A6, B3, B4), through the real routes."""
 
 from __future__ import annotations
 

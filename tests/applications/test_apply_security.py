@@ -1,4 +1,4 @@
-"""SECURITY.md items of the public side, each written to fail if its protection goes (C1, C3, D1-D4, E1-E4, F2-F4, G1-G4)."""
+"""docs/security.md items of the public side, each written to fail if its protection goes (C1, C3, D1-D4, E1-E4, F2-F4, G1-G4)."""
 
 from __future__ import annotations
 

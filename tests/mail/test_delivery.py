@@ -1,4 +1,4 @@
-"""EMAIL.md's failure matrix, M1-M15: the outbox worker against a real SMTP server on 127.0.0.1, on the real
+"""The failure matrix of docs/email.md, M1-M15: the outbox worker against a real SMTP server on 127.0.0.1, on the real
 database of this run (SQLite or PostgreSQL); crashes and races with the worker as real processes."""
 
 from __future__ import annotations

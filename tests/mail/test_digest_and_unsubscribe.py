@@ -1,4 +1,4 @@
-"""Staff notification choices: instant or daily digest (EMAIL.md), and List-Unsubscribe honoured at once."""
+"""Staff notification choices: instant or daily digest (docs/email.md), and List-Unsubscribe honoured at once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messages built from outbox rows: every template, headers, escaping (SECURITY.md D2, D6)."""
+"""Messages built from outbox rows: every template, headers, escaping (docs/security.md D2, D6)."""
 
 from __future__ import annotations
 
