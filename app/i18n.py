@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel import units as babel_units
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, Translations
@@ -253,3 +254,25 @@ def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
     return babel_numbers.format_decimal(value, locale=_babel_locale())
+
+
+def format_mark(value: float | None) -> str:
+    """A mark or an average with one decimal in the reader's digits: 4,2 or 4.2."""
+    if value is None:
+        return ""
+    return babel_numbers.format_decimal(value, "0.0", locale=_babel_locale())
+
+
+_SIZE_UNITS = (("digital-gigabyte", 1024**3), ("digital-megabyte", 1024**2), ("digital-kilobyte", 1024))
+
+
+def format_size(value: int | None) -> str:
+    """A file size in the reader's units and digits: 1,5 МБ or 1.5 MB; 512 байт or 512 bytes."""
+    if value is None:
+        return ""
+    for unit, size in _SIZE_UNITS:
+        if value >= size:
+            return babel_units.format_unit(
+                value / size, unit, length="short", format="#,##0.#", locale=_babel_locale()
+            )
+    return babel_units.format_unit(value, "digital-byte", length="long", locale=_babel_locale())

@@ -77,17 +77,6 @@ def _fmt_duration(value: timedelta) -> str:
     return i18n.ngettext("%(num)s day", "%(num)s days", minutes // (24 * 60))
 
 
-def _fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return ""
-    size = float(value)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(value)
-
-
 def language_url(request: Request[Any, Any, Any], locale: str) -> str:
     """The current page in `locale`: its path and query with `?lang=` set, for the language switch."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != i18n.LANG_PARAM]
@@ -115,7 +104,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             format_datetime=i18n.format_datetime,
             format_date=i18n.format_date,
             format_number=i18n.format_number,
-            filesize=_fmt_bytes,
+            filesize=i18n.format_size,
+            mark=i18n.format_mark,
             duration=_fmt_duration,
             name_in_locale=site.name_in_locale,
             lang_attr=site.lang_attr,

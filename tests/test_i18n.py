@@ -253,3 +253,16 @@ async def test_upload_refusal_in_russian(client: AsyncTestClient[Litestar]):
     assert refused.status_code == 422
     assert "Файл пустой." in refused.text
     assert "Приложите «sample.txt» ещё раз" in refused.text
+
+
+def test_sizes_and_marks_in_the_readers_units_and_digits():
+    with i18n.use_locale("ru"):
+        assert i18n.format_size(20 * 1024 * 1024) == "20 МБ"
+        assert i18n.format_size(1536) == "1,5 кБ"
+        assert [i18n.format_size(n) for n in (1, 2, 5, 21)] == ["1 байт", "2 байта", "5 байт", "21 байт"]
+        assert i18n.format_mark(4.25) == "4,2"
+    with i18n.use_locale("en"):
+        assert i18n.format_size(20 * 1024 * 1024) == "20 MB"
+        assert i18n.format_size(1536) == "1.5 kB"
+        assert i18n.format_size(1) == "1 byte"
+        assert i18n.format_mark(4) == "4.0"

@@ -277,6 +277,7 @@ async def create_application(
                 kind="spam_flagged",
                 actor=Actor.system.value,
                 message=f"Held as spam: {spam_reason}",
+                data={"reason": spam_reason},
                 created_at=now,
             )
         )

@@ -11,11 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import ratelimit
 from app.errors import Invalid
+from app.i18n import N_
 from app.i18n import gettext as _
 from app.settings import Settings
 from app.web import Signer, TokenExpired, TokenInvalid
 
 FORM_SALT = "byline.apply-form"
+# Stored with the application in English and shown to staff in their language.
+TOKEN_FORGED = N_("form token missing or forged")
+HONEYPOT_FILLED = N_("honeypot field filled")
+TOO_FAST = N_("form sent faster than a person can fill it")
 HONEYPOT_FIELD = "website"
 
 
@@ -42,12 +47,12 @@ def screen(*, honeypot: str, form_token: str, settings: Settings, now: datetime)
         expired = _("This form was open for too long. Check your answers and send it again.")
         raise Invalid(expired, {"form": expired}) from None
     except TokenInvalid:
-        return Screening(spam_reason="form token missing or forged", submission_key=None)
+        return Screening(spam_reason=TOKEN_FORGED, submission_key=None)
     key = hashlib.sha256(str(nonce).encode()).hexdigest()[:40]
     if honeypot.strip():
-        return Screening(spam_reason="honeypot field filled", submission_key=key)
+        return Screening(spam_reason=HONEYPOT_FILLED, submission_key=key)
     if (now - signed_at).total_seconds() < settings.spam_min_form_seconds:
-        return Screening(spam_reason="form sent faster than a person can fill it", submission_key=key)
+        return Screening(spam_reason=TOO_FAST, submission_key=key)
     return Screening(spam_reason=None, submission_key=key)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.applications import inspection
 from app.applications.inspection import Inspection, UploadRejected
-from app.i18n import N_
+from app.i18n import N_, format_size
 from app.i18n import gettext as _
 from app.settings import Settings
 
@@ -111,14 +111,6 @@ class StoredFile:
     extracted_text: str | None
 
 
-def _human_size(n: int) -> str:
-    if n >= MB:
-        return f"{n / MB:.1f}".removesuffix(".0") + " MB"
-    if n >= KB:
-        return f"{n / KB:.1f}".removesuffix(".0") + " KB"
-    return f"{n} bytes"
-
-
 def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS
 
@@ -181,13 +173,13 @@ def _open_part(path: Path) -> BinaryIO:
 def _too_large(size: int, settings: Settings) -> UploadRejected:
     if size > settings.max_file_bytes:
         return UploadRejected(
-            _("This file is larger than %(size)s.", size=_human_size(settings.max_file_bytes)),
+            _("This file is larger than %(size)s.", size=format_size(settings.max_file_bytes)),
             status_code=413,
         )
     return UploadRejected(
         _(
             "Your files together are larger than the %(size)s allowed per application.",
-            size=_human_size(settings.max_application_bytes),
+            size=format_size(settings.max_application_bytes),
         ),
         status_code=413,
     )

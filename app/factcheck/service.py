@@ -115,7 +115,12 @@ async def create_task(
         actor="editor",
         actor_user_id=by.id,
         message=f"Fact-check task for {assignee.name}: {len(claims)} claim(s)",
-        data={"task_id": task.id, "assignee_id": assignee.id},
+        data={
+            "task_id": task.id,
+            "assignee_id": assignee.id,
+            "assignee_name": assignee.name,
+            "claims": len(claims),
+        },
         created_at=now,
     )
     session.add(event)

@@ -199,7 +199,13 @@ async def reassign(
         actor="editor",
         actor_user_id=by.id,
         message=f"Fact-check task #{task.id} handed from {from_name} to {assignee.name}",
-        data={"task_id": task.id, "from": previous.id if previous else None, "to": assignee.id},
+        data={
+            "task_id": task.id,
+            "from": previous.id if previous else None,
+            "to": assignee.id,
+            "from_name": previous.name if previous else None,
+            "to_name": assignee.name,
+        },
         created_at=now,
     )
     session.add(event)
@@ -241,7 +247,7 @@ async def cancel(
             actor="editor",
             actor_user_id=by.id,
             message=f"Fact-check task #{task.id} cancelled" + (f": {reason}" if reason else ""),
-            data={"task_id": task.id},
+            data={"task_id": task.id, "reason": reason},
             created_at=now,
         )
     )

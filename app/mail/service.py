@@ -95,7 +95,7 @@ async def _change(
                     actor="editor",
                     actor_user_id=by.id,
                     message=f"{verb} the email to {recipient}",
-                    data={"outbox_id": outbox_id},
+                    data={"outbox_id": outbox_id, "action": verb.lower(), "recipient": recipient},
                     created_at=now,
                 )
             )

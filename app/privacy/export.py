@@ -29,6 +29,7 @@ from app.models import (
     Topic,
 )
 from app.settings import Settings
+from app.site import localized
 
 README = N_(
     "This archive holds what %(publication)s keeps about your application.\n"
@@ -45,18 +46,19 @@ def _when(value: datetime | None) -> str | None:
 
 async def _names(session: AsyncSession, application_id: int) -> tuple[list[str], list[str]]:
     departments = await session.scalars(
-        select(col(Department.name))
+        select(Department)
         .join(ApplicationDepartment, col(ApplicationDepartment.department_id) == col(Department.id))
         .where(col(ApplicationDepartment.application_id) == application_id)
         .order_by(col(Department.position))
     )
     topics = await session.scalars(
-        select(col(Topic.name))
+        select(Topic)
         .join(ApplicationTopic, col(ApplicationTopic.topic_id) == col(Topic.id))
         .where(col(ApplicationTopic.application_id) == application_id)
         .order_by(col(Topic.position))
     )
-    return list(departments.all()), list(topics.all())
+    # In the reader's language, as the status page names them.
+    return [localized(d).text for d in departments.all()], [localized(t).text for t in topics.all()]
 
 
 async def _messages(session: AsyncSession, settings: Settings, application_id: int) -> list[dict[str, Any]]:
@@ -116,7 +118,7 @@ async def build_export(session: AsyncSession, *, settings: Settings, view: Statu
     timeline = [
         {
             "at": _when(event.created_at),
-            "status": workflow.public_label(event.to_state) if event.to_state else None,
+            "status": _(workflow.public_label(event.to_state)) if event.to_state else None,
             "message": event.message if event.kind == "state_changed" else None,
         }
         for event in view.events
@@ -138,7 +140,7 @@ async def build_export(session: AsyncSession, *, settings: Settings, view: Statu
         },
         "application": {
             "public_id": application.public_id,
-            "status": workflow.public_label(application.state),
+            "status": _(workflow.public_label(application.state)),
             "submitted_at": _when(application.created_at),
             "decided_at": _when(application.decided_at),
             "departments": departments,

@@ -13,7 +13,7 @@ from sqlmodel import col
 from app import workflow
 from app.accounts.sessions import StaffUser
 from app.factcheck.service import fact_checkers_with_load
-from app.i18n import N_, pgettext
+from app.i18n import N_, format_mark, ngettext, pgettext
 from app.i18n import gettext as _
 from app.mail.outbox import EMAIL_TITLES
 from app.models import (
@@ -45,6 +45,11 @@ TASK_STATES = {
     "in_progress": N_("in progress"),
     "done": N_("done"),
     "cancelled": N_("cancelled"),
+}
+EMAIL_ACTIONS = {
+    "released": N_("Released the email to %(recipient)s"),
+    "retried": N_("Sent the email to %(recipient)s again"),
+    "cancelled": N_("Cancelled the email to %(recipient)s"),
 }
 VERDICTS = {
     "accurate": N_("accurate"),
@@ -139,10 +144,67 @@ def _event_text(event: Event) -> tuple[str, str]:
         "applicant_reply": N_("The applicant replied"),
         "scored": N_("Score"),
     }
+    if event.kind == "scored" and "average" in event.data:
+        recommendation = RECOMMENDATIONS.get(event.data.get("recommendation", ""), "")
+        detail = _(
+            "%(mark)s of 5, recommends: %(recommendation)s",
+            mark=format_mark(event.data["average"]),
+            recommendation=_(recommendation).lower() if recommendation else "—",
+        )
+        return _("Score"), detail
     if event.kind in titles:
         title = titles[event.kind]
         return _(title), "" if event.message == title else event.message or ""
-    return event.message or event.kind.replace("_", " ").capitalize(), ""
+    return _described(event)
+
+
+def _described(event: Event) -> tuple[str, str]:
+    """An event told from its data in the reader's language; the stored English text is the fallback."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == "assigned" and "assignee_id" in data:
+        if data["assignee_id"] is None:
+            return _("Unassigned"), ""
+        if data.get("assignee_name"):
+            return _("Assigned to %(name)s", name=data["assignee_name"]), ""
+    elif kind == "labels_changed" and "labels" in data:
+        labels = data["labels"]
+        return (_("Labels: %(labels)s", labels=", ".join(labels)) if labels else _("No labels")), ""
+    elif kind == "repeat_applicant":
+        return _("This email address has applied before."), ""
+    elif kind == "spam_flagged" and data.get("reason"):
+        return _("Held as spam: %(reason)s", reason=_(data["reason"])), ""
+    elif kind == "erased":
+        return _("Personal data erased"), ""
+    elif kind == "task_created" and data.get("assignee_name"):
+        claims = data.get("claims", 0)
+        text = ngettext(
+            "Fact-check task for %(name)s: %(num)s claim",
+            "Fact-check task for %(name)s: %(num)s claims",
+            claims,
+            name=data["assignee_name"],
+        )
+        return text, ""
+    elif kind == "task_completed" and "overall_verdict" in data:
+        verdict = data.get("overall_verdict")
+        task = data.get("task_id")
+        if verdict:
+            verdict_text = _(VERDICTS[verdict])
+            return _("Fact-check task #%(id)s completed: %(verdict)s", id=task, verdict=verdict_text), ""
+        return _("Fact-check task #%(id)s completed", id=task), ""
+    elif kind == "task_reassigned" and data.get("to_name"):
+        source = data.get("from_name") or "—"
+        return _(
+            "Fact-check task #%(id)s handed from %(source)s to %(target)s",
+            id=data.get("task_id"),
+            source=source,
+            target=data["to_name"],
+        ), ""
+    elif kind == "task_cancelled" and "reason" in data:
+        return _("Fact-check task #%(id)s cancelled", id=data.get("task_id")), data["reason"] or ""
+    elif kind == "email_action" and data.get("action") in EMAIL_ACTIONS:
+        return _(EMAIL_ACTIONS[data["action"]], recipient=data.get("recipient", "")), ""
+    return event.message or kind.replace("_", " ").capitalize(), ""
 
 
 async def _timeline(session: AsyncSession, application_id: int) -> list[TimelineItem]:

@@ -324,7 +324,11 @@ async def assign(
         actor=Actor.editor.value,
         actor_user_id=by.id,
         message=f"Assigned to {assignee.name}" if assignee else "Unassigned",
-        data={"version": application.version, "assignee_id": assignee_id},
+        data={
+            "version": application.version,
+            "assignee_id": assignee_id,
+            "assignee_name": assignee.name if assignee else None,
+        },
         created_at=now,
     )
     session.add(event)

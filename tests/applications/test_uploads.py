@@ -437,7 +437,7 @@ async def test_file_over_the_size_limit_is_refused_with_413_and_nothing_left(tmp
     settings = make_settings(tmp_path, max_file_bytes=100 * 1024)
     error = await refused(b"word " * 50_000, "long.txt", settings)
     assert error.status_code == 413
-    assert error.message == "This file is larger than 100 KB."
+    assert error.message == "This file is larger than 100 kB."
     assert settings.uploads_path.is_dir()
     assert list(settings.uploads_path.iterdir()) == []
 

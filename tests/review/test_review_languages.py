@@ -110,7 +110,8 @@ async def test_application_page_in_russian_and_in_english(app, db):
             "Анализ",
             "Точность фактов",
             "Пробное задание",  # the recommendation
-            "Средняя по всем оценкам: 4.2 из 5",
+            "Средняя по всем оценкам: 4,2 из 5",
+            "4,2 из 5, рекомендует: пробное задание",  # the score on the timeline
             "Добавить заметку",
         ):
             assert phrase in text, phrase
@@ -131,7 +132,13 @@ async def test_application_page_in_russian_and_in_english(app, db):
         assert reject.status_code == 422 and "Укажите причину (кандидат её не увидит)." in reject.text
 
         english = visible((await en.get(f"/applications/{app_id}", headers={"Accept-Language": "en"})).text)
-        for phrase in ("Screening", "Submitted → Screening", "Request information", "Average of all marks"):
+        for phrase in (
+            "Screening",
+            "Submitted → Screening",
+            "Request information",
+            "Average of all marks: 4.2 of 5",
+            "4.2 of 5, recommends: trial",
+        ):
             assert phrase in english, phrase
         assert "Первичный отбор" not in english
 
@@ -166,3 +173,37 @@ async def test_bulk_preview_and_conflict_page_in_russian(app, db):
         assert "Переведена из статуса «Поступила» в «Спам»" in text
         assert "Что изменилось, пока страница была открыта" in text
         assert (await stored(db, ids[0])).state == State.spam
+
+
+async def test_timeline_entries_are_told_in_the_readers_language(app, db):
+    """Assignments, labels, scores and spam flags are stored as data and read in each reader's language."""
+    async with make_client(app) as ru, make_client(app) as en:
+        app_id = await submit(en, db, name="Ana Ribeiro")
+        await staff_login(en, db, "en@desk.example", name="Editor")
+        _, hidden = await page_form(en, app_id)
+        assert (
+            await en.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
+        ).status_code == 303
+        _, hidden = await page_form(en, app_id)
+        labelled = await en.post(
+            f"/applications/{app_id}/labels", data={**hidden, "labels": "economy, urgent"}
+        )
+        assert labelled.status_code == 303
+        _, hidden = await page_form(en, app_id)
+        await en.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "accept"})
+
+        await staff_login(ru, db, "ru@desk.example", name="Редактор")
+        await save_language(ru, "ru")
+        russian = visible((await ru.get(f"/applications/{app_id}")).text)
+        for phrase in (
+            "Назначен редактор: Editor",
+            "Метки: economy, urgent",
+            "4,2 из 5, рекомендует: принять",
+        ):
+            assert phrase in russian, phrase
+        for english in ("Assigned to", "recommends", "Scored"):
+            assert english not in russian, english
+
+        english = visible((await en.get(f"/applications/{app_id}")).text)
+        for phrase in ("Assigned to Editor", "Labels: economy, urgent", "4.2 of 5, recommends: accept"):
+            assert phrase in english, phrase
