@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 from sqlalchemy import select
 
-from app.db import Database
+from app.core.db import Database
 from app.ops.logs import configure_logging
 from app.settings import Settings
 
@@ -39,8 +39,8 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database schema to the latest version and add missing reference data."""
-    from app.migrate import upgrade_sync
-    from app.site import ensure_reference_data
+    from app.core.migrate import upgrade_sync
+    from app.core.site import ensure_reference_data
 
     settings = Settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -247,8 +247,8 @@ def worker() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def backup(path: Path) -> None:
     """Back up the database and the uploads to PATH (a .tar.gz; in a folder, a dated file)."""
+    from app.core.web import Clock
     from app.ops.backup import BackupError, create_backup, current_revision
-    from app.web import Clock
 
     settings = Settings()
     try:

@@ -15,11 +15,11 @@ from app.accounts.passwords import generate_password, hash_password
 from app.applications import uploads
 from app.applications.forms import ApplicantFields, SampleSlot
 from app.applications.service import create_application
+from app.core.i18n import use_locale
+from app.core.site import CONTENT_DIR
 from app.demo_states import walk_to_states
-from app.i18n import use_locale
 from app.models import Application, Department, SiteSetting, Topic, User, utcnow
 from app.settings import Settings
-from app.site import CONTENT_DIR
 
 DEMO_FLAG = "demo_loaded"
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.sessions import StaffUser
+from app.core.workflow import Actor
 from app.factcheck.service import create_task
 from app.models import Applicant, Application, State, User
 from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
-from app.workflow import Actor
 
 # Where each demo application ends up, by its position in the demo list (None: left as submitted).
 PLAN: list[State | None] = [

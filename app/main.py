@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n
 from app.accounts.account_routes import create_router as account_router
 from app.accounts.admin_routes import create_router as admin_router
 from app.accounts.guards import provide_staff
@@ -25,8 +24,18 @@ from app.api.routes import create_router as api_router
 from app.api.token_routes import create_router as api_tokens_router
 from app.api.webhook_routes import create_router as webhooks_router
 from app.applications.routes import create_router as applications_router
-from app.db import Database
-from app.errors import EXCEPTION_HANDLERS
+from app.core import i18n
+from app.core.db import Database
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.web import (
+    STATIC_DIR,
+    Clock,
+    htmx_history,
+    language,
+    language_headers,
+    security_headers,
+    template_config,
+)
 from app.factcheck.routes import create_router as factcheck_router
 from app.mail.catcher_routes import create_router as catcher_router
 from app.mail.inprocess import running as mail_in_process
@@ -40,15 +49,6 @@ from app.reports.routes import create_router as reports_router
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
-from app.web import (
-    STATIC_DIR,
-    Clock,
-    htmx_history,
-    language,
-    language_headers,
-    security_headers,
-    template_config,
-)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

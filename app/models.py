@@ -210,8 +210,8 @@ class ApplicationLabel(SQLModel, table=True):
 
 _application_version = Column("version", sa.Integer, nullable=False, default=1)
 
-# The states an application is still worked in (app.workflow.OPEN_STATES, checked by a test), written out for
-# the partial index the queue's default view walks: open applications by due time.
+# The states an application is still worked in (app.core.workflow.OPEN_STATES, checked by a test), written
+# out for the partial index the queue's default view walks: open applications by due time.
 OPEN_STATE_VALUES = ("submitted", "screening", "info_requested", "fact_check", "trial")
 OPEN_STATE_SQL = "state IN ({})".format(", ".join(f"'{state}'" for state in OPEN_STATE_VALUES))
 

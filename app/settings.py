@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.i18n import valid_time_zone
+from app.core.i18n import valid_time_zone
 
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105
 MB = 1024 * 1024

@@ -22,10 +22,10 @@ from typing import Any
 import aiosmtplib
 from sqlalchemy import func, insert, select, text
 
-from app.db import Database
+from app.core.db import Database
+from app.core.migrate import upgrade_sync
 from app.mail.render import build, render
 from app.mail.worker import Worker
-from app.migrate import upgrade_sync
 from app.models import EmailStatus, OutboxEmail
 from app.settings import Settings
 from bench.uploads import VAR

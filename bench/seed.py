@@ -24,7 +24,8 @@ from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
 from app.accounts.passwords import hash_password
-from app.migrate import upgrade_sync
+from app.core.migrate import upgrade_sync
+from app.core.site import ensure_reference_data
 from app.models import (
     Applicant,
     Application,
@@ -41,7 +42,6 @@ from app.models import (
 from app.review.counts import recount
 from app.review.search import document, index_words
 from app.settings import Settings
-from app.site import ensure_reference_data
 
 BENCH_EMAIL = "bench@byline.example"
 BENCH_PASSWORD = "bench password for load runs only"  # noqa: S105

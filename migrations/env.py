@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import app.db
+import app.core.db
 import app.models  # noqa: F401  (registers every table)
 from app.settings import Settings
 

@@ -29,12 +29,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from app import i18n
-from app.db import Database
+from app.core import i18n
+from app.core.db import Database
+from app.core.migrate import upgrade_sync
+from app.core.site import ensure_reference_data
 from app.main import create_app
-from app.migrate import upgrade_sync
 from app.settings import Settings
-from app.site import ensure_reference_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "app" / "content"

@@ -6,8 +6,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
-from app import i18n
-from app.db import Database
+from app.core import i18n
+from app.core.db import Database
 from app.models import Applicant, Department, SiteSetting, Topic, User
 from tests.conftest import csrf_of, make_staff, post_application, valid_fields
 from tests.review.support import staff_login, submit

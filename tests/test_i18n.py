@@ -14,8 +14,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from app import i18n
-from app.db import Database
+from app.core import i18n
+from app.core.db import Database
 from app.models import Application
 from tests.conftest import ROOT, csrf_of, login, make_staff, open_form, post_application, valid_fields
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlmodel import SQLModel
 
-from app.migrate import check, downgrade_sync, upgrade_sync
+from app.core.migrate import check, downgrade_sync, upgrade_sync
 from app.review.search import matching_ids
 from bench.seed import seed
 from tests.conftest import PG_DEFAULT, _backend

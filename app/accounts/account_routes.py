@@ -10,17 +10,17 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app import i18n
 from app.accounts import invitations, preferences, reset, service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
 from app.accounts.tokens import plausible
-from app.errors import Invalid, NotFound
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core import i18n
+from app.core.errors import Invalid, NotFound
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession, client_ip
 from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import User
 from app.settings import Settings
-from app.web import AppClock, AppSettings, DbSession, client_ip
 
 MAX_PASSWORD = 4096
 

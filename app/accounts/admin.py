@@ -13,11 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import site
 from app.accounts.sessions import end_user_sessions
 from app.api.tokens import revoke_all
-from app.errors import Conflict, NotFound
-from app.i18n import N_
+from app.core import site
+from app.core.errors import Conflict, NotFound
+from app.core.i18n import N_
 from app.models import Department, Invitation, User, UserDepartment
 
 LAST_ADMIN = N_("Byline needs at least one active admin: make someone else admin first.")

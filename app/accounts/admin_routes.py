@@ -9,14 +9,14 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app import site
 from app.accounts import admin, invitations
 from app.accounts.guards import CurrentStaff, admin_only
-from app.errors import Invalid
-from app.i18n import N_
-from app.i18n import gettext as _
-from app.text import strip_bidi
-from app.web import AppClock, AppSettings, DbSession
+from app.core import site
+from app.core.errors import Invalid
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.text import strip_bidi
+from app.core.web import AppClock, AppSettings, DbSession
 
 
 def _roles(form: FormMultiDict) -> list[str]:

@@ -12,8 +12,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from app.accounts.sessions import StaffUser
-from app.errors import PasswordChangeRequired, RoleRequired
-from app.i18n import N_
+from app.core.errors import PasswordChangeRequired, RoleRequired
+from app.core.i18n import N_
 
 # Handlers behind a guard take `staff: CurrentStaff`.
 CurrentStaff = NamedDependency[StaffUser]

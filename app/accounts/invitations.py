@@ -15,13 +15,13 @@ from app.accounts.passwords import hash_password, password_problem
 from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
-from app.errors import Conflict, Invalid, NotFound
-from app.i18n import N_, use_locale
-from app.i18n import gettext as _
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.i18n import N_, use_locale
+from app.core.i18n import gettext as _
+from app.core.text import strip_bidi
 from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
-from app.text import strip_bidi
 
 ROLES = ("admin", "editor", "fact_checker")
 ROLE_NAMES = {"admin": N_("admin"), "editor": N_("editor"), "fact_checker": N_("fact-checker")}

@@ -9,8 +9,8 @@ from pathlib import Path
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.i18n import gettext as _
-from app.i18n import ngettext
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 from app.settings import Settings
 
 MIN_LENGTH = 12

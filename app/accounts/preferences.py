@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n
-from app.errors import Invalid, NotFound
+from app.core import i18n
+from app.core.errors import Invalid, NotFound
 from app.mail.outbox import MUTABLE
 from app.models import NotifyMode, User
 

@@ -14,15 +14,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import ratelimit
 from app.accounts.passwords import hash_password, password_problem, verify_password
 from app.accounts.sessions import end_user_sessions
 from app.accounts.tokens import hash_token, new_token
 from app.applications.forms import normalize_email
-from app.db import Database
-from app.errors import Invalid, NotFound
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core import ratelimit
+from app.core.db import Database
+from app.core.errors import Invalid, NotFound
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.mail.outbox import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings

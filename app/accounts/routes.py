@@ -9,9 +9,9 @@ from litestar.response import Redirect, Template
 
 from app.accounts import service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
-from app.db import Database
-from app.i18n import gettext as _
-from app.web import AppClock, AppSettings, DbSession, client_ip
+from app.core.db import Database
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession, client_ip
 
 
 @get("/login", name="login")

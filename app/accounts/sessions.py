@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.tokens import hash_token
-from app.db import SAFE_METHODS, Database
+from app.core.db import SAFE_METHODS, Database
+from app.core.web import Clock
 from app.models import StaffSession, User
 from app.settings import Settings
-from app.web import Clock
 
 COOKIE_NAME = "byline_session"
 TOUCH_EVERY = timedelta(minutes=1)

@@ -14,12 +14,12 @@ from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app import ratelimit
 from app.accounts.guards import current_staff
 from app.api.tokens import load_token_user
-from app.db import Database
+from app.core import ratelimit
+from app.core.db import Database
+from app.core.web import Clock
 from app.settings import Settings
-from app.web import Clock
 
 API_PREFIX = "/api/"
 

@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from app.api import destinations
 from app.api.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from app.db import Database
+from app.core.db import Database
 from app.mail import claims
 from app.models import EmailStatus, Webhook, WebhookDelivery, utcnow
 from app.settings import Settings

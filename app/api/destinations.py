@@ -12,8 +12,8 @@ import ipaddress
 import socket
 from ipaddress import IPv4Address, IPv6Address
 
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.settings import Settings
 
 IPAddress = IPv4Address | IPv6Address

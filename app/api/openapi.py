@@ -23,7 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from app.api import schemas
 from app.api.schemas import Problem
-from app.errors import PROBLEM_JSON
+from app.core.errors import PROBLEM_JSON
 
 PATH = "/api/v1"
 

@@ -3,7 +3,7 @@
 Every route needs a bearer token (app/api/auth.py) and the same role as its page: editors for applications,
 editors and fact-checkers for tasks (a fact-checker sees only their own: anyone else's is a 404), editors and
 admins for the outbox. Ids and bodies are read strictly first (app/api/strict.py). Errors are problem details
-(app/errors.py).
+(app/core/errors.py).
 """
 
 from __future__ import annotations
@@ -13,22 +13,22 @@ from typing import Annotated
 from litestar import Router, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from app import site, workflow
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only, role_required
 from app.api import schemas
 from app.api.auth import api_staff
 from app.api.openapi import problems
 from app.api.strict import Refused, check_request, desk_rules
-from app.errors import Invalid
+from app.core import site, workflow
+from app.core.errors import Invalid
+from app.core.i18n import SOURCE_LOCALE, use_locale
+from app.core.web import AppClock, AppSettings, DbSession
 from app.factcheck import queries as task_queries
 from app.factcheck import service as factcheck
 from app.factcheck import work
 from app.factcheck.service import TaskInput
-from app.i18n import SOURCE_LOCALE, use_locale
 from app.mail import queries as outbox_queries
 from app.models import EmailStatus, FactCheckTask, State, TaskState, Verdict, WorkSample
 from app.review import detail, queue, service
-from app.web import AppClock, AppSettings, DbSession
 
 PathId = Annotated[int, PathParameter(ge=1, le=schemas.MAX_ID)]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=schemas.MAX_ID)]

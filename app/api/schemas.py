@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from app import workflow
+from app.core import workflow
 from app.factcheck.service import MAX_CLAIM_CHARS, MAX_CLAIMS
 from app.factcheck.work import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
 from app.models import EmailStatus, State, TaskState, Verdict

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from app import i18n
 from app.api.schemas import PATTERN_HINTS
-from app.errors import DomainError, Invalid, NotFound
+from app.core import i18n
+from app.core.errors import DomainError, Invalid, NotFound
 
 T = TypeVar("T")
 

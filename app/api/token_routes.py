@@ -10,9 +10,9 @@ from litestar.response import Redirect, Template
 
 from app.accounts.guards import CurrentStaff, staff_only
 from app.api import tokens
-from app.errors import Invalid
-from app.i18n import gettext as _
-from app.web import AppClock, AppSettings, DbSession
+from app.core.errors import Invalid
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession
 
 PAGE = "api/tokens.html"
 

@@ -14,10 +14,10 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token, plausible
-from app.db import Database
-from app.errors import Invalid, NotFound
-from app.i18n import N_, ngettext
-from app.i18n import gettext as _
+from app.core.db import Database
+from app.core.errors import Invalid, NotFound
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
 from app.models import ApiToken, User
 
 MAX_TOKENS = 20

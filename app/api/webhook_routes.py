@@ -11,10 +11,10 @@ from litestar.response import Redirect, Template
 
 from app.accounts.guards import CurrentStaff, admin_only
 from app.api import webhooks
-from app.errors import Invalid
-from app.i18n import N_
-from app.i18n import gettext as _
-from app.web import AppClock, AppSettings, DbSession
+from app.core.errors import Invalid
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession
 
 NOTICES = {
     "on": N_("The webhook is on."),

@@ -22,9 +22,9 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.api import destinations
-from app.errors import Invalid, NotFound
-from app.i18n import N_, ngettext
-from app.i18n import gettext as _
+from app.core.errors import Invalid, NotFound
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 

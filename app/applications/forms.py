@@ -12,10 +12,10 @@ from email_validator import EmailNotValidError, validate_email
 from litestar.datastructures import FormMultiDict, UploadFile
 from pydantic import BaseModel, ValidationError, field_validator
 
-from app.i18n import N_, ngettext
-from app.i18n import gettext as _
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
+from app.core.text import strip_bidi
 from app.settings import Settings
-from app.text import strip_bidi
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import NotFound
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core.errors import NotFound
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.models import Applicant, Application, Event, WorkSample
 
 NOT_FOUND = N_("There is no application at this address. Check the link in your confirmation email.")

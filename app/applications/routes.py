@@ -8,17 +8,17 @@ from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app import site, workflow
 from app.applications import reply, service
 from app.applications.forms import LIMITS, ParsedForm, in_page_order, parse_form
 from app.applications.queries import application_by_public_id, status_view
 from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
-from app.errors import Invalid
-from app.i18n import gettext as _
+from app.core import site, workflow
+from app.core.errors import Invalid
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession, client_ip
 from app.models import State
 from app.settings import MB, Settings
-from app.web import AppClock, AppSettings, DbSession, client_ip
 
 EMPTY_VALUES: dict[str, Any] = {"profile_links": [], "departments": [], "topics": []}
 

@@ -13,9 +13,11 @@ from sqlmodel import col
 from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
 from app.applications.queries import application_by_public_id
-from app.errors import Invalid
-from app.i18n import current_locale
-from app.i18n import gettext as _
+from app.core.errors import Invalid
+from app.core.i18n import current_locale
+from app.core.i18n import gettext as _
+from app.core.site import CONSENT_VERSION, consent
+from app.core.workflow import DEFAULT_DUE, Actor
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -34,8 +36,6 @@ from app.models import (
 from app.review import counts, search
 from app.review.service import transition
 from app.settings import Settings
-from app.site import CONSENT_VERSION, consent
-from app.workflow import DEFAULT_DUE, Actor
 
 TITLE_IN_MAIL = 80
 

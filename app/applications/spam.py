@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import ratelimit
-from app.errors import Invalid
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core import ratelimit
+from app.core.errors import Invalid
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.web import Signer, TokenExpired, TokenInvalid
 from app.settings import Settings
-from app.web import Signer, TokenExpired, TokenInvalid
 
 FORM_SALT = "byline.apply-form"
 # Stored with the application in English and shown to staff in their language.

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.applications import inspection
 from app.applications.inspection import Inspection, UploadRejected
-from app.i18n import N_, format_size
-from app.i18n import gettext as _
+from app.core.i18n import N_, format_size
+from app.core.i18n import gettext as _
 from app.settings import Settings
 
 __all__ = ["StoredFile", "UploadRejected", "check_filename", "clean_filename", "store_upload"]

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.i18n import gettext as _
 from app.factcheck import extract
-from app.i18n import gettext as _
 from app.models import Claim, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
-from app.errors import Invalid
+from app.core.errors import Invalid
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, AppSettings, DbSession
 from app.factcheck import extract, queries, service, work
-from app.i18n import gettext as _
 from app.models import SampleKind, WorkSample
 from app.review import forms
 from app.review.service import check_version, load_application
-from app.web import AppClock, AppSettings, DbSession
 
 
 def _ticked_and_typed(form: FormMultiDict) -> list[str]:

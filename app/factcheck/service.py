@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.errors import Conflict, Invalid
-from app.i18n import gettext as _
-from app.i18n import ngettext
+from app.core.errors import Conflict, Invalid
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
+from app.core.workflow import is_final
 from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
-from app.workflow import is_final
 
 MAX_CLAIMS = 50
 MAX_CLAIM_CHARS = 2000

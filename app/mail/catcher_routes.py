@@ -8,10 +8,10 @@ from litestar import Request, Router, get
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from app.errors import NotFound
-from app.i18n import gettext as _
+from app.core.errors import NotFound
+from app.core.i18n import gettext as _
+from app.core.web import AppSettings
 from app.mail import catcher
-from app.web import AppSettings
 
 # The HTML part of a caught message is shown on its own, sandboxed: no scripts, no requests, nothing framed.
 HTML_PART_CSP = (

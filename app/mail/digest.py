@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.i18n import gettext as _
-from app.i18n import use_locale
+from app.core.i18n import gettext as _
+from app.core.i18n import use_locale
+from app.core.workflow import OPEN_STATES, STAFF_LABELS
 from app.mail.outbox import EMAIL_TITLES, enqueue_for_staff
 from app.models import Applicant, Application, EmailStatus, FactCheckTask, OutboxEmail, State, TaskState, User
 from app.settings import Settings
-from app.workflow import OPEN_STATES, STAFF_LABELS
 
 MAX_ITEMS = 100
 

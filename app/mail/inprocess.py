@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from app.api.delivery import WebhookSender
-from app.db import Database
+from app.core.db import Database
 from app.mail import catcher
 from app.mail.worker import Worker
 from app.settings import Settings

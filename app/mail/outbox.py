@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.i18n import N_, supported, valid_time_zone
+from app.core.i18n import N_, supported, valid_time_zone
 from app.models import EmailStatus, NotifyMode, OutboxEmail, User, utcnow
 from app.settings import Settings
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import i18n
-from app.i18n import N_
+from app.core import i18n
+from app.core.i18n import N_
+from app.core.text import strip_bidi
+from app.core.web import TEMPLATES_DIR
 from app.mail import unsubscribe
 from app.models import OutboxEmail
 from app.settings import Settings
-from app.text import strip_bidi
-from app.web import TEMPLATES_DIR
 
 
 class RenderError(Exception):

@@ -9,16 +9,16 @@ from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app import site
 from app.accounts.guards import CurrentStaff, role_required
-from app.errors import Invalid
-from app.i18n import gettext as _
-from app.i18n import ngettext
+from app.core import site
+from app.core.errors import Invalid
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
+from app.core.web import AppClock, AppSettings, DbSession
 from app.mail import queries, service, unsubscribe
 from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
 from app.mail.render import RenderError, render
 from app.models import EmailStatus
-from app.web import AppClock, AppSettings, DbSession
 
 outbox_staff = role_required("editor", "admin")
 ACTIONS = {"release": service.release, "retry": service.retry, "cancel": service.cancel}

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.errors import Conflict, Invalid, NotFound
-from app.i18n import format_number, ngettext
-from app.i18n import gettext as _
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.i18n import format_number, ngettext
+from app.core.i18n import gettext as _
 from app.models import EmailStatus, Event, OutboxEmail
 
 EDITABLE_KEY = "message"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
-from app.i18n import gettext
+from app.core.errors import NotFound
+from app.core.i18n import gettext
+from app.core.web import Signer, TokenExpired, TokenInvalid
 from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import OutboxEmail, User
 from app.settings import Settings
-from app.web import Signer, TokenExpired, TokenInvalid
 
 SALT = "byline-unsubscribe"
 MAX_AGE = 400 * 24 * 3600

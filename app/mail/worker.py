@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from app import i18n, site
-from app.db import Database
+from app.core import i18n, site
+from app.core.db import Database
 from app.factcheck.reminders import queue_task_reminders
 from app.mail import claims
 from app.mail.digest import queue_daily_digests

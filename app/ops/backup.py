@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.db import Database
+from app.core.db import Database
 from app.settings import Settings
 
 FORMAT = 1

@@ -10,11 +10,11 @@ from litestar import MediaType, Request, Router, get
 from litestar.response import Response
 from sqlalchemy import text
 
-from app.db import Database
-from app.migrate import alembic_config
+from app.core.db import Database
+from app.core.migrate import alembic_config
+from app.core.web import AppClock, AppSettings, client_ip
 from app.ops.metrics import CONTENT_TYPE, Metrics, may_scrape, queue_gauges
 from app.settings import Settings
-from app.web import AppClock, AppSettings, client_ip
 
 READY_TIMEOUT_SECONDS = 3.0
 

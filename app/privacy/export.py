@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import workflow
 from app.applications.queries import StatusView
 from app.applications.uploads import clean_filename
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core import workflow
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.site import localized
 from app.mail.render import RenderError, render
 from app.models import (
     ApplicationDepartment,
@@ -29,7 +30,6 @@ from app.models import (
     Topic,
 )
 from app.settings import Settings
-from app.site import localized
 
 README = N_(
     "This archive holds what %(publication)s keeps about your application.\n"

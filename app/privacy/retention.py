@@ -21,10 +21,10 @@ from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import ratelimit
 from app.accounts import reset
 from app.applications.uploads import PART_SUFFIX, STORAGE_KEY
-from app.db import Database
+from app.core import ratelimit
+from app.core.db import Database
 from app.models import Applicant, Application, Invitation, PasswordReset, StaffSession, State, WorkSample
 from app.privacy.service import Requester, erase
 from app.settings import Settings

@@ -12,11 +12,11 @@ from sqlmodel import col
 
 from app.accounts.guards import admin_only
 from app.applications.queries import NOT_FOUND, application_by_public_id, status_view
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.web import AppClock, AppSettings, DbSession
 from app.models import Erasure
 from app.privacy import export
 from app.privacy.service import Requester, erase
-from app.web import AppClock, AppSettings, DbSession
 
 LOG_PAGE = 100
 

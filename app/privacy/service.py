@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
-from app import workflow
 from app.applications import uploads
+from app.core import workflow
+from app.core.workflow import Actor
 from app.mail.outbox import enqueue
 from app.models import (
     Applicant,
@@ -38,7 +39,6 @@ from app.models import (
 )
 from app.review.service import transition
 from app.settings import Settings
-from app.workflow import Actor
 
 # What staff pages, mail and the API show where the applicant's name was.
 ERASED_NAME = "Erased"

@@ -16,12 +16,12 @@ from datetime import date
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-from app.i18n import current_locale, format_date, format_number, ngettext, pgettext
-from app.i18n import gettext as _
+from app.core.i18n import current_locale, format_date, format_number, ngettext, pgettext
+from app.core.i18n import gettext as _
+from app.core.workflow import STAFF_LABELS
 from app.models import State
 from app.reports.queries import STATES, Funnel, PeriodCount, ReportFilters, Times
 from app.reports.work import Workload
-from app.workflow import STAFF_LABELS
 
 WIDTH = 640
 LABEL_WIDTH = 150

@@ -12,8 +12,8 @@ from typing import Any
 from litestar.response import Stream
 from sqlalchemy import Select
 
-from app.db import Database
-from app.i18n import gettext as _
+from app.core.db import Database
+from app.core.i18n import gettext as _
 from app.reports import queries, work
 from app.reports.charts import state_label
 from app.review.queue import queue_row

@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import site
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core import site
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.models import (
     Application,
     ApplicationDepartment,

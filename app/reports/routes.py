@@ -9,12 +9,12 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from app.accounts.guards import CurrentStaff, editors_only, role_required
-from app.db import Database
-from app.errors import NotFound
-from app.i18n import gettext as _
+from app.core.db import Database
+from app.core.errors import NotFound
+from app.core.i18n import gettext as _
+from app.core.web import AppClock, DbSession
 from app.reports import charts, export, queries, work
 from app.review.queue import QueueFilters, export_statement
-from app.web import AppClock, DbSession
 
 editors_and_admins = role_required("editor", "admin")
 

@@ -14,17 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import workflow
 from app.accounts.sessions import StaffUser
-from app.errors import DomainError, Invalid
-from app.i18n import N_, ngettext
-from app.i18n import gettext as _
+from app.core import workflow
+from app.core.errors import DomainError, Invalid
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
+from app.core.workflow import Actor
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
 from app.review.forms import int_or_none
 from app.review.messages import default_message
 from app.settings import Settings
-from app.workflow import Actor
 
 MAX_ITEMS = 200
 ACTIONS = ("assign", "label", "move", "reject")

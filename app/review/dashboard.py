@@ -8,8 +8,8 @@ from litestar import Request, Router, get
 from litestar.response import Template
 
 from app.accounts.guards import CurrentStaff, editors_only
+from app.core.web import AppClock, DbSession
 from app.review import bulk, queue
-from app.web import AppClock, DbSession
 
 
 @get("/dashboard", name="dashboard", guards=[editors_only])

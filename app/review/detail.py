@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import col
 
-from app import workflow
 from app.accounts.sessions import StaffUser
+from app.core import workflow
+from app.core.i18n import N_, format_mark, ngettext, pgettext
+from app.core.i18n import gettext as _
+from app.core.workflow import Facts, Move
 from app.factcheck.service import fact_checkers_with_load
-from app.i18n import N_, format_mark, ngettext, pgettext
-from app.i18n import gettext as _
 from app.mail.outbox import EMAIL_TITLES
 from app.models import (
     Applicant,
@@ -31,7 +32,6 @@ from app.models import (
 from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
-from app.workflow import Facts, Move
 
 # Names of stored values as the page shows them; translated where they are shown.
 RECOMMENDATIONS = {

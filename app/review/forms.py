@@ -7,9 +7,9 @@ from datetime import UTC, datetime, time
 
 from litestar.datastructures import FormMultiDict
 
-from app.errors import Conflict, Invalid
+from app.core.errors import Conflict, Invalid
+from app.core.i18n import N_
 from app.factcheck.service import TaskInput, split_claims
-from app.i18n import N_
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
 

@@ -5,7 +5,7 @@ They are offered in the applicant's language, whatever the language of the edito
 
 from __future__ import annotations
 
-from app.i18n import N_, gettext, use_locale
+from app.core.i18n import N_, gettext, use_locale
 from app.models import State
 
 DEFAULTS: dict[State, str] = {

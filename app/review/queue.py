@@ -29,8 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import site
-from app.i18n import N_, current_locale
+from app.core import site
+from app.core.i18n import N_, current_locale
+from app.core.workflow import OPEN_STATES, STAFF_LABELS
 from app.models import (
     OPEN_STATE_SQL,
     Applicant,
@@ -47,7 +48,6 @@ from app.models import (
     User,
 )
 from app.review import counts, search
-from app.workflow import OPEN_STATES, STAFF_LABELS
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
-from app.errors import Invalid, NotFound
-from app.i18n import N_
+from app.core.errors import Invalid, NotFound
+from app.core.i18n import N_
+from app.core.web import AppClock, AppSettings, DbSession
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
-from app.web import AppClock, AppSettings, DbSession
 
 PAGE = "review/application.html"
 

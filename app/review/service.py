@@ -14,13 +14,14 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
-from app import site, workflow
 from app.accounts.sessions import StaffUser
 from app.api.webhooks import queue_state_change
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core import site, workflow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.workflow import Actor, Facts
 from app.factcheck.service import TaskInput, create_task
-from app.i18n import N_
-from app.i18n import gettext as _
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
@@ -37,7 +38,6 @@ from app.models import (
 )
 from app.review import counts
 from app.settings import Settings
-from app.workflow import Actor, Facts
 
 CRITERIA = ("analysis", "fact_accuracy", "concision", "interest_style", "topic_knowledge")
 

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.db import Database
+from app.core.db import Database
 from tests.conftest import csrf_of, make_client
 from tests.review.support import staff_login
 

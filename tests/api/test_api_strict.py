@@ -217,7 +217,7 @@ async def test_the_document_refuses_exactly_what_the_server_refuses(app, client,
 def test_a_required_message_or_reason_depends_on_the_target_alone():
     """The document states these rules by target state: every editor move into a state must agree."""
     from app.api.schemas import MESSAGE_REQUIRED, REASON_REQUIRED
-    from app.workflow import MOVES, Actor
+    from app.core.workflow import MOVES, Actor
 
     for move in MOVES:
         if move.actor == Actor.editor:

@@ -323,7 +323,7 @@ async def test_the_outbox_lists_messages_with_filters(app, client, db):
 
 
 async def test_the_workflow_table_is_the_one_in_code(app, db):
-    from app.workflow import MOVES
+    from app.core.workflow import MOVES
 
     _, token = await staff_token(app, db, "fc@desk.example", roles=("fact_checker",))
     async with make_client(app) as api:

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Database
+from app.core.db import Database
 from app.demo import make_docx, make_pdf
 from app.models import Applicant, Application, Event, OutboxEmail, User, UserDepartment, WorkSample
 from tests.conftest import BASE_URL, open_form, post_application, valid_fields

@@ -526,7 +526,7 @@ async def test_tracked_files_follow_the_transaction(tmp_path: Path) -> None:
 
 async def test_rollback_removes_a_stored_upload(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.core.db'}")
     try:
         async with AsyncSession(engine) as session:
             await session.execute(text("SELECT 1"))

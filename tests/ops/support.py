@@ -18,10 +18,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import Database
-from app.migrate import upgrade
+from app.core.db import Database
+from app.core.migrate import upgrade
+from app.core.site import ensure_reference_data
 from app.settings import Settings
-from app.site import ensure_reference_data
 from tests.conftest import PG_DEFAULT, ROOT, _backend, hidden_fields, valid_fields
 from tests.mail.relay import free_port
 

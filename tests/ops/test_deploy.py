@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from app.cli import main
+from app.core.web import STATIC_DIR
 from app.settings import MB, Settings
-from app.web import STATIC_DIR
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.db import Database
+from app.core.db import Database
 from app.models import Applicant, Application, EmailStatus, OutboxEmail, WorkSample
 from tests.applications.test_uploads import make_pdf
 from tests.conftest import STAFF_PASSWORD, _backend, csrf_of, make_staff

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from app.db import Database
+from app.core.db import Database
 from app.settings import Settings
 
 # Columns of these types cannot hold a name or an address.

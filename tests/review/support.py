@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from app.applications.forms import normalize_email
-from app.db import Database
+from app.core.db import Database
 from app.models import Applicant, Application, OutboxEmail
 from tests.conftest import csrf_of, login, make_staff, post_application, valid_fields
 

@@ -288,8 +288,8 @@ async def staff_login_as(app, db, email: str, *, roles: tuple[str, ...], expect:
 
 
 def test_the_open_states_written_for_the_partial_index_are_the_workflows():
+    from app.core.workflow import OPEN_STATES
     from app.models import OPEN_STATE_VALUES
-    from app.workflow import OPEN_STATES
 
     assert set(OPEN_STATE_VALUES) == {state.value for state in OPEN_STATES}
 

@@ -23,15 +23,15 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, update
 
-from app import workflow
 from app.accounts.sessions import StaffUser
-from app.db import Database
-from app.errors import DomainError
+from app.core import workflow
+from app.core.db import Database
+from app.core.errors import DomainError
+from app.core.workflow import Actor
 from app.models import Applicant, Application, Event, FactCheckTask, OutboxEmail, State, TaskState, User
 from app.review import counts
 from app.review.service import load_facts, transition
 from app.settings import Settings
-from app.workflow import Actor
 
 ROLES = {"editor": ["editor"], "fact_checker": ["fact_checker"], "admin": ["admin"]}
 

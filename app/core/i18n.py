@@ -27,7 +27,7 @@ SUPPORTED_LOCALES = ("ru", "en")
 # Each language named in itself, for the language switch and the account page.
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 SOURCE_LOCALE = "en"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 LANG_COOKIE = "byline_lang"
 LANG_PARAM = "lang"

@@ -11,9 +11,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 
-from app.i18n import N_
-from app.i18n import gettext as _
-from app.web import ensure_language
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+from app.core.web import ensure_language
 
 log = logging.getLogger("byline.errors")
 

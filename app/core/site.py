@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.i18n import current_locale
-from app.i18n import gettext as _
+from app.core.i18n import current_locale
+from app.core.i18n import gettext as _
 from app.models import Department, SiteSetting, Topic, utcnow
 
-CONTENT_DIR = Path(__file__).resolve().parent / "content"
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 CONTENT_LANGUAGES = ("en", "ru")
 DEFAULT_DEPARTMENTS = [("news", "News", "Новости"), ("analysis", "Analysis", "Аналитика")]
 DEFAULT_TOPICS = [

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from app.i18n import N_
+from app.core.i18n import N_
 from app.models import State
 
 

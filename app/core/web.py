@@ -20,9 +20,9 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n, site
+from app.core import i18n, site
+from app.core.workflow import STAFF_LABELS
 from app.settings import Settings
-from app.workflow import STAFF_LABELS
 
 CRITERION_NAMES = {
     "analysis": i18n.N_("Analysis"),
@@ -41,9 +41,9 @@ CRITERION_SHORT = {
 }
 
 LANG_CHOSEN = "byline_lang_chosen"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import RateLimited
+from app.core.errors import RateLimited
 from app.models import RateLimitCounter
 from app.settings import Settings
 
