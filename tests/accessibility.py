@@ -10,10 +10,10 @@ import json
 import shutil
 import subprocess
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.environment import ROOT
+
 AXE_VERSION = "4.14.1"
 TOOLS = ROOT / "var" / "test-tools" / f"axe-core-{AXE_VERSION}"
 AXE_JS = TOOLS / "node_modules" / "axe-core" / "axe.min.js"

@@ -8,9 +8,18 @@ from sqlmodel import col, select
 
 from app.core import i18n
 from app.core.db import Database
-from app.models import Applicant, Department, SiteSetting, Topic, User
-from tests.conftest import csrf_of, make_staff, post_application, valid_fields
-from tests.review.support import staff_login, submit
+from app.models import Applicant, Department, SiteSetting, Topic
+from tests.factories import (
+    bearer,
+    csrf_of,
+    make_staff,
+    post_application,
+    staff_login,
+    staff_token,
+    submit,
+    update_staff,
+    valid_fields,
+)
 
 RU = {"Accept-Language": "ru"}
 EN = {"Accept-Language": "en"}
@@ -59,7 +68,7 @@ async def test_names_follow_the_readers_language_in_the_queue_and_the_applicatio
 ):
     await _set_names(db, Topic, "international", "International affairs", "")
     app_id = await submit(client, db, departments=["news"], topics=["politics", "international"])
-    await staff_login(client, db, "editor@desk.example")
+    editor = await staff_login(client, db, "editor@desk.example")
     queue = await client.get("/dashboard", headers=RU)
     assert "Новости" in queue.text and "Политика" in queue.text
     assert '<option value="economics">Экономика</option>' in queue.text.replace(" selected", "")
@@ -70,10 +79,9 @@ async def test_names_follow_the_readers_language_in_the_queue_and_the_applicatio
     assert ">Аналитика</option>" in reports.text
     in_english = await client.get("/dashboard", headers=EN)
     assert "Politics" in in_english.text and "Политика" not in in_english.text
-    async with db.write_session() as session:
-        editor = (await session.scalars(select(User).where(col(User.email) == "editor@desk.example"))).one()
-        editor.locale = "ru"  # the staff member's saved choice beats the browser's language
-        session.add(editor)
+    await update_staff(
+        db, editor, locale="ru"
+    )  # the staff member's saved choice beats the browser's language
     assert "Политика" in (await client.get("/dashboard", headers=EN)).text
 
 
@@ -84,9 +92,8 @@ async def _content_form(client: AsyncTestClient[Litestar]) -> dict[str, str]:
 
 
 async def test_admin_edits_both_versions_and_a_cleared_one_falls_back(
-    client: AsyncTestClient[Litestar], db: Database
+    client: AsyncTestClient[Litestar], db: Database, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     async with db.sessionmaker() as session:
         news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
         names = {
@@ -126,9 +133,8 @@ async def test_admin_edits_both_versions_and_a_cleared_one_falls_back(
 
 
 async def test_admin_content_form_refuses_an_item_without_any_name_and_saves_nothing(
-    client: AsyncTestClient[Litestar], db: Database
+    client: AsyncTestClient[Litestar], db: Database, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     async with db.sessionmaker() as session:
         news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
     data = {
@@ -155,17 +161,14 @@ async def test_content_page_is_for_admins_only(client: AsyncTestClient[Litestar]
 
 
 async def test_staff_list_shows_department_names_in_the_readers_language(
-    client: AsyncTestClient[Litestar], db: Database
+    client: AsyncTestClient[Litestar], db: Database, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     await make_staff(db, email="analyst@desk.example", departments=("analysis",))
     staff = await client.get("/admin/users", headers=RU)
     assert "<td>Аналитика</td>" in staff.text
 
 
 async def test_the_json_api_keeps_the_english_names_on_a_russian_site(app, client, db, settings):
-    from tests.api.support import bearer, staff_token
-
     app_id = await submit(client, db, departments=["news"], topics=["politics"])
     _, token = await staff_token(app, db, "script@desk.example")
     i18n.configure("ru", settings.time_zone)  # the API answers outside any page's language

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from app.accounts.passwords import verify_password
-from app.cli import main
 from app.models import Applicant, Application, State, User, WorkSample
-
-
-async def run(settings, *args: str):
-    """Invoke the command in a thread: it runs its own event loop, as it does in a shell."""
-    return await asyncio.to_thread(_invoke, settings, *args)
-
-
-def _invoke(settings, *args: str):
-    env = {
-        "BYLINE_DATABASE_URL": settings.db_url,
-        "BYLINE_VAR_DIR": str(settings.var_dir),
-        "BYLINE_DB_POOL_SIZE": "0",
-    }
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    return result
+from tests.ops.support import run_command
 
 
 async def test_create_admin_prints_a_one_time_password_that_works(app, db, settings):
-    result = await run(settings, "create-admin", "--email", "Chief@Desk.example", "--name", "Chief Editor")
+    result = await run_command(
+        settings, "create-admin", "--email", "Chief@Desk.example", "--name", "Chief Editor"
+    )
     assert result.exit_code == 0, result.output
     password = re.search(r"One-time password: (\S+)", result.output).group(1)
     async with db.sessionmaker() as session:
@@ -37,17 +22,17 @@ async def test_create_admin_prints_a_one_time_password_that_works(app, db, setti
     assert user.email == "chief@desk.example" and user.is_admin and user.must_change_password
     assert user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, password)
-    again = await run(settings, "create-admin", "--email", "chief@desk.example")
+    again = await run_command(settings, "create-admin", "--email", "chief@desk.example")
     assert again.exit_code != 0 and "exists already" in again.output
 
 
 async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwords(app, db, settings):
-    first = await run(settings, "demo")
+    first = await run_command(settings, "demo")
     assert first.exit_code == 0, first.output
     assert "10 new applications" in first.output
     logins = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", first.output))
     assert set(logins) == {"admin", "editor", "fact-checker"}
-    second = await run(settings, "demo")
+    second = await run_command(settings, "demo")
     assert "already loaded" in second.output
     renewed = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", second.output))
     assert renewed["editor"] != logins["editor"]
@@ -65,7 +50,7 @@ async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwo
 
 
 async def test_demo_has_russian_applicants_who_applied_in_russian(app, db, settings):
-    assert (await run(settings, "demo")).exit_code == 0
+    assert (await run_command(settings, "demo")).exit_code == 0
     async with db.sessionmaker() as session:
         rows = (
             await session.execute(

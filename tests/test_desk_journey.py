@@ -14,41 +14,19 @@ import re
 import pytest
 
 from app.demo import make_pdf
-from tests.conftest import SAMPLES, make_staff, shot
+from tests.browser import log_in, open_mail, shot
+from tests.environment import SAMPLES
+from tests.factories import NEWS_SENTENCE, make_staff
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long shared desk passphrase for the journey"
-CLAIM = (
-    "On November 7, 2020, a telephone conversation took place between Turkish President Recep Tayyip Erdogan "
-    "and Russian leader Vladimir Putin, writes the Turkish Anadolu agency."
-)
-
-
-async def open_mail(page, base: str, to: str, subject_part: str) -> str:
-    """Wait for a message to `to` whose subject holds `subject_part` in the mail catcher; its text part."""
-    for _ in range(100):
-        await page.goto(f"{base}/mail-catcher?to={to}")
-        link = page.locator("#caught a", has_text=subject_part)
-        if await link.count():
-            await link.first.click()
-            return await page.locator("#text-part").inner_text()
-        await page.wait_for_timeout(200)
-    raise AssertionError(f"no mail to {to} about {subject_part!r}")
 
 
 def link_in(text: str, base: str, path: str) -> str:
     found = re.search(rf"{re.escape(base)}{path}\S+", text)
     assert found, text
     return found.group(0)
-
-
-async def log_in(page, base: str, email: str, password: str) -> None:
-    await page.goto(base + "/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_load_state()
 
 
 async def join(browser, base: str, email: str, name: str, step: str):
@@ -154,7 +132,7 @@ async def test_the_desk_from_invitation_to_a_released_decision(
     await editor.reload()
     await editor.locator("#state", has_text="Screening").wait_for()
     await editor.get_by_role("link", name="Pick claims from this sample for a fact check").first.click()
-    await editor.get_by_label(CLAIM).check()
+    await editor.get_by_label(NEWS_SENTENCE).check()
     await editor.get_by_label("Fact-checker").select_option(label="Farid Checker (0)")
     await shot(editor, "staff-05-task-from-sentences")
     await editor.get_by_role("button", name="Create the task").click()

@@ -17,7 +17,8 @@ from sqlmodel import select
 from app.core import i18n
 from app.core.db import Database
 from app.models import Application
-from tests.conftest import ROOT, csrf_of, login, make_staff, open_form, post_application, valid_fields
+from tests.environment import ROOT
+from tests.factories import csrf_of, login, make_staff, open_form, post_application, valid_fields
 
 RU_PO = ROOT / "app" / "locale" / "ru" / "LC_MESSAGES" / "messages.po"
 LANG_RE = re.compile(r'<html lang="([a-z]+)">')

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.demo import make_pdf
 from app.models import Application, OutboxEmail
-from tests.conftest import SAMPLES, shot
+from tests.browser import shot
+from tests.environment import SAMPLES
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 from app.core.migrate import check, downgrade_sync, upgrade_sync
 from app.review.search import matching_ids
 from bench.seed import seed
-from tests.conftest import PG_DEFAULT, _backend
+from tests.environment import backend, on_postgres_server, postgres_url
 
 
 async def _tables(url: str) -> set[str]:
@@ -24,25 +24,17 @@ async def _tables(url: str) -> set[str]:
     return names
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
-
-
 @pytest.fixture
 def empty_database(tmp_path):
     """A database of this run's kind that no test has touched."""
-    if _backend() != "postgres":
+    if backend() != "postgres":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
-    admin_url = os.environ.get("BYLINE_TEST_POSTGRES_URL", PG_DEFAULT)
     name = f"byline_migrations_{os.getpid()}"
-    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(on_postgres_server(f'CREATE DATABASE "{name}"'))
+    yield postgres_url(name)
+    asyncio.run(on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_migrations_build_every_table_and_match_the_models(empty_database):

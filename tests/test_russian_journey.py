@@ -11,12 +11,9 @@ import re
 
 import pytest
 from playwright.async_api import expect
-from sqlalchemy import update
-from sqlmodel import col
 
-from app.models import User
-from tests.conftest import make_staff, shot
-from tests.test_desk_journey import log_in, open_mail
+from tests.browser import log_in, open_mail, shot
+from tests.factories import make_staff, update_staff
 
 pytestmark = pytest.mark.browser
 
@@ -48,8 +45,7 @@ async def test_a_russian_applicant_applies_and_reads_the_editors_question_in_rus
     editor_id = await make_staff(
         clean_db, email="nina@desk.example", name="Nina Editor", roles=("editor",), password=PASSWORD
     )
-    async with clean_db.write_session() as session:
-        await session.execute(update(User).where(col(User.id) == editor_id).values(locale="en"))
+    await update_staff(clean_db, editor_id, locale="en")
 
     context = await browser.new_context(locale="ru-RU", extra_http_headers={"Accept-Language": "ru"})
     applicant = await context.new_page()

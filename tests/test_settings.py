@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings
-from tests.conftest import ROOT
+from tests.environment import ROOT
 
 
 def test_env_example_lists_every_setting_with_a_comment():

@@ -9,28 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.demo import load_demo
-from app.models import Application, EmailStatus, OutboxEmail, State
-from tests.conftest import shot
+from app.models import EmailStatus, OutboxEmail
+from tests.browser import log_in, shot
 
 pytestmark = pytest.mark.browser
 
 
-async def demo(clean_db, settings, role: str = "editor") -> tuple[str, Application]:
-    """The demo data; returns the password of the demo staff member with `role` and a submitted application."""
-    async with clean_db.write_session() as session:
-        result = await load_demo(session, settings=settings)
-    password = next(login.password for login in result.logins if login.role == role)
-    async with clean_db.sessionmaker() as session:
-        application = await session.scalar(
-            select(Application).where(Application.state == State.submitted).order_by(Application.id)
-        )
-    assert application is not None
-    return password, application
-
-
-async def test_pages_fit_a_phone_screen(clean_db, settings, live_server_with_mail, browser):
-    password, application = await demo(clean_db, settings, role="admin")
+async def test_pages_fit_a_phone_screen(demo_desk, clean_db, live_server_with_mail, browser):
     async with clean_db.sessionmaker() as session:
         held = await session.scalar(
             select(OutboxEmail.id).where(OutboxEmail.status == EmailStatus.held).order_by(OutboxEmail.id)
@@ -42,19 +27,18 @@ async def test_pages_fit_a_phone_screen(clean_db, settings, live_server_with_mai
     for path, name in (
         ("/", "phone-01-call"),
         ("/apply", "phone-02-apply"),
-        (f"/status/{application.public_id}", "phone-03-status"),
+        (f"/status/{demo_desk.application.public_id}", "phone-03-status"),
         ("/api/v1/docs", "phone-04-api-reference"),
         ("/login", "phone-05-login"),
     ):
         await page.goto(base + path)
         await shot(page, name)
-    await page.get_by_label("Email").fill("admin@byline.example")
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url("**/dashboard")
+    admin = demo_desk.logins["admin"]
+    await log_in(page, base, admin.email, admin.password)
+    assert page.url.endswith("/dashboard")
     await shot(page, "phone-06-queue")
     for path, name in (
-        (f"/applications/{application.id}", "phone-07-application"),
+        (f"/applications/{demo_desk.application.id}", "phone-07-application"),
         ("/tasks", "phone-08-tasks"),
         ("/outbox", "phone-09-outbox"),
         (f"/outbox/{held}", "phone-10-held-decision"),
@@ -86,18 +70,17 @@ async def press_tab_until(page, selector: str, limit: int = 120) -> None:
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
-async def test_an_editor_works_by_keyboard_alone(clean_db, settings, live_server, page):
-    password, application = await demo(clean_db, settings)
+async def test_an_editor_works_by_keyboard_alone(demo_desk, live_server, page):
     await page.goto(live_server + "/login")
     await press_tab_until(page, "#email")
     await page.keyboard.type("editor@byline.example")
     await page.keyboard.press("Tab")
-    await page.keyboard.type(password)
+    await page.keyboard.type(demo_desk.logins["editor"].password)
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/dashboard")
-    await press_tab_until(page, f'a[href="/applications/{application.id}"]')
+    await press_tab_until(page, f'a[href="/applications/{demo_desk.application.id}"]')
     await page.keyboard.press("Enter")
-    await page.wait_for_url(f"**/applications/{application.id}")
+    await page.wait_for_url(f"**/applications/{demo_desk.application.id}")
     await press_tab_until(page, "#note")
     await page.keyboard.type("Read by keyboard.")
     await press_tab_until(page, 'form[action$="/notes"] button')

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
-
-from app.models import User
-from tests.conftest import csrf_of, login, make_client, make_staff
-from tests.review.support import staff_login
+from tests.factories import csrf_of, login, make_client, make_staff, staff_login, update_staff
 
 RU = {"Accept-Language": "ru-RU,ru;q=0.9"}
 
@@ -64,10 +60,8 @@ async def test_the_forgotten_password_answer_is_the_same_in_russian_for_known_an
     assert strip(known.text) == strip(unknown.text)
 
 
-async def test_the_account_page_follows_the_saved_language_with_russian_password_rules(client, db):
-    user_id = await staff_login(client, db, "eda@desk.example", name="Eda Editor")
-    async with db.write_session() as session:
-        await session.execute(update(User).where(User.id == user_id).values(locale="ru"))  # type: ignore[arg-type]
+async def test_the_account_page_follows_the_saved_language_with_russian_password_rules(client, db, editor):
+    await update_staff(db, editor, locale="ru")
     account = await client.get("/account", headers={"Accept-Language": "en"})
     assert account.headers["content-language"] == "ru"
     for text in ("<h1>Учётная запись</h1>", "Смена пароля", "Уведомления по почте", "Ежедневной сводкой"):

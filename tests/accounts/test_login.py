@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.accounts.sessions import COOKIE_NAME, hash_token
 from app.models import StaffSession
-from tests.conftest import STAFF_PASSWORD, csrf_of, login, make_client, make_staff
-
-
-async def sessions_count(db) -> int:
-    async with db.sessionmaker() as session:
-        return int((await session.execute(select(func.count()).select_from(StaffSession))).scalar_one())
+from tests.factories import STAFF_PASSWORD, csrf_of, login, make_client, make_staff
+from tests.queries import count_rows
 
 
 async def test_login_sets_a_hardened_cookie_and_lands_on_the_queue(client, db):
@@ -26,7 +22,7 @@ async def test_login_sets_a_hardened_cookie_and_lands_on_the_queue(client, db):
     assert (
         "Secure" not in cookie
     )  # development settings; production sets it (test_production_cookie_is_secure)
-    assert await sessions_count(db) == 1
+    assert await count_rows(db, StaffSession) == 1
 
 
 async def test_production_cookie_is_secure(app, db, settings):
@@ -59,7 +55,7 @@ async def test_wrong_password_unknown_user_and_deactivated_user_get_the_same_ans
         answers.append((response.status_code, body))
     assert answers[0][0] == 401
     assert answers[0] == answers[1] == answers[2]
-    assert await sessions_count(db) == 0
+    assert await count_rows(db, StaffSession) == 0
 
 
 async def test_sixth_failure_is_429_and_the_right_password_works_after_the_window(app, db, settings):
@@ -145,11 +141,11 @@ async def test_logout_deletes_the_server_side_session(client, db):
     assert page.status_code == 303
     response = await client.post("/logout", data={"_csrf_token": token})
     assert response.status_code == 303
-    assert await sessions_count(db) == 0
+    assert await count_rows(db, StaffSession) == 0
 
 
 async def test_logout_without_csrf_token_is_refused(client, db):
     await make_staff(db, email="eda@desk.example")
     await login(client, "eda@desk.example")
     assert (await client.post("/logout", data={})).status_code == 403
-    assert await sessions_count(db) == 1
+    assert await count_rows(db, StaffSession) == 1

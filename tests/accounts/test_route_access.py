@@ -9,12 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from litestar import Litestar
-from litestar.routes import HTTPRoute
 
-from tests.api.support import API_ACCESS, API_PUBLIC
-from tests.conftest import csrf_of, make_client
-from tests.review.support import staff_login, submit
+from tests.api.support import API_ACCESS, API_PUBLIC, route_table
+from tests.factories import csrf_of, make_client, staff_login, submit
 
 STAFF = frozenset({"admin", "editor", "fact_checker"})
 
@@ -107,16 +104,6 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/tasks/{task_id:int}/reassign"): frozenset({"editor"}),
     ("POST", "/tasks/{task_id:int}/cancel"): frozenset({"editor"}),
 }
-
-
-def route_table(app: Litestar) -> set[tuple[str, str]]:
-    routes = set()
-    for route in app.routes:
-        if isinstance(route, HTTPRoute):
-            for method in route.methods:
-                if method != "OPTIONS":
-                    routes.add((method, route.path))
-    return routes
 
 
 def concrete(path: str, app_id: int) -> str:

@@ -9,21 +9,15 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher, Type
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 
 from app.mail.render import render
-from app.models import Invitation, OutboxEmail, PasswordReset, StaffSession, User
-from tests.conftest import BASE_URL, STAFF_PASSWORD, csrf_of, login, make_client, make_staff
+from app.models import Invitation, PasswordReset, StaffSession, User
+from tests.environment import BASE_URL
+from tests.factories import STAFF_PASSWORD, csrf_of, login, make_client, make_staff, update_staff
+from tests.queries import outbox
 
 LONG_PASSWORD = "Ünïcode ☂ and a very long pass phrase that keeps going past sixty-four characters ok"
-
-
-async def mails(db, template: str) -> list[OutboxEmail]:
-    async with db.sessionmaker() as session:
-        rows = await session.scalars(
-            select(OutboxEmail).where(OutboxEmail.template == template).order_by(OutboxEmail.id)
-        )
-        return list(rows.all())
 
 
 async def user_by_email(db, email: str) -> User | None:
@@ -61,7 +55,7 @@ async def test_an_admin_invites_an_editor_who_joins_through_the_emailed_link(app
         departments=["1"],
     )
     assert answer.status_code == 303
-    [mail] = await mails(db, "staff_invitation")
+    [mail] = await outbox(db, template="staff_invitation")
     assert mail.recipient == "nina@desk.example"
     text = render(mail, settings).get_body(("plain",)).get_content()
     assert "editor, fact-checker" in text and "Ada Admin" in text
@@ -137,7 +131,7 @@ async def test_invitations_refuse_taken_addresses_and_can_be_resent_or_withdrawn
     assert (
         await admin.post(f"/admin/invitations/{invitation.id}/resend", data={"_csrf_token": token})
     ).status_code == 303
-    first, second = await mails(db, "staff_invitation")
+    first, second = await outbox(db, template="staff_invitation")
     async with make_client(app) as anyone:
         assert (
             await anyone.get(link_path(first.context["accept_url"], settings))
@@ -155,7 +149,7 @@ async def test_invitations_refuse_taken_addresses_and_can_be_resent_or_withdrawn
 async def test_an_invitation_expires(app, db, settings):
     admin = await admin_client(app, db)
     await invite(admin, email="late@desk.example")
-    [mail] = await mails(db, "staff_invitation")
+    [mail] = await outbox(db, template="staff_invitation")
     app.state.clock.advance(timedelta(days=settings.invitation_valid_days, minutes=1))
     async with make_client(app) as late:
         assert (await late.get(link_path(mail.context["accept_url"], settings))).status_code == 410
@@ -228,7 +222,7 @@ async def test_only_admins_administer_users(app, db, role):
             "/admin/invitations", data={"_csrf_token": token, "email": "x@y.example", "roles": ["admin"]}
         )
         assert refused.status_code == 403
-    assert not await mails(db, "staff_invitation")
+    assert not await outbox(db, template="staff_invitation")
 
 
 async def test_admin_posts_without_a_csrf_token_are_refused(app, db):
@@ -253,7 +247,7 @@ async def test_password_reset_answers_the_same_and_its_link_works_once(app, clie
     assert known.status_code == unknown.status_code == 200
     strip = lambda html: re.sub(r"<strong>[^<]*</strong>|value=\"[^\"]*\"", "", html)  # noqa: E731
     assert strip(known.text) == strip(unknown.text)
-    [mail] = await mails(db, "staff_password_reset")
+    [mail] = await outbox(db, template="staff_password_reset")
     path = link_path(mail.context["reset_url"], settings)
     assert len(path.rsplit("/", 1)[1]) >= 43
     async with db.sessionmaker() as session:
@@ -316,7 +310,7 @@ async def test_a_reset_request_does_the_same_work_before_answering_for_known_and
     assert known[0] == unknown[0] == 200
     assert known[1] == unknown[1] and known[2] == unknown[2]
     assert known[3] == unknown[3], "the same SQL before the answer, whether or not the account exists"
-    [mail] = await mails(db, "staff_password_reset")
+    [mail] = await outbox(db, template="staff_password_reset")
     assert mail.recipient == "eda@desk.example", "the link is still sent, after the answer"
 
 
@@ -324,7 +318,7 @@ async def test_a_reset_link_expires_and_requests_are_rate_limited(app, client, d
     await make_staff(db, email="eda@desk.example")
     token = csrf_of((await client.get("/password/forgot")).text)
     await client.post("/password/forgot", data={"_csrf_token": token, "email": "eda@desk.example"})
-    [mail] = await mails(db, "staff_password_reset")
+    [mail] = await outbox(db, template="staff_password_reset")
     app.state.clock.advance(timedelta(minutes=settings.password_reset_valid_minutes + 1))
     assert (await client.get(link_path(mail.context["reset_url"], settings))).status_code == 404
     answers = [
@@ -373,8 +367,7 @@ async def test_people_change_their_password_and_notification_choices(app, client
 
 async def test_a_first_login_with_a_one_time_password_asks_for_a_new_one(app, client, db):
     user_id = await make_staff(db, email="first@desk.example", roles=("admin",))
-    async with db.write_session() as session:
-        await session.execute(update(User).where(User.id == user_id).values(must_change_password=True))
+    await update_staff(db, user_id, must_change_password=True)
     answer = await login(client, "first@desk.example")
     assert answer.headers["location"] == "/account/password"
     held = await client.get("/admin/users")
@@ -402,14 +395,8 @@ async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(app, cl
     assert stored.startswith("$argon2id$")
     assert "m=19456" in stored and "t=2" in stored  # the hash names its own parameters
     # A cheaper hash from an older configuration is upgraded at the next login.
-    async with db.write_session() as session:
-        await session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(
-                password_hash=PasswordHasher(time_cost=1, memory_cost=8192, type=Type.ID).hash(STAFF_PASSWORD)
-            )
-        )
+    cheaper = PasswordHasher(time_cost=1, memory_cost=8192, type=Type.ID).hash(STAFF_PASSWORD)
+    await update_staff(db, user_id, password_hash=cheaper)
     assert (await login(client, "eda@desk.example")).status_code == 303
     async with db.sessionmaker() as session:
         upgraded = (await session.get(User, user_id)).password_hash
@@ -438,7 +425,7 @@ async def test_the_outbox_never_shows_a_sign_in_link(app, client, db, settings):
     await make_staff(db, email="eda@desk.example", roles=("editor",))
     token = csrf_of((await client.get("/password/forgot")).text)
     await client.post("/password/forgot", data={"_csrf_token": token, "email": "eda@desk.example"})
-    [mail] = await mails(db, "staff_password_reset")
+    [mail] = await outbox(db, template="staff_password_reset")
     await login(client, "eda@desk.example")
     page = await client.get(f"/outbox/{mail.id}")
     assert page.status_code == 200 and 'id="sealed"' in page.text
@@ -449,7 +436,7 @@ async def test_staff_names_lose_their_bidi_controls(app, db, settings):
     admin = await admin_client(app, db)
     answer = await invite(admin, email="omar@desk.example", name="Omar \u202eFarouk\u202c")
     assert answer.status_code == 303
-    [mail] = await mails(db, "staff_invitation")
+    [mail] = await outbox(db, template="staff_invitation")
     assert mail.recipient_name == "Omar Farouk"
     path = link_path(mail.context["accept_url"], settings)
     async with make_client(app) as omar:

@@ -1,20 +1,20 @@
-"""Helpers for the API tests: tokens made through /account/tokens, and who may use each API route."""
+"""Helpers of the API tests: the app's routes and who may use each API route, and a webhook receiver on
+loopback."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
+from litestar.routes import HTTPRoute
 
-from app.core.db import Database
-from tests.conftest import csrf_of, make_client
-from tests.review.support import staff_login
-
-TOKEN_RE = re.compile(r'id="token-value">([^<]+)<')
 STAFF = frozenset({"admin", "editor", "fact_checker"})
-ALL_STAFF = STAFF
 EDITORS = frozenset({"editor"})
 
 # The API's routes and the roles that may use them, as on their HTML pages (tests/accounts/test_route_access.py
@@ -41,25 +41,57 @@ API_PUBLIC = {
 }
 
 
-async def create_token(client: AsyncTestClient[Litestar], name: str = "newsroom script") -> tuple[Any, str]:
-    """Make a token on /account/tokens as the logged-in person; returns the page's response and the token."""
-    page = await client.get("/account/tokens")
-    assert page.status_code == 200, page.text
-    response = await client.post("/account/tokens", data={"_csrf_token": csrf_of(page.text), "name": name})
-    match = TOKEN_RE.search(response.text)
-    assert response.status_code == 200 and match, response.text
-    return response, match.group(1)
+def route_table(app: Litestar) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves, OPTIONS aside."""
+    routes = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for method in route.methods:
+                if method != "OPTIONS":
+                    routes.add((method, route.path))
+    return routes
 
 
-async def staff_token(
-    app: Litestar, db: Database, email: str, *, roles: tuple[str, ...] = ("editor",), **kwargs: Any
-) -> tuple[int, str]:
-    """A staff member who made a token through the page (in a client of their own); their id and the token."""
-    async with make_client(app) as client:
-        user_id = await staff_login(client, db, email, roles=roles, **kwargs)
-        _, token = await create_token(client)
-    return user_id, token
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: answers with the scripted statuses, then 200, and keeps every request."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    """A Receiver listening on a free loopback port until the block ends (the `receiver` fixture)."""
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/byline-hook"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def signed_correctly(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver does (written here independently of app/api/webhooks.py)."""
+    timestamp = headers["x-byline-timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"sha256={expected}", headers["x-byline-signature"])

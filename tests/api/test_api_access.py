@@ -8,10 +8,8 @@ import re
 import pytest
 
 from app.models import State
-from tests.accounts.test_route_access import route_table
-from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, bearer, staff_token
-from tests.conftest import make_client, make_staff
-from tests.review.support import submit
+from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, route_table
+from tests.factories import bearer, make_client, make_staff, staff_token, submit
 
 
 def concrete(path: str, app_id: int, task_id: int = 1) -> str:

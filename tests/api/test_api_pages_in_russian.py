@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.support import bearer, staff_token
-from tests.conftest import csrf_of, make_client
-from tests.review.support import staff_login, submit
+from tests.factories import bearer, csrf_of, make_client, staff_login, staff_token
 
 RU = {"Accept-Language": "ru"}
 
@@ -30,8 +28,7 @@ async def test_the_webhooks_page_and_the_reference_page_are_russian(client, db):
     )
 
 
-async def test_the_json_api_answers_in_english_to_a_russian_caller(app, client, db):
-    app_id = await submit(client, db)
+async def test_the_json_api_answers_in_english_to_a_russian_caller(app, db, app_id):
     _, token = await staff_token(app, db, "ed@desk.example", roles=("editor",))
     async with make_client(app) as api:
         headers = {**bearer(token), **RU}

@@ -8,15 +8,10 @@ import jsonschema_rs
 import pytest
 
 from app.models import State
-from tests.api.support import bearer, staff_token
-from tests.conftest import make_client, make_staff
-from tests.review.support import stored, submit
+from tests.factories import bearer, make_client, make_staff, staff_token, submit
+from tests.queries import stored
 
 JSON = {"Content-Type": "application/json"}
-
-
-async def _editor(app, db):
-    return await staff_token(app, db, "strict-editor@desk.example", roles=("editor",), name="Strict Editor")
 
 
 def _problem(response, *statuses: int) -> dict:
@@ -27,12 +22,10 @@ def _problem(response, *statuses: int) -> dict:
     return body
 
 
-async def test_hostile_bodies_are_clear_problems_not_server_errors(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_hostile_bodies_are_clear_problems_not_server_errors(app, db, editor_token, app_id):
     checker = await make_staff(db, email="fc@desk.example", roles=("fact_checker",))
     notes = f"/api/v1/applications/{app_id}/notes"
-    headers = {**bearer(token), **JSON}
+    headers = {**bearer(editor_token), **JSON}
     async with make_client(app) as api:
         for depth in (1_000, 100_000):
             nested = b'{"text": ' + b"[" * depth + b"]" * depth + b"}"
@@ -43,22 +36,20 @@ async def test_hostile_bodies_are_clear_problems_not_server_errors(app, client, 
         overflow = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["A claim."], "due_at": "9999-12-31T23:59:59-23:59"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert set(_problem(overflow, 422)["errors"]) == {"due_at"}
         no_such_day = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["A claim."], "due_at": "2099-02-30T12:00:00Z"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert _problem(no_such_day, 422)["errors"] == {"due_at": "This day does not exist."}
-        detail = (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(token))).json()
+        detail = (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))).json()
     assert detail["notes"] == [] and detail["tasks"] == []
 
 
-async def test_values_are_never_coerced_and_unknown_fields_are_refused(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_values_are_never_coerced_and_unknown_fields_are_refused(app, db, editor_token, app_id):
     checker, checker_token = await staff_token(app, db, "fc@desk.example", roles=("fact_checker",))
     moves = f"/api/v1/applications/{app_id}/moves"
     async with make_client(app) as api:
@@ -71,7 +62,7 @@ async def test_values_are_never_coerced_and_unknown_fields_are_refused(app, clie
             ({"to": "screening", "message": "Hello\x00"}, "message"),
             ({"to": "screening", "task": {"assignee_id": checker, "claims": ["c"]}}, "task"),
         ):
-            refused = await api.post(moves, json=body, headers=bearer(token))
+            refused = await api.post(moves, json=body, headers=bearer(editor_token))
             assert set(_problem(refused, 422)["errors"]) == {field}, body
         assert (await stored(db, app_id)).version == 1
         for body, field in (
@@ -81,15 +72,17 @@ async def test_values_are_never_coerced_and_unknown_fields_are_refused(app, clie
             ({"assignee_id": checker, "claims": ["A\x00claim"]}, "claims[0]"),
             ({"assignee_id": checker, "claims": ["A claim."], "priority": 1}, "body"),
         ):
-            refused = await api.post(f"/api/v1/applications/{app_id}/tasks", json=body, headers=bearer(token))
+            refused = await api.post(
+                f"/api/v1/applications/{app_id}/tasks", json=body, headers=bearer(editor_token)
+            )
             assert set(_problem(refused, 422)["errors"]) == {field}, body
         # 1.0 is the integer 1 in JSON Schema, and is read as one.
-        moved = await api.post(moves, json={"to": "screening", "version": 1.0}, headers=bearer(token))
+        moved = await api.post(moves, json={"to": "screening", "version": 1.0}, headers=bearer(editor_token))
         assert moved.status_code == 201, moved.text
         await api.post(
             moves,
             json={"to": "fact_check", "task": {"assignee_id": checker, "claims": ["c"]}},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         task_id = (await api.get("/api/v1/tasks", headers=bearer(checker_token))).json()["later"][0]["id"]
         claim_id = (await api.get(f"/api/v1/tasks/{task_id}", headers=bearer(checker_token))).json()[
@@ -127,10 +120,8 @@ async def test_values_are_never_coerced_and_unknown_fields_are_refused(app, clie
         ("application/vnd.byline+json", 201),
     ],
 )
-async def test_a_body_must_be_sent_as_json(app, client, db, content_type, status):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
-    headers = bearer(token) | ({"Content-Type": content_type} if content_type else {})
+async def test_a_body_must_be_sent_as_json(app, content_type, status, editor_token, app_id):
+    headers = bearer(editor_token) | ({"Content-Type": content_type} if content_type else {})
     async with make_client(app) as api:
         response = await api.post(
             f"/api/v1/applications/{app_id}/notes", content=b'{"text": "Checked."}', headers=headers
@@ -140,21 +131,23 @@ async def test_a_body_must_be_sent_as_json(app, client, db, content_type, status
         assert "application/json" in _problem(response, 415)["detail"]
 
 
-async def test_ids_are_read_only_as_the_api_writes_them(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_ids_are_read_only_as_the_api_writes_them(app, db, editor_token, app_id):
     arabic = str(app_id).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     async with make_client(app) as api:
-        assert (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(token))).status_code == 200
+        assert (
+            await api.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))
+        ).status_code == 200
         for written in (f"0{app_id}", f"+{app_id}", f"{app_id}_0", arabic):
-            response = await api.get(f"/api/v1/applications/{written}", headers=bearer(token))
+            response = await api.get(f"/api/v1/applications/{written}", headers=bearer(editor_token))
             _problem(response, 404)
             moved = await api.post(
-                f"/api/v1/applications/{written}/moves", json={"to": "screening"}, headers=bearer(token)
+                f"/api/v1/applications/{written}/moves",
+                json={"to": "screening"},
+                headers=bearer(editor_token),
             )
             _problem(moved, 404)
         # Litestar's own OPTIONS answer has no route name to write the path with: it is left as it is.
-        options = await api.options(f"/api/v1/applications/{app_id}/moves", headers=bearer(token))
+        options = await api.options(f"/api/v1/applications/{app_id}/moves", headers=bearer(editor_token))
         assert options.status_code == 204 and "POST" in options.headers["allow"]
     assert (await stored(db, app_id)).state == State.submitted
 
@@ -164,10 +157,9 @@ def _validator(document: dict, name: str):
     return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
 
 
-async def test_the_document_refuses_exactly_what_the_server_refuses(app, client, db):
+async def test_the_document_refuses_exactly_what_the_server_refuses(app, client, db, editor_token):
     """Each body through the document's schema and through the server: both accept it or both refuse it."""
     app_id = await submit(client, db)
-    _, token = await _editor(app, db)
     async with make_client(app) as api:
         document = (await api.get("/api/v1/openapi.json")).json()
         note = _validator(document, "NoteIn")
@@ -179,7 +171,7 @@ async def test_the_document_refuses_exactly_what_the_server_refuses(app, client,
             {"text": "a", "x": 1},
         ):
             response = await api.post(
-                f"/api/v1/applications/{app_id}/notes", json=body, headers=bearer(token)
+                f"/api/v1/applications/{app_id}/notes", json=body, headers=bearer(editor_token)
             )
             assert note.is_valid(body) == (response.status_code == 201), (body, response.text)
         move = _validator(document, "MoveIn")
@@ -191,7 +183,7 @@ async def test_the_document_refuses_exactly_what_the_server_refuses(app, client,
             {"to": "screening", "version": 1},
         ):
             response = await api.post(
-                f"/api/v1/applications/{app_id}/moves", json=body, headers=bearer(token)
+                f"/api/v1/applications/{app_id}/moves", json=body, headers=bearer(editor_token)
             )
             assert move.is_valid(body) == (response.status_code != 422), (body, response.text)
     task, work = _validator(document, "TaskIn"), _validator(document, "TaskWorkIn")

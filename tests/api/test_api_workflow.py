@@ -6,36 +6,34 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Claim, OutboxEmail, State, WebhookDelivery
-from tests.api.support import bearer, staff_token
-from tests.conftest import make_client, make_staff
-from tests.review.support import outbox, page_form, staff_login, stored, submit
+from tests.factories import bearer, make_client, make_staff, page_form, staff_login, staff_token, submit
+from tests.queries import outbox, stored
 
 
-async def _editor(app, db, email: str = "api-editor@desk.example", **kwargs):
-    return await staff_token(app, db, email, roles=("editor",), name="Api Editor", **kwargs)
-
-
-async def test_the_queue_lists_filters_searches_and_pages(app, client, db):
+async def test_the_queue_lists_filters_searches_and_pages(app, client, db, editor_token):
     first = await submit(client, db, name="Amira Haddad", departments=["news"])
     second = await submit(client, db, name="Bruno Costa", departments=["analysis"])
-    _, token = await _editor(app, db)
     async with make_client(app) as api:
-        listed = (await api.get("/api/v1/applications", headers=bearer(token))).json()
+        listed = (await api.get("/api/v1/applications", headers=bearer(editor_token))).json()
         assert {item["id"] for item in listed["items"]} == {first, second}
         assert listed["page"] == 1 and listed["has_next"] is False
         assert listed["counts"]["submitted"] == 2
         assert listed["items"][0]["state_label"] == "Submitted"
 
-        found = (await api.get("/api/v1/applications", params={"q": "bruno"}, headers=bearer(token))).json()
+        found = (
+            await api.get("/api/v1/applications", params={"q": "bruno"}, headers=bearer(editor_token))
+        ).json()
         assert [item["id"] for item in found["items"]] == [second]
-        news = (await api.get("/api/v1/applications?department=news", headers=bearer(token))).json()
+        news = (await api.get("/api/v1/applications?department=news", headers=bearer(editor_token))).json()
         assert [item["id"] for item in news["items"]] == [first]
-        assert (await api.get("/api/v1/applications?state=accepted", headers=bearer(token))).json()[
+        assert (await api.get("/api/v1/applications?state=accepted", headers=bearer(editor_token))).json()[
             "items"
         ] == []
-        by_name = (await api.get("/api/v1/applications?state=all&sort=name", headers=bearer(token))).json()
+        by_name = (
+            await api.get("/api/v1/applications?state=all&sort=name", headers=bearer(editor_token))
+        ).json()
         assert [item["name"] for item in by_name["items"]] == ["Amira Haddad", "Bruno Costa"]
-        empty_page = (await api.get("/api/v1/applications?page=2", headers=bearer(token))).json()
+        empty_page = (await api.get("/api/v1/applications?page=2", headers=bearer(editor_token))).json()
         assert empty_page["items"] == [] and empty_page["page"] == 2
 
         for query, field in (
@@ -43,18 +41,17 @@ async def test_the_queue_lists_filters_searches_and_pages(app, client, db):
             ("page=0", "page"),
             ("assignee=someone", "assignee"),
         ):
-            bad = await api.get(f"/api/v1/applications?{query}", headers=bearer(token))
+            bad = await api.get(f"/api/v1/applications?{query}", headers=bearer(editor_token))
             assert bad.status_code == 422, query
             assert bad.headers["content-type"].startswith("application/problem+json")
             assert set(bad.json()["errors"]) == {field}
 
 
-async def test_one_application_with_samples_moves_and_timeline(app, client, db):
+async def test_one_application_with_samples_moves_and_timeline(app, client, db, editor_token):
     app_id = await submit(client, db, name="Amira Haddad")
-    _, token = await _editor(app, db)
     async with make_client(app) as api:
-        response = await api.get(f"/api/v1/applications/{app_id}", headers=bearer(token))
-        missing = await api.get("/api/v1/applications/999999", headers=bearer(token))
+        response = await api.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))
+        missing = await api.get("/api/v1/applications/999999", headers=bearer(editor_token))
     assert response.status_code == 200, response.text
     body = response.json()
     assert (
@@ -67,12 +64,11 @@ async def test_one_application_with_samples_moves_and_timeline(app, client, db):
     assert missing.status_code == 404 and missing.json()["status"] == 404
 
 
-async def test_a_move_through_the_api_is_the_html_move(app, client, db):
+async def test_a_move_through_the_api_is_the_html_move(app, client, db, editor_token):
     """Same event on the HTML timeline, same emails queued, as the application page's own move."""
     by_page = await submit(client, db)
     by_api = await submit(client, db)
     await staff_login(client, db, "page-editor@desk.example", name="Page Editor")
-    _, token = await _editor(app, db)
     message = "Which of your pieces were edited by others?"
 
     _, hidden = await page_form(client, by_page)
@@ -84,14 +80,14 @@ async def test_a_move_through_the_api_is_the_html_move(app, client, db):
     assert done.status_code == 303
     async with make_client(app) as api:
         first = await api.post(
-            f"/api/v1/applications/{by_api}/moves", json={"to": "screening"}, headers=bearer(token)
+            f"/api/v1/applications/{by_api}/moves", json={"to": "screening"}, headers=bearer(editor_token)
         )
         assert first.status_code == 201, first.text
         assert first.json()["from_state"] == "submitted" and first.json()["to_state"] == "screening"
         second = await api.post(
             f"/api/v1/applications/{by_api}/moves",
             json={"to": "info_requested", "message": message, "version": first.json()["version"]},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert second.status_code == 201, second.text
 
@@ -108,40 +104,38 @@ async def test_a_move_through_the_api_is_the_html_move(app, client, db):
     assert "Screening → Info requested" in timeline and "Api Editor" in timeline and message in timeline
 
 
-async def test_a_stale_or_illegal_move_is_a_409_and_changes_nothing(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_a_stale_or_illegal_move_is_a_409_and_changes_nothing(app, db, editor_token, app_id):
     async with make_client(app) as api:
         moved = await api.post(
             f"/api/v1/applications/{app_id}/moves",
             json={"to": "screening", "version": 1},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert moved.status_code == 201
         stale = await api.post(
             f"/api/v1/applications/{app_id}/moves",
             json={"to": "rejected", "reason": "Off topic", "version": 1},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         illegal = await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "submitted"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "submitted"}, headers=bearer(editor_token)
         )
         guarded = await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "fact_check"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "fact_check"}, headers=bearer(editor_token)
         )
         no_reason = await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "rejected"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "rejected"}, headers=bearer(editor_token)
         )
         unknown_state = await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "promoted"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "promoted"}, headers=bearer(editor_token)
         )
         unknown_app = await api.post(
-            "/api/v1/applications/999999/moves", json={"to": "screening"}, headers=bearer(token)
+            "/api/v1/applications/999999/moves", json={"to": "screening"}, headers=bearer(editor_token)
         )
         not_json = await api.post(
             f"/api/v1/applications/{app_id}/moves",
             content=b"{nope",
-            headers={**bearer(token), "Content-Type": "application/json"},
+            headers={**bearer(editor_token), "Content-Type": "application/json"},
         )
     assert stale.status_code == 409 and "changed this application" in stale.json()["detail"]
     assert stale.headers["content-type"].startswith("application/problem+json")
@@ -156,15 +150,13 @@ async def test_a_stale_or_illegal_move_is_a_409_and_changes_nothing(app, client,
     assert application.state == State.screening and application.version == 2
 
 
-async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_moving_to_fact_check_with_a_task_then_completing_it(app, db, editor_token, app_id):
     checker_id, checker_token = await staff_token(
         app, db, "checker@desk.example", roles=("fact_checker",), name="Fay Checker"
     )
     async with make_client(app) as api:
         await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(editor_token)
         )
         moved = await api.post(
             f"/api/v1/applications/{app_id}/moves",
@@ -175,7 +167,7 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
                     "claims": ["The call lasted an hour.", "They met in 2019."],
                 },
             },
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert moved.status_code == 201, moved.text
         mine = (await api.get("/api/v1/tasks", headers=bearer(checker_token))).json()
@@ -214,7 +206,7 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
             headers=bearer(checker_token),
         )
         assert foreign.status_code == 409
-        by_editor = await api.put(f"/api/v1/tasks/{task_id}/work", json={}, headers=bearer(token))
+        by_editor = await api.put(f"/api/v1/tasks/{task_id}/work", json={}, headers=bearer(editor_token))
         assert by_editor.status_code == 403
 
         work = {
@@ -235,7 +227,7 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
         decided = await api.post(
             f"/api/v1/applications/{app_id}/moves",
             json={"to": "accepted", "message": "Welcome!"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert decided.status_code == 201, decided.text
     async with db.sessionmaker() as session:
@@ -247,43 +239,43 @@ async def test_moving_to_fact_check_with_a_task_then_completing_it(app, client, 
     assert "applicant_decision" in templates
 
 
-async def test_notes_and_tasks_through_the_api(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_notes_and_tasks_through_the_api(app, client, db, editor_token, app_id):
     checker = await make_staff(db, email="fc@desk.example", roles=("fact_checker",), name="Fay")
     async with make_client(app) as api:
         note = await api.post(
-            f"/api/v1/applications/{app_id}/notes", json={"text": "Strong on sources."}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/notes",
+            json={"text": "Strong on sources."},
+            headers=bearer(editor_token),
         )
         assert note.status_code == 201 and note.json()["text"] == "Strong on sources."
         empty = await api.post(
-            f"/api/v1/applications/{app_id}/notes", json={"text": ""}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/notes", json={"text": ""}, headers=bearer(editor_token)
         )
         assert empty.status_code == 422
         blank = await api.post(
-            f"/api/v1/applications/{app_id}/notes", json={"text": "  "}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/notes", json={"text": "  "}, headers=bearer(editor_token)
         )
         assert blank.status_code == 422 and "text" in blank.json()["errors"]
         created = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["A claim."], "due_at": "2099-01-01T12:00:00Z"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert created.status_code == 201, created.text
         assert created.json()["assignee"]["name"] == "Fay" and created.json()["state"] == "open"
         naive = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["A claim."], "due_at": "2099-01-01T12:00:00"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert naive.status_code == 422
         not_a_checker = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": 999999, "claims": ["A claim."]},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         assert not_a_checker.status_code == 409 and "task_assignee" in not_a_checker.json()["errors"]
-        detail = (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(token))).json()
+        detail = (await api.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))).json()
     assert [n["text"] for n in detail["notes"]] == ["Strong on sources."]
     assert detail["notes"][0]["author"] == "Api Editor"
     assert [t["assignee"] for t in detail["tasks"]] == ["Fay"]
@@ -292,26 +284,23 @@ async def test_notes_and_tasks_through_the_api(app, client, db):
     assert "Strong on sources." in page
 
 
-async def test_a_task_on_a_closed_application_is_a_409(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_a_task_on_a_closed_application_is_a_409(app, db, editor_token, app_id):
     checker = await make_staff(db, email="fc@desk.example", roles=("fact_checker",))
     async with make_client(app) as api:
         await api.post(
             f"/api/v1/applications/{app_id}/moves",
             json={"to": "rejected", "reason": "x"},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
         response = await api.post(
             f"/api/v1/applications/{app_id}/tasks",
             json={"assignee_id": checker, "claims": ["c"]},
-            headers=bearer(token),
+            headers=bearer(editor_token),
         )
     assert response.status_code == 409
 
 
-async def test_the_outbox_lists_messages_with_filters(app, client, db):
-    app_id = await submit(client, db)
+async def test_the_outbox_lists_messages_with_filters(app, db, app_id):
     _, token = await staff_token(app, db, "admin@desk.example", roles=("admin",))
     async with make_client(app) as api:
         listed = (await api.get("/api/v1/outbox", headers=bearer(token))).json()
@@ -334,23 +323,19 @@ async def test_the_workflow_table_is_the_one_in_code(app, db):
     ).items()
 
 
-async def test_nul_characters_are_refused_before_the_database(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_nul_characters_are_refused_before_the_database(app, editor_token, app_id):
     async with make_client(app) as api:
-        in_query = await api.get("/api/v1/applications?department=a%00b", headers=bearer(token))
+        in_query = await api.get("/api/v1/applications?department=a%00b", headers=bearer(editor_token))
         in_body = await api.post(
-            f"/api/v1/applications/{app_id}/notes", json={"text": "a\x00b"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/notes", json={"text": "a\x00b"}, headers=bearer(editor_token)
         )
     assert in_query.status_code == 422 and in_body.status_code == 422
 
 
-async def test_state_changes_queue_nothing_for_webhooks_when_there_are_none(app, client, db):
-    app_id = await submit(client, db)
-    _, token = await _editor(app, db)
+async def test_state_changes_queue_nothing_for_webhooks_when_there_are_none(app, db, editor_token, app_id):
     async with make_client(app) as api:
         await api.post(
-            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(editor_token)
         )
     async with db.sessionmaker() as session:
         assert (await session.scalars(select(WebhookDelivery))).all() == []

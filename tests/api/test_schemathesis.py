@@ -25,8 +25,9 @@ from schemathesis.config import SchemathesisConfig
 
 from app.api.tokens import create_token
 from app.models import utcnow
-from tests.api.support import API_ACCESS, bearer
-from tests.conftest import _serve, hidden_fields, make_staff, valid_fields
+from tests.api.support import API_ACCESS
+from tests.factories import bearer, make_staff
+from tests.ops.support import apply_over_http
 
 EXAMPLES = 3
 ROLES = ("admin", "editor", "fact_checker")
@@ -43,12 +44,7 @@ CONFIG = {
 def apply(base_url: str) -> None:
     """One application through the public form of the live app."""
     with httpx.Client(base_url=base_url, follow_redirects=False) as browser:
-        tokens = hidden_fields(browser.get("/apply").text)
-        response = browser.post(
-            "/apply",
-            data={**tokens, **valid_fields()},
-            files=[("unused", ("", b"", "application/octet-stream"))],
-        )
+        response = apply_over_http(browser)
         assert response.status_code == 303, response.text
 
 
@@ -80,45 +76,45 @@ def fuzz(strategy, base_url: str, headers: dict[str, str], checks: list[schemath
     return sent
 
 
-async def test_every_check_passes_for_every_role(clean_db, settings, tmp_path):
-    with _serve(settings, tmp_path, {"BYLINE_API_RATE_PER_MINUTE": "1000000"}) as base_url:
-        await asyncio.to_thread(apply, base_url)
-        tokens: dict[str, str] = {}
-        ids: dict[str, int] = {}
-        for role in ROLES:
-            ids[role] = await make_staff(clean_db, email=f"{role}@desk.example", roles=(role,))
-            async with clean_db.write_session() as session:
-                _, tokens[role] = await create_token(session, user_id=ids[role], name="fuzz", now=utcnow())
-        async with httpx.AsyncClient(base_url=base_url, headers=bearer(tokens["editor"])) as api:
-            app_id = (await api.get("/api/v1/applications")).json()["items"][0]["id"]
-            task = await api.post(
-                f"/api/v1/applications/{app_id}/tasks",
-                json={"assignee_id": ids["fact_checker"], "claims": ["A claim."]},
-            )
-            assert task.status_code == 201, task.text
-            fixed = {"application_id": app_id, "task_id": task.json()["id"]}
-
-        schema = schemathesis.openapi.from_url(
-            f"{base_url}/api/v1/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
+async def test_every_check_passes_for_every_role(clean_db, live_server_for_fuzzing, tmp_path):
+    base_url = live_server_for_fuzzing
+    await asyncio.to_thread(apply, base_url)
+    tokens: dict[str, str] = {}
+    ids: dict[str, int] = {}
+    for role in ROLES:
+        ids[role] = await make_staff(clean_db, email=f"{role}@desk.example", roles=(role,))
+        async with clean_db.write_session() as session:
+            _, tokens[role] = await create_token(session, user_id=ids[role], name="fuzz", now=utcnow())
+    async with httpx.AsyncClient(base_url=base_url, headers=bearer(tokens["editor"])) as api:
+        app_id = (await api.get("/api/v1/applications")).json()["items"][0]["id"]
+        task = await api.post(
+            f"/api/v1/applications/{app_id}/tasks",
+            json={"assignee_id": ids["fact_checker"], "claims": ["A claim."]},
         )
-        operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 11
-        checks = every_check()
-        calls = 0
-        for role in ROLES:
-            headers = bearer(tokens[role])
-            for operation in operations:
-                known = {name: value for name, value in fixed.items() if f"{{{name}}}" in operation.path}
-                # Valid input on the real application and task, valid input anywhere, input the schema forbids;
-                # a role that may not use the operation meets a 403 whatever it sends: one run tells.
-                runs = [(GenerationMode.POSITIVE, known)]
-                if role in ALLOWED[(operation.method.upper(), operation.path)]:
-                    runs.append((GenerationMode.NEGATIVE, {}))
-                    if known:
-                        runs.append((GenerationMode.POSITIVE, {}))
-                for mode, path_parameters in runs:
-                    strategy = operation.as_strategy(mode, path_parameters=path_parameters or None)
-                    calls += await asyncio.to_thread(fuzz, strategy, base_url, headers, checks)
-        assert calls >= len(ROLES) * len(operations)
-        log = (tmp_path / "server.log").read_text()
-        assert "unhandled error" not in log, log[-3000:]
+        assert task.status_code == 201, task.text
+        fixed = {"application_id": app_id, "task_id": task.json()["id"]}
+
+    schema = schemathesis.openapi.from_url(
+        f"{base_url}/api/v1/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
+    )
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 11
+    checks = every_check()
+    calls = 0
+    for role in ROLES:
+        headers = bearer(tokens[role])
+        for operation in operations:
+            known = {name: value for name, value in fixed.items() if f"{{{name}}}" in operation.path}
+            # Valid input on the real application and task, valid input anywhere, input the schema forbids;
+            # a role that may not use the operation meets a 403 whatever it sends: one run tells.
+            runs = [(GenerationMode.POSITIVE, known)]
+            if role in ALLOWED[(operation.method.upper(), operation.path)]:
+                runs.append((GenerationMode.NEGATIVE, {}))
+                if known:
+                    runs.append((GenerationMode.POSITIVE, {}))
+            for mode, path_parameters in runs:
+                strategy = operation.as_strategy(mode, path_parameters=path_parameters or None)
+                calls += await asyncio.to_thread(fuzz, strategy, base_url, headers, checks)
+    assert calls >= len(ROLES) * len(operations)
+    log = (tmp_path / "server.log").read_text()
+    assert "unhandled error" not in log, log[-3000:]

@@ -8,9 +8,16 @@ from sqlmodel import SQLModel
 
 from app.accounts.tokens import hash_token
 from app.models import ApiToken
-from tests.api.support import bearer, create_token, staff_token
-from tests.conftest import csrf_of, login, make_client, make_staff
-from tests.review.support import staff_login
+from tests.factories import (
+    bearer,
+    create_token,
+    csrf_of,
+    login,
+    make_client,
+    make_staff,
+    staff_login,
+    staff_token,
+)
 
 
 async def test_a_token_is_made_shown_once_used_and_revoked(app, client, db):

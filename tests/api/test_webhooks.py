@@ -3,96 +3,34 @@ failure and give-up, all against a real HTTP receiver on 127.0.0.1 that checks e
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from app.api.delivery import WebhookSender
 from app.main import create_app
-from app.models import EmailStatus, Webhook, WebhookDelivery
+from app.models import EmailStatus, Webhook
 from app.settings import Settings
-from tests.api.support import bearer, staff_token
-from tests.conftest import csrf_of, make_client
-from tests.review.support import staff_login, submit
-
-SECRET_RE = re.compile(r'id="webhook-secret">([^<]+)<')
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback: answers with the scripted statuses, then 200, and keeps every request."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/byline-hook"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def signed_correctly(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """What a receiver does (written here independently of app/api/webhooks.py)."""
-    timestamp = headers["x-byline-timestamp"]
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(f"sha256={expected}", headers["x-byline-signature"])
-
-
-async def add_webhook(client, url: str) -> str:
-    page = await client.get("/admin/webhooks")
-    assert page.status_code == 200
-    response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
-    assert response.status_code == 200, response.text
-    match = SECRET_RE.search(response.text)
-    assert match, "the secret is shown once, on creation"
-    assert match.group(1) not in (await client.get("/admin/webhooks")).text, "and never again"
-    return match.group(1)
-
-
-async def deliveries(db) -> list[WebhookDelivery]:
-    async with db.sessionmaker() as session:
-        return list((await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))).all())
+from tests.api.support import signed_correctly
+from tests.factories import (
+    SECRET_RE,
+    add_webhook,
+    bearer,
+    csrf_of,
+    make_client,
+    staff_login,
+    staff_token,
+    submit,
+)
+from tests.queries import count_rows, webhook_deliveries
 
 
 async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
-    app, client, db, settings, receiver
+    app, client, db, settings, receiver, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     secret = await add_webhook(client, receiver.url)
     app_id = await submit(client, db)
     _, token = await staff_token(app, db, "ed@desk.example")
@@ -101,14 +39,14 @@ async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
             f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
         )
     assert moved.status_code == 201
-    [queued] = await deliveries(db)
+    [queued] = await webhook_deliveries(db)
     assert queued.status == EmailStatus.queued
 
     receiver.statuses = [500]
     clock = app.state.clock
     sender = WebhookSender(db, settings, clock=clock)
     assert await sender.run_once() == 1
-    [failed_once] = await deliveries(db)
+    [failed_once] = await webhook_deliveries(db)
     assert failed_once.status == EmailStatus.queued and failed_once.attempts == 1
     assert failed_once.last_error.startswith("HTTP 500")
     assert failed_once.next_attempt_at <= clock() + timedelta(seconds=settings.mail_retry_base_seconds)
@@ -116,7 +54,7 @@ async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
 
     clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
     assert await sender.run_once() == 1
-    [sent] = await deliveries(db)
+    [sent] = await webhook_deliveries(db)
     assert sent.status == EmailStatus.sent and sent.attempts == 2 and sent.last_error is None
 
     assert len(receiver.requests) == 2
@@ -159,9 +97,8 @@ async def test_a_move_on_the_html_page_and_a_withdrawal_are_delivered_too(
 
 
 async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
-    app, client, db, settings, receiver
+    app, client, db, settings, receiver, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     await add_webhook(client, receiver.url)
     app_id = await submit(client, db)
     _, token = await staff_token(app, db, "ed@desk.example")
@@ -179,7 +116,7 @@ async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
     # The two deliveries go out side by side: whichever arrives first is refused for good, the other fails for now.
     receiver.statuses = [410, 503]
     await sender.run_once()
-    by_status = {d.status: d for d in await deliveries(db)}
+    by_status = {d.status: d for d in await webhook_deliveries(db)}
     refused, waiting = by_status[EmailStatus.failed], by_status[EmailStatus.queued]
     assert (refused.last_error or "").startswith("HTTP 410")
     assert waiting.attempts == 1 and (waiting.last_error or "").startswith("HTTP 503")
@@ -187,7 +124,7 @@ async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
     receiver.statuses = [502]
     app.state.clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
     await sender.run_once()
-    current = {d.id: d for d in await deliveries(db)}
+    current = {d.id: d for d in await webhook_deliveries(db)}
     assert current[waiting.id].status == EmailStatus.dead and current[waiting.id].attempts == 2
     assert current[refused.id].status == EmailStatus.failed
 
@@ -199,13 +136,12 @@ async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
     )
     assert retried.status_code == 303 and "retried" in retried.headers["location"]
     await sender.run_once()
-    current = {d.id: d for d in await deliveries(db)}
+    current = {d.id: d for d in await webhook_deliveries(db)}
     assert current[refused.id].status == EmailStatus.failed
     assert current[waiting.id].status == EmailStatus.sent
 
 
-async def test_an_unreachable_receiver_is_retried(app, client, db, settings):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+async def test_an_unreachable_receiver_is_retried(app, client, db, settings, admin):
     await add_webhook(client, "http://127.0.0.1:9/nothing-listens-here")
     app_id = await submit(client, db)
     _, token = await staff_token(app, db, "ed@desk.example")
@@ -214,13 +150,12 @@ async def test_an_unreachable_receiver_is_retried(app, client, db, settings):
             f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
         )
     await WebhookSender(db, settings, clock=app.state.clock).run_once()
-    [delivery] = await deliveries(db)
+    [delivery] = await webhook_deliveries(db)
     assert delivery.status == EmailStatus.queued and delivery.attempts == 1
     assert "Connect" in (delivery.last_error or "")
 
 
-async def test_the_admin_turns_a_webhook_off_and_deletes_it(app, client, db, settings, receiver):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+async def test_the_admin_turns_a_webhook_off_and_deletes_it(app, client, db, settings, receiver, admin):
     await add_webhook(client, receiver.url)
     page = await client.get("/admin/webhooks")
     hook_id = re.search(r'action="/admin/webhooks/(\d+)/active"', page.text).group(1)
@@ -234,7 +169,7 @@ async def test_the_admin_turns_a_webhook_off_and_deletes_it(app, client, db, set
         await api.post(
             f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
         )
-    assert await deliveries(db) == [], "a webhook that is off gets no deliveries"
+    assert await webhook_deliveries(db) == [], "a webhook that is off gets no deliveries"
 
     page = await client.get("/admin/webhooks")
     assert ">Turn on<" in page.text
@@ -244,9 +179,8 @@ async def test_the_admin_turns_a_webhook_off_and_deletes_it(app, client, db, set
 
 
 async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_retried(
-    app, client, db, settings, receiver
+    app, client, db, settings, receiver, admin
 ):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
     await add_webhook(client, receiver.url)
     app_id = await submit(client, db)
     _, token = await staff_token(app, db, "ed@desk.example")
@@ -260,13 +194,12 @@ async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_r
         f"/admin/webhooks/{hook_id}/active", data={"_csrf_token": csrf_of(page.text), "active": "off"}
     )
     await WebhookSender(db, settings, clock=app.state.clock).run_once()
-    [delivery] = await deliveries(db)
+    [delivery] = await webhook_deliveries(db)
     assert delivery.status == EmailStatus.failed and "turned off" in (delivery.last_error or "")
     assert receiver.requests == []
 
 
-async def test_the_webhook_address_is_checked(client, db):
-    await staff_login(client, db, "admin@desk.example", roles=("admin",))
+async def test_the_webhook_address_is_checked(client, admin):
     page = await client.get("/admin/webhooks")
     for url in ("ftp://example.org/x", "not an address", "https://", "https://[::1/x"):
         response = await client.post("/admin/webhooks", data={"_csrf_token": csrf_of(page.text), "url": url})
@@ -295,11 +228,6 @@ async def production_admin(app, db, settings: Settings):
     return served, client
 
 
-async def webhook_count(db) -> int:
-    async with db.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(Webhook)) or 0)
-
-
 async def test_production_refuses_internal_webhook_addresses_when_saved(app, db, settings):
     served, client = await production_admin(app, db, production(settings))
     try:
@@ -325,7 +253,7 @@ async def test_production_refuses_internal_webhook_addresses_when_saved(app, db,
             assert 'id="url-error"' in response.text and message in response.text, url
             assert "BYLINE_WEBHOOK_ALLOWED_HOSTS" in response.text
             assert not SECRET_RE.search(response.text)
-        assert await webhook_count(db) == 0
+        assert await count_rows(db, Webhook) == 0
         # A name that does not resolve now is saved: every delivery checks it again.
         await add_webhook(client, f"https://{'a' * 70}.example/hook")
     finally:
@@ -339,7 +267,7 @@ async def test_production_accepts_public_addresses_and_allowed_internal_hosts(ap
     try:
         await add_webhook(client, "https://93.184.215.14/byline-hook")
         await add_webhook(client, "https://hooks.newsroom.internal/byline")
-        assert await webhook_count(db) == 2
+        assert await count_rows(db, Webhook) == 2
     finally:
         await client.__aexit__(None, None, None)
         await served.state.db.dispose()
@@ -360,7 +288,7 @@ async def test_production_refuses_a_delivery_whose_host_resolves_to_loopback(
     assert moved.status_code == 201
 
     assert await WebhookSender(db, production(settings), clock=app.state.clock).run_once() == 1
-    [refused] = await deliveries(db)
+    [refused] = await webhook_deliveries(db)
     assert refused.status == EmailStatus.failed, "refused for good, not retried"
     assert "localhost resolves to 127.0.0.1, which is a loopback address" in (refused.last_error or "")
     assert receiver.requests == [], "nothing reached the receiver"
@@ -373,7 +301,7 @@ async def test_production_refuses_a_delivery_whose_host_resolves_to_loopback(
     )
     allowed = production(settings, webhook_allowed_hosts=["localhost"])
     await WebhookSender(db, allowed, clock=app.state.clock).run_once()
-    [sent] = await deliveries(db)
+    [sent] = await webhook_deliveries(db)
     assert sent.status == EmailStatus.sent
     [(headers, _)] = receiver.requests
     assert headers["host"] == f"localhost:{port}"

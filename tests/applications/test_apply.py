@@ -7,38 +7,20 @@ import itertools
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.core.db import Database
 from app.demo import make_docx, make_pdf
-from app.models import Applicant, Application, Event, OutboxEmail, User, UserDepartment, WorkSample
-from tests.conftest import BASE_URL, open_form, post_application, valid_fields
+from app.models import Applicant, Application, Event, OutboxEmail, WorkSample
+from tests.environment import BASE_URL
+from tests.factories import make_staff, open_form, post_application, valid_fields
+from tests.queries import count_rows
 
 RECEIVED = re.compile(r"^/apply/received/([A-Za-z0-9_-]{32,})$")
 
 
-async def count(db: Database, model: type) -> int:
-    async with db.sessionmaker() as session:
-        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
-
-
-async def add_editor(db: Database, *, email: str, department_slug: str | None = None) -> None:
-    from app.models import Department
-
-    async with db.write_session() as session:
-        editor = User(email=email, name="Eda Editor", password_hash="x", is_editor=True)
-        session.add(editor)
-        await session.flush()
-        if department_slug:
-            department = (
-                await session.scalars(select(Department).where(Department.slug == department_slug))
-            ).one()
-            session.add(UserDepartment(user_id=editor.id, department_id=department.id))
-
-
 async def test_applicant_applies_with_pdf_docx_link_and_text(client, db, settings):
-    await add_editor(db, email="news.editor@desk.example", department_slug="news")
-    await add_editor(db, email="other.editor@desk.example", department_slug="analysis")
+    await make_staff(db, email="news.editor@desk.example", name="Eda Editor", departments=("news",))
+    await make_staff(db, email="other.editor@desk.example", name="Eda Editor", departments=("analysis",))
     article = valid_fields()["sample-0-text"]
     data = valid_fields(
         departments=["news"],
@@ -157,8 +139,8 @@ async def test_invalid_input_rerenders_form_with_values_and_message_at_field(
         assert 'value="Two pieces a week"' in response.text
     if field != "country":
         assert 'value="Azerbaijan"' in response.text
-    assert await count(db, Application) == 0
-    assert await count(db, Applicant) == 0
+    assert await count_rows(db, Application) == 0
+    assert await count_rows(db, Applicant) == 0
 
 
 async def test_file_that_must_be_attached_again_is_named(client, db):
@@ -170,7 +152,7 @@ async def test_file_that_must_be_attached_again_is_named(client, db):
     )
     assert response.status_code == 422
     assert "attach “my-article.pdf” again" in response.text
-    assert await count(db, WorkSample) == 0
+    assert await count_rows(db, WorkSample) == 0
 
 
 async def test_double_submit_of_one_form_makes_one_application(client, db):
@@ -180,8 +162,8 @@ async def test_double_submit_of_one_form_makes_one_application(client, db):
     second = await post_application(client, data, tokens=tokens)
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
-    assert await count(db, Application) == 1
-    assert await count(db, OutboxEmail) == 1
+    assert await count_rows(db, Application) == 1
+    assert await count_rows(db, OutboxEmail) == 1
 
 
 async def test_simultaneous_double_submit_makes_one_application(client, db):
@@ -190,7 +172,7 @@ async def test_simultaneous_double_submit_makes_one_application(client, db):
     responses = await asyncio.gather(*(post_application(client, data, tokens=tokens) for _ in range(3)))
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["location"] for r in responses}) == 1
-    assert await count(db, Application) == 1
+    assert await count_rows(db, Application) == 1
 
 
 async def test_hundred_concurrent_submissions_are_all_stored(client, db):
@@ -199,8 +181,8 @@ async def test_hundred_concurrent_submissions_are_all_stored(client, db):
     statuses = [r.status_code for r in responses]
     assert statuses == [303] * 100, {s: statuses.count(s) for s in set(statuses)}
     assert not any("database is locked" in r.text for r in responses)
-    assert await count(db, Application) == 100
-    assert await count(db, OutboxEmail) == 100
+    assert await count_rows(db, Application) == 100
+    assert await count_rows(db, OutboxEmail) == 100
 
 
 async def test_bidi_controls_are_removed_from_names_and_titles(client, db):
@@ -225,7 +207,7 @@ async def test_a_name_of_nothing_but_bidi_controls_is_refused(client, db):
     response = await post_application(client, valid_fields(name="\u202e\u2067"))
     assert response.status_code == 422
     assert 'id="name-error">Enter your name.' in response.text
-    assert await count(db, Application) == 0
+    assert await count_rows(db, Application) == 0
 
 
 async def test_a_sixth_sample_is_refused_with_a_message_at_the_samples(client, db, settings):
@@ -236,11 +218,11 @@ async def test_a_sixth_sample_is_refused_with_a_message_at_the_samples(client, d
     assert response.status_code == 422
     error = re.search(r'<p class="field-error" id="samples-error">([^<]*)</p>', response.text)
     assert error and f"at most {settings.max_samples} work samples" in error.group(1)
-    assert await count(db, Application) == 0 and await count(db, WorkSample) == 0
+    assert await count_rows(db, Application) == 0 and await count_rows(db, WorkSample) == 0
     # Five samples are fine, and a sixth slot sent empty is no sample at all.
     five = {k: v for k, v in extra.items() if not k.startswith("sample-5-")} | {"sample-5-title": " "}
     assert (await post_application(client, valid_fields(**five))).status_code == 303
-    assert await count(db, WorkSample) == 5
+    assert await count_rows(db, WorkSample) == 5
 
 
 async def test_a_sixth_sample_file_is_refused_too(client, db):
@@ -250,7 +232,7 @@ async def test_a_sixth_sample_file_is_refused_too(client, db):
         [("sample-7-file", ("extra.txt", b"An extra piece of writing.", "text/plain"))],
     )
     assert response.status_code == 422 and 'id="samples-error"' in response.text
-    assert await count(db, Application) == 0
+    assert await count_rows(db, Application) == 0
 
 
 def _tag_with_id(html: str, element_id: str) -> str | None:

@@ -6,12 +6,14 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.demo import make_pdf
 from app.main import create_app
 from app.models import Applicant, Application, OutboxEmail, WorkSample
-from tests.conftest import make_client, open_form, post_application, valid_fields
+from tests.applications.support import files_in
+from tests.factories import make_client, open_form, post_application, valid_fields
+from tests.queries import count_rows
 
 
 async def rows(db, model):
@@ -19,20 +21,11 @@ async def rows(db, model):
         return (await session.scalars(select(model))).all()
 
 
-async def total(db, model) -> int:
-    async with db.sessionmaker() as session:
-        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
-
-
-def files_in(folder) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
-
-
 async def assert_nothing_stored(db, settings) -> None:
-    assert await total(db, Application) == 0
-    assert await total(db, Applicant) == 0
-    assert await total(db, WorkSample) == 0
-    assert await total(db, OutboxEmail) == 0
+    assert await count_rows(db, Application) == 0
+    assert await count_rows(db, Applicant) == 0
+    assert await count_rows(db, WorkSample) == 0
+    assert await count_rows(db, OutboxEmail) == 0
     assert files_in(settings.uploads_path) == []
 
 
@@ -108,7 +101,7 @@ async def test_client_filename_never_decides_where_a_file_is_stored(client, db, 
     (sample,) = [s for s in await rows(db, WorkSample) if s.kind == "file"]
     assert sample.file_name == "passwd.pdf"
     assert re.fullmatch(r"[0-9a-f]{32}", sample.storage_key)
-    assert files_in(settings.uploads_path) == [sample.storage_key]
+    assert files_in(settings.uploads_path) == [settings.uploads_path / sample.storage_key]
 
 
 # --- C1 public ids ---------------------------------------------------------------------------------------
@@ -168,7 +161,7 @@ async def test_sql_in_fields_is_stored_as_plain_text(client, db):
     assert response.status_code == 303
     (applicant,) = await rows(db, Applicant)
     assert applicant.name == name
-    assert await total(db, Application) == 1
+    assert await count_rows(db, Application) == 1
 
 
 # --- F2-F4 CSRF, headers, hosts ------------------------------------------------------------------------
@@ -226,7 +219,7 @@ async def test_filled_honeypot_looks_accepted_but_is_spam_and_sends_nothing(clie
     (application,) = await rows(db, Application)
     assert application.state == "spam"
     assert application.spam_reason == "honeypot field filled"
-    assert await total(db, OutboxEmail) == 0
+    assert await count_rows(db, OutboxEmail) == 0
     status = await client.get(f"/status/{application.public_id}")
     assert "Received" in status.text and "spam" not in status.text.lower()
 
@@ -239,7 +232,7 @@ async def test_form_sent_faster_than_a_person_is_spam(app, db):
     (application,) = await rows(db, Application)
     assert application.state == "spam"
     assert "faster" in (application.spam_reason or "")
-    assert await total(db, OutboxEmail) == 0
+    assert await count_rows(db, OutboxEmail) == 0
 
 
 async def test_forged_form_token_is_spam(client, db):
@@ -249,7 +242,7 @@ async def test_forged_form_token_is_spam(client, db):
     assert response.status_code == 303
     (application,) = await rows(db, Application)
     assert application.state == "spam"
-    assert await total(db, OutboxEmail) == 0
+    assert await count_rows(db, OutboxEmail) == 0
 
 
 # --- G2 / G3 rate limits ----------------------------------------------------------------------------------
@@ -264,7 +257,7 @@ async def test_per_ip_limit_answers_429_with_a_readable_page(app, db, settings):
     assert third.status_code == 429
     assert "wait" in third.text and "<h1" in third.text
     assert int(third.headers["retry-after"]) > 0
-    assert await total(db, Application) == 2
+    assert await count_rows(db, Application) == 2
 
 
 async def test_per_email_limit_caps_mail_to_one_recipient(app, db, settings):

@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
-from app.models import State, WorkSample
-from tests.conftest import csrf_of, make_client
-from tests.review.support import PDF, outbox, page_form, staff_login, stored, submit
-
-
-async def ask(app, db, question: str = "Which of your pieces were edited by others?") -> tuple[int, str]:
-    """A submitted application, assigned to an editor who asks the applicant a question; returns id and status URL."""
-    async with make_client(app) as editor:
-        app_id = await submit(editor, db)
-        await staff_login(editor, db, "eda@desk.example", name="Eda Editor")
-        _, hidden = await page_form(editor, app_id)
-        assert (
-            await editor.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
-        ).status_code == 303
-        _, hidden = await page_form(editor, app_id)
-        response = await editor.post(
-            f"/applications/{app_id}/move", data={**hidden, "to": "info_requested", "message": question}
-        )
-        assert response.status_code == 303
-    return app_id, f"/status/{(await stored(db, app_id)).public_id}"
-
-
-async def samples_of(db, app_id: int) -> list[WorkSample]:
-    async with db.sessionmaker() as session:
-        rows = await session.scalars(select(WorkSample).where(WorkSample.application_id == app_id))
-        return list(rows.all())
+from app.models import State
+from tests.factories import PDF, ask_applicant, csrf_of, make_client, submit
+from tests.queries import outbox, samples_of, stored
 
 
 async def test_the_applicant_answers_with_a_link_and_the_editor_is_told(app, db):
-    app_id, status_url = await ask(app, db)
+    app_id, status_url = await ask_applicant(app, db)
     async with make_client(app) as applicant:
         page = await applicant.get(status_url)
         assert "Which of your pieces were edited by others?" in page.text and "Send my answer" in page.text
@@ -64,7 +39,7 @@ async def test_the_applicant_answers_with_a_link_and_the_editor_is_told(app, db)
 
 
 async def test_an_empty_answer_is_refused_with_the_values_kept(app, db):
-    app_id, status_url = await ask(app, db)
+    app_id, status_url = await ask_applicant(app, db)
     async with make_client(app) as applicant:
         token = csrf_of((await applicant.get(status_url)).text)
         response = await applicant.post(
@@ -84,7 +59,7 @@ async def test_an_empty_answer_is_refused_with_the_values_kept(app, db):
 
 
 async def test_a_file_sample_is_stored_and_a_refused_file_leaves_nothing(app, db, settings):
-    app_id, status_url = await ask(app, db)
+    app_id, status_url = await ask_applicant(app, db)
     before = sorted(p.name for p in settings.uploads_path.iterdir())
     async with make_client(app) as applicant:
         token = csrf_of((await applicant.get(status_url)).text)
@@ -123,7 +98,7 @@ async def test_answering_when_nothing_was_asked_is_a_conflict(app, db):
 
 
 async def test_a_title_that_is_too_long_is_refused_at_the_title(app, db):
-    app_id, status_url = await ask(app, db)
+    app_id, status_url = await ask_applicant(app, db)
     async with make_client(app) as applicant:
         token = csrf_of((await applicant.get(status_url)).text)
         response = await applicant.post(
@@ -143,7 +118,7 @@ async def test_a_title_that_is_too_long_is_refused_at_the_title(app, db):
 
 
 async def test_the_answer_is_marked_required_and_errors_are_listed_in_page_order(app, db):
-    _, status_url = await ask(app, db)
+    _, status_url = await ask_applicant(app, db)
     async with make_client(app) as applicant:
         page = await applicant.get(status_url)
         assert re.search(r'<textarea id="reply-text"[^>]*\srequired', page.text)

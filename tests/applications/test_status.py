@@ -7,17 +7,11 @@ import re
 from sqlalchemy import select
 
 from app.models import Application, Event, OutboxEmail
-from tests.conftest import CSRF_RE, post_application, valid_fields
-
-
-async def apply(client) -> str:
-    response = await post_application(client, valid_fields())
-    assert response.status_code == 303
-    return response.headers["location"].rsplit("/", 1)[1]
+from tests.factories import CSRF_RE, send_application
 
 
 async def test_status_page_shows_state_samples_and_timeline(client):
-    public_id = await apply(client)
+    public_id = await send_application(client)
     page = await client.get(f"/status/{public_id}")
     assert page.status_code == 200
     assert re.search(r'id="state-label">Received<', page.text)
@@ -27,7 +21,7 @@ async def test_status_page_shows_state_samples_and_timeline(client):
 
 
 async def test_applicant_withdraws_after_confirming(client, db):
-    public_id = await apply(client)
+    public_id = await send_application(client)
     confirm = await client.get(f"/status/{public_id}/withdraw")
     assert confirm.status_code == 200
     assert "Withdrawing is final" in confirm.text
@@ -60,7 +54,7 @@ async def test_applicant_withdraws_after_confirming(client, db):
 
 
 async def test_withdrawing_twice_is_a_conflict_that_changes_nothing(client, db):
-    public_id = await apply(client)
+    public_id = await send_application(client)
     page = await client.get(f"/status/{public_id}/withdraw")
     token = CSRF_RE.search(page.text).group(1)
     first = await client.post(f"/status/{public_id}/withdraw", data={"_csrf_token": token})
@@ -78,7 +72,7 @@ async def test_withdrawing_twice_is_a_conflict_that_changes_nothing(client, db):
 
 
 async def test_withdrawal_without_csrf_token_is_refused(client, db):
-    public_id = await apply(client)
+    public_id = await send_application(client)
     response = await client.post(f"/status/{public_id}/withdraw", data={"reason": "x"})
     assert response.status_code == 403
     async with db.sessionmaker() as session:

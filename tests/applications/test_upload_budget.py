@@ -13,22 +13,23 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from app.applications.inspection import Limits
-from app.applications.uploads import MAX_TEXT_CHARS, StoredFile, UploadRejected, store_upload
+from app.applications.uploads import MAX_TEXT_CHARS, UploadRejected
 from app.demo import make_docx, make_pdf
-from app.models import WorkSample
 from app.settings import MB, Settings
-from tests.applications.test_reply import ask
-from tests.conftest import csrf_of, make_client, post_application, valid_fields
-from tests.ops.support import apply_over_http, in_thread, serving
-from tests.review.support import staff_login
-
-ARTICLE = (
-    "The council approved the new harbour budget on Tuesday evening after a long debate. "
-    "Opposition members said the port authority had not published its accounts."
+from tests.applications.support import store
+from tests.factories import (
+    ARTICLE,
+    ask_applicant,
+    csrf_of,
+    make_client,
+    post_application,
+    staff_login,
+    valid_fields,
 )
+from tests.ops.support import apply_over_http, in_thread, serving
+from tests.queries import samples_of
 
 
 def hostile_pdf(pages: int, operations: int = 30_000) -> bytes:
@@ -62,20 +63,6 @@ def hostile_pdf(pages: int, operations: int = 30_000) -> bytes:
 
 def budget(settings: Settings, **overrides: Any) -> Settings:
     return settings.model_copy(update=overrides)
-
-
-async def store(data: bytes, name: str, settings: Settings) -> StoredFile:
-    return await store_upload(
-        io.BytesIO(data), filename=name, settings=settings, budget_bytes=settings.max_application_bytes
-    )
-
-
-async def samples_of(db: Any, app_id: int | None = None) -> list[WorkSample]:
-    async with db.sessionmaker() as session:
-        query = select(WorkSample).order_by(WorkSample.id)
-        if app_id is not None:
-            query = query.where(WorkSample.application_id == app_id)
-        return list((await session.scalars(query)).all())
 
 
 # --- the budget ---------------------------------------------------------------------------------------
@@ -221,7 +208,7 @@ async def test_a_docx_text_is_read_at_upload_and_the_page_does_not_open_the_file
 
 
 async def test_a_sample_sent_with_a_reply_gets_its_text_at_upload(app, db) -> None:
-    app_id, status_url = await ask(app, db)
+    app_id, status_url = await ask_applicant(app, db)
     async with make_client(app) as applicant:
         token = csrf_of((await applicant.get(status_url)).text)
         answer = await applicant.post(

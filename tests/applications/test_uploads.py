@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.applications.uploads import (
-    StoredFile,
     UploadRejected,
     check_filename,
     clean_filename,
@@ -25,6 +24,7 @@ from app.applications.uploads import (
     track_for_rollback,
 )
 from app.settings import MB, Settings
+from tests.applications.support import files_in, store
 
 SENTENCE = "The council approved the new harbour budget on Tuesday evening after a long debate."
 SENTENCE_WORDS = 14
@@ -32,15 +32,6 @@ SENTENCE_WORDS = 14
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(env="test", var_dir=tmp_path, upload_dir=tmp_path / "uploads", **overrides)
-
-
-def files_in(folder: Path) -> list[Path]:
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-async def store(data: bytes, name: str, settings: Settings, budget: int | None = None) -> StoredFile:
-    budget = settings.max_application_bytes if budget is None else budget
-    return await store_upload(io.BytesIO(data), filename=name, settings=settings, budget_bytes=budget)
 
 
 async def refused(data: bytes, name: str, settings: Settings, budget: int | None = None) -> UploadRejected:

@@ -13,13 +13,7 @@ from sqlalchemy import select, update
 from app.demo import make_docx, make_pdf
 from app.models import WorkSample
 from app.settings import Settings
-from tests.conftest import post_application, valid_fields
-from tests.review.support import staff_login
-
-ARTICLE = (
-    "The council approved the new harbour budget on Tuesday evening after a long debate. "
-    "Opposition members said the port authority had not published its accounts."
-)
+from tests.factories import ARTICLE, post_application, staff_login, valid_fields
 
 
 @pytest.fixture

@@ -5,21 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from app.factcheck.reminders import queue_task_reminders
 from app.mail.render import render
-from app.models import OutboxEmail
-from tests.conftest import csrf_of
-from tests.factcheck.test_tasks import create, setup, tasks_of
-
-
-async def reminders(db) -> list[OutboxEmail]:
-    async with db.sessionmaker() as session:
-        rows = await session.scalars(
-            select(OutboxEmail).where(OutboxEmail.template == "staff_task_reminder").order_by(OutboxEmail.id)
-        )
-        return list(rows.all())
+from tests.factories import create_task, csrf_of
+from tests.queries import outbox, tasks_of
 
 
 async def run(db, settings, now) -> int:
@@ -27,9 +16,9 @@ async def run(db, settings, now) -> int:
         return await queue_task_reminders(session, settings, now)
 
 
-async def test_each_reminder_is_queued_once_at_its_time(app, client, db, settings):
-    app_id, _, checker, _ = await setup(client, db)
-    await create(client, db, app_id, checker)
+async def test_each_reminder_is_queued_once_at_its_time(app, client, db, settings, fact_check_desk):
+    app_id, _, checker, _ = fact_check_desk
+    await create_task(client, db, app_id, checker)
     [task] = await tasks_of(db, app_id)
     due = task.due_at
     assert await run(db, settings, app.state.clock()) == 0  # days ahead: nothing yet
@@ -41,7 +30,7 @@ async def test_each_reminder_is_queued_once_at_its_time(app, client, db, setting
     assert await run(db, settings, due + timedelta(hours=49)) == 1
     assert await run(db, settings, due + timedelta(days=9)) == 0
 
-    sent = await reminders(db)
+    sent = await outbox(db, template="staff_task_reminder")
     assert [(m.context["kind"], m.recipient) for m in sent] == [
         ("due_soon", "fc@desk.example"),
         ("overdue", "fc@desk.example"),
@@ -52,26 +41,28 @@ async def test_each_reminder_is_queued_once_at_its_time(app, client, db, setting
 
 
 async def test_a_task_created_late_skips_the_early_reminder_and_a_closed_one_gets_none(
-    app, client, db, settings
+    app, client, db, settings, fact_check_desk
 ):
-    app_id, _, checker, _ = await setup(client, db)
-    await create(client, db, app_id, checker)
+    app_id, _, checker, _ = fact_check_desk
+    await create_task(client, db, app_id, checker)
     [task] = await tasks_of(db, app_id)
     assert await run(db, settings, task.due_at + timedelta(hours=1)) == 1
-    assert [m.context["kind"] for m in await reminders(db)] == ["overdue"]
+    assert [m.context["kind"] for m in await outbox(db, template="staff_task_reminder")] == ["overdue"]
 
-    second = await create(client, db, app_id, checker, claims="Another claim.")
+    second = await create_task(client, db, app_id, checker, claims="Another claim.")
     page = (await client.get(f"/tasks/{second}")).text
     await client.post(f"/tasks/{second}/cancel", data={"_csrf_token": csrf_of(page)})
     assert await run(db, settings, task.due_at + timedelta(days=30)) == 1  # only the first task's escalation
 
 
-async def test_several_schedulers_at_once_queue_each_reminder_once(app, client, db, settings):
-    app_id, _, checker, _ = await setup(client, db)
+async def test_several_schedulers_at_once_queue_each_reminder_once(
+    app, client, db, settings, fact_check_desk
+):
+    app_id, _, checker, _ = fact_check_desk
     for n in range(3):
-        await create(client, db, app_id, checker, claims=f"Claim {n}.")
+        await create_task(client, db, app_id, checker, claims=f"Claim {n}.")
     [task, *_] = await tasks_of(db, app_id)
     at = task.due_at + timedelta(hours=1)
     counts = await asyncio.gather(*(run(db, settings, at) for _ in range(4)))
     assert sum(counts) == 3
-    assert len(await reminders(db)) == 3
+    assert len(await outbox(db, template="staff_task_reminder")) == 3

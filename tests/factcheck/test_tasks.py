@@ -10,14 +10,22 @@ from sqlalchemy import select
 
 from app.demo import make_docx, make_pdf
 from app.mail.render import render
-from app.models import Claim, Event, FactCheckTask, State, TaskState, WorkSample
-from tests.conftest import csrf_of, login, make_client, make_staff, post_application, valid_fields
-from tests.review.support import outbox, page_form, staff_login, stored, submit
-
-NEWS_SENTENCE = (
-    "On November 7, 2020, a telephone conversation took place between Turkish President Recep Tayyip Erdogan "
-    "and Russian leader Vladimir Putin, writes the Turkish Anadolu agency."
+from app.models import Claim, Event, State, TaskState, WorkSample
+from tests.factories import (
+    NEWS_SENTENCE,
+    create_task,
+    csrf_of,
+    login,
+    make_client,
+    new_task,
+    page_form,
+    post_application,
+    staff_login,
+    submit,
+    valid_fields,
 )
+from tests.queries import outbox, samples_of, stored, tasks_of
+
 SECOND_SENTENCE = 'He noted that "Baku is conducting a counter-offensive operation on its territory."'
 
 
@@ -35,49 +43,10 @@ def make_odt(title: str, body: str) -> bytes:
     return out.getvalue()
 
 
-async def samples_of(db, app_id: int) -> list[WorkSample]:
-    async with db.sessionmaker() as session:
-        rows = await session.scalars(
-            select(WorkSample).where(WorkSample.application_id == app_id).order_by(WorkSample.position)
-        )
-        return list(rows.all())
-
-
-async def tasks_of(db, app_id: int) -> list[FactCheckTask]:
-    async with db.sessionmaker() as session:
-        rows = await session.scalars(select(FactCheckTask).where(FactCheckTask.application_id == app_id))
-        return list(rows.all())
-
-
-async def new_task(client, app_id: int, sample_id: int | None = None, **fields):
-    """Open the new-task page, then post it with `fields`; returns (page, response)."""
-    url = f"/applications/{app_id}/tasks/new" + (f"?sample={sample_id}" if sample_id else "")
-    page = await client.get(url)
-    assert page.status_code == 200, page.text
-    version = re.search(r'name="version" value="(\d+)"', page.text)
-    assert version
-    data = {
-        "_csrf_token": csrf_of(page.text),
-        "version": version.group(1),
-        "task_sample": str(sample_id or ""),
-        **fields,
-    }
-    return page.text, await client.post(f"/applications/{app_id}/tasks", data=data)
-
-
-async def setup(client, db, **apply_fields):
-    """An application, a logged-in editor and two fact-checkers; returns (app_id, editor, checker, other)."""
-    app_id = await submit(client, db, **apply_fields)
-    editor = await staff_login(client, db, "eda@desk.example", name="Eda Editor")
-    checker = await make_staff(db, email="fc@desk.example", name="Farid Checker", roles=("fact_checker",))
-    other = await make_staff(db, email="fc2@desk.example", name="Olga Checker", roles=("fact_checker",))
-    return app_id, editor, checker, other
-
-
 async def test_editor_picks_sentences_of_a_pasted_sample_and_the_fact_checker_is_emailed(
-    client, db, settings
+    client, db, settings, fact_check_desk
 ):
-    app_id, _, checker, _ = await setup(client, db)
+    app_id, _, checker, _ = fact_check_desk
     sample = (await samples_of(db, app_id))[0]
     page, created = await new_task(
         client,
@@ -124,8 +93,8 @@ async def test_sentences_come_from_pdf_docx_and_odt_uploads(client, db):
     assert all(NEWS_SENTENCE in (stored_text[kind] or "") for kind in ("pdf", "docx", "odt"))
 
 
-async def test_a_task_needs_claims_a_fact_checker_and_a_future_due_date(app, client, db):
-    app_id, _, checker, _ = await setup(client, db)
+async def test_a_task_needs_claims_a_fact_checker_and_a_future_due_date(app, client, db, fact_check_desk):
+    app_id, _, checker, _ = fact_check_desk
     sample = (await samples_of(db, app_id))[0]
     _, empty = await new_task(client, app_id, sample.id, task_assignee=str(checker))
     assert empty.status_code == 422
@@ -142,17 +111,6 @@ async def test_a_task_needs_claims_a_fact_checker_and_a_future_due_date(app, cli
     assert await tasks_of(db, app_id) == []
 
 
-async def create(
-    client, db, app_id: int, checker: int, claims: str = "The call was on 7 November 2020."
-) -> int:
-    sample = (await samples_of(db, app_id))[0]
-    _, created = await new_task(
-        client, app_id, sample.id, sentence=[NEWS_SENTENCE], task_claims=claims, task_assignee=str(checker)
-    )
-    assert created.status_code == 303, created.text
-    return (await tasks_of(db, app_id))[-1].id  # type: ignore[return-value]
-
-
 async def claim_ids(db, task_id: int) -> list[int]:
     async with db.sessionmaker() as session:
         return list(
@@ -164,9 +122,11 @@ async def claim_ids(db, task_id: int) -> list[int]:
         )
 
 
-async def test_the_fact_checker_records_verdicts_and_completes_the_task(app, client, db, settings):
-    app_id, _, checker, _ = await setup(client, db)
-    task_id = await create(client, db, app_id, checker)
+async def test_the_fact_checker_records_verdicts_and_completes_the_task(
+    app, client, db, settings, fact_check_desk
+):
+    app_id, _, checker, _ = fact_check_desk
+    task_id = await create_task(client, db, app_id, checker)
     first, second = await claim_ids(db, task_id)
     async with make_client(app) as fc:
         await login(fc, "fc@desk.example")
@@ -243,9 +203,9 @@ async def test_the_fact_checker_records_verdicts_and_completes_the_task(app, cli
     assert 'id="task-progress">1 of 1 done' in page
 
 
-async def test_a_fact_checker_sees_only_their_own_tasks(app, client, db):
-    app_id, _, checker, _ = await setup(client, db)
-    task_id = await create(client, db, app_id, checker)
+async def test_a_fact_checker_sees_only_their_own_tasks(app, client, db, fact_check_desk):
+    app_id, _, checker, _ = fact_check_desk
+    task_id = await create_task(client, db, app_id, checker)
     async with make_client(app) as fc2:
         await login(fc2, "fc2@desk.example")
         assert f'href="/tasks/{task_id}"' not in (await fc2.get("/tasks")).text
@@ -264,11 +224,13 @@ async def test_a_fact_checker_sees_only_their_own_tasks(app, client, db):
         assert refused.status_code == 403
 
 
-async def test_editor_reassigns_and_cancels_and_the_workflow_waits_for_the_tasks(app, client, db):
-    app_id, _, checker, other = await setup(client, db)
+async def test_editor_reassigns_and_cancels_and_the_workflow_waits_for_the_tasks(
+    app, client, db, fact_check_desk
+):
+    app_id, _, checker, other = fact_check_desk
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "screening"})
-    task_id = await create(client, db, app_id, checker)
+    task_id = await create_task(client, db, app_id, checker)
     _, hidden = await page_form(client, app_id)
     moved = await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "fact_check"})
     assert moved.status_code == 303  # the task created beforehand meets the guard
@@ -307,10 +269,10 @@ async def test_editor_reassigns_and_cancels_and_the_workflow_waits_for_the_tasks
     assert (await stored(db, app_id)).state == State.accepted
 
 
-async def test_overdue_tasks_show_on_my_tasks_and_in_the_queue_filter(app, client, db):
-    app_id, _, checker, _ = await setup(client, db)
+async def test_overdue_tasks_show_on_my_tasks_and_in_the_queue_filter(app, client, db, fact_check_desk):
+    app_id, _, checker, _ = fact_check_desk
     await submit(client, db, name="Tomas Without Tasks")
-    task_id = await create(client, db, app_id, checker)
+    task_id = await create_task(client, db, app_id, checker)
     app.state.clock.advance(timedelta(days=4, hours=12))  # due in 5 days: now due within two
     async with make_client(app) as fc:
         await login(fc, "fc@desk.example")
@@ -325,8 +287,8 @@ async def test_overdue_tasks_show_on_my_tasks_and_in_the_queue_filter(app, clien
     assert f'href="/applications/{app_id}"' in queue and "Tomas Without Tasks" not in queue
 
 
-async def test_markup_in_claims_is_escaped(app, client, db):
-    app_id, _, checker, _ = await setup(client, db)
-    task_id = await create(client, db, app_id, checker, claims="<img src=x onerror=alert(1)> is a claim")
+async def test_markup_in_claims_is_escaped(app, client, db, fact_check_desk):
+    app_id, _, checker, _ = fact_check_desk
+    task_id = await create_task(client, db, app_id, checker, claims="<img src=x onerror=alert(1)> is a claim")
     page = (await client.get(f"/tasks/{task_id}")).text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt; is a claim" in page

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
-from app.models import User
-from tests.conftest import csrf_of, login, make_client
-from tests.factcheck.test_tasks import NEWS_SENTENCE, new_task, samples_of, setup, tasks_of
+from tests.factories import NEWS_SENTENCE, csrf_of, login, make_client, new_task, update_staff
+from tests.queries import samples_of, tasks_of
 
 
-async def save_language(db, user_id: int, locale: str) -> None:
-    async with db.write_session() as session:
-        await session.execute(update(User).where(User.id == user_id).values(locale=locale))  # type: ignore[arg-type]
-
-
-async def test_a_fact_checker_who_chose_russian_sees_the_task_pages_in_russian(app, client, db):
-    app_id, _, checker, _ = await setup(client, db)
+async def test_a_fact_checker_who_chose_russian_sees_the_task_pages_in_russian(
+    app, client, db, fact_check_desk
+):
+    app_id, _, checker, _ = fact_check_desk
     sample = (await samples_of(db, app_id))[0]
     _, created = await new_task(
         client, app_id, sample.id, sentence=[NEWS_SENTENCE], task_assignee=str(checker)
     )
     assert created.status_code == 303, created.text
     [task] = await tasks_of(db, app_id)
-    await save_language(db, checker, "ru")
+    await update_staff(db, checker, locale="ru")
     async with make_client(app) as fc:
         await login(fc, "fc@desk.example")
         # The saved choice wins over the browser's English.
@@ -45,8 +39,8 @@ async def test_a_fact_checker_who_chose_russian_sees_the_task_pages_in_russian(a
         assert "Some answers need another look" not in refused.text
 
 
-async def test_the_claim_picker_speaks_russian_with_accept_language(client, db):
-    app_id, *_ = await setup(client, db)
+async def test_the_claim_picker_speaks_russian_with_accept_language(client, db, fact_check_desk):
+    app_id, *_ = fact_check_desk
     sample = (await samples_of(db, app_id))[0]
     url = f"/applications/{app_id}/tasks/new?sample={sample.id}"
     page = await client.get(url, headers={"Accept-Language": "ru"})

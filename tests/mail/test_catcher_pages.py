@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import make_client
+from tests.factories import make_client
 
 MESSAGE = (
     b"From: Desk <desk@meridian.example>\r\nTo: Leyla <leyla@applicant.example>\r\nSubject: We received it\r\n"

@@ -4,53 +4,22 @@ database of this run (SQLite or PostgreSQL); crashes and races with the worker a
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.mail.outbox import enqueue
-from app.mail.worker import Worker
-from app.models import EmailStatus, OutboxEmail
+from app.models import EmailStatus
 from app.settings import Settings
-from tests.conftest import ROOT, _backend, open_form, post_application, valid_fields
-from tests.mail.relay import Relay
-from tests.review.support import staff_login
-
-
-@pytest.fixture
-def relay() -> Any:
-    server = Relay().start()
-    yield server
-    server.stop()
-
-
-def mail_settings(settings: Settings, relay: Relay, **overrides: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": relay.port,
-            "smtp_security": "none",
-            "smtp_timeout_seconds": 1.0,
-            "mail_poll_seconds": 0.02,
-            "mail_retry_base_seconds": 0.05,
-            "mail_retry_max_seconds": 0.2,
-            "mail_pause_seconds": 0.5,
-            "mail_max_attempts": 4,
-            "mail_batch_size": 20,
-            "mail_connections": 2,
-            **overrides,
-        }
-    )
+from tests.environment import backend
+from tests.factories import open_form, post_application, staff_login, valid_fields
+from tests.mail.support import mail_settings, stop_process, until, worker_process, worker_running
+from tests.queries import outbox
 
 
 async def queue(
@@ -72,37 +41,11 @@ async def queue(
     return ids
 
 
-async def rows(db) -> list[OutboxEmail]:
-    async with db.sessionmaker() as session:
-        return list((await session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))).all())
-
-
-async def until(check, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.03)
-    raise AssertionError("the condition did not come true in time")
-
-
 def all_status(*statuses: str):
     async def check(db) -> bool:
-        return all(row.status in statuses for row in await rows(db))
+        return all(row.status in statuses for row in await outbox(db))
 
     return check
-
-
-@asynccontextmanager
-async def worker_running(db, settings: Settings, clock: Any = None) -> AsyncIterator[Worker]:
-    """A worker in this process; give it the app's clock when the app queued the mail."""
-    worker = Worker(db, settings, clock=clock) if clock else Worker(db, settings)
-    task = asyncio.create_task(worker.run())
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, timeout=20)
 
 
 async def test_m1_a_rolled_back_change_leaves_no_row_and_sends_nothing(db, settings, relay):
@@ -118,7 +61,7 @@ async def test_m1_a_rolled_back_change_leaves_no_row_and_sends_nothing(db, setti
             )
             await session.flush()
             raise RuntimeError("the change fails after queueing its mail")
-    assert await rows(db) == []
+    assert await outbox(db) == []
     async with worker_running(db, mail_settings(settings, relay)):
         await asyncio.sleep(0.3)
     assert relay.received == []
@@ -130,7 +73,7 @@ async def test_m2_server_down_then_back_delivers_once(db, settings, relay):
     config = mail_settings(settings, relay)
     async with worker_running(db, config):
         await until(lambda: _attempts_at_least(db, message, 2))  # retried while the server is down
-        row = (await rows(db))[0]
+        row = (await outbox(db))[0]
         assert row.status != EmailStatus.sent and row.last_error  # each failure is kept for staff to read
         relay.start()
         await until(lambda: all_status(EmailStatus.sent)(db))
@@ -138,7 +81,7 @@ async def test_m2_server_down_then_back_delivers_once(db, settings, relay):
 
 
 async def _attempts_at_least(db, message_id: int, count: int) -> bool:
-    return any(row.id == message_id and row.attempts >= count for row in await rows(db))
+    return any(row.id == message_id and row.attempts >= count for row in await outbox(db))
 
 
 @pytest.mark.parametrize(
@@ -149,7 +92,7 @@ async def test_m3_temporary_replies_are_retried_and_delivered_once(db, settings,
     await queue(db, settings, 1)
     async with worker_running(db, mail_settings(settings, relay)):
         await until(lambda: all_status(EmailStatus.sent)(db))
-    [row] = await rows(db)
+    [row] = await outbox(db)
     assert row.attempts == 3 and len(relay.received) == 1
     assert row.last_error is None  # cleared on delivery; each failure was kept until then
 
@@ -161,7 +104,7 @@ async def test_m4_permanent_refusals_fail_at_once(db, settings, relay, code):
     async with worker_running(db, mail_settings(settings, relay)):
         await until(lambda: all_status(EmailStatus.failed)(db))
         await asyncio.sleep(0.2)
-    [row] = await rows(db)
+    [row] = await outbox(db)
     assert row.attempts == 1 and code.split()[0] in (row.last_error or "")
     assert relay.data_commands == 1
 
@@ -186,8 +129,8 @@ async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(
     async with worker_running(db, config):
         await until(lambda: _any_error(db))
         await asyncio.sleep(0.3)
-    assert all(row.status == EmailStatus.queued and row.attempts == 0 for row in await rows(db))
-    assert "authentication refused" in ((await rows(db))[0].last_error or "")
+    assert all(row.status == EmailStatus.queued and row.attempts == 0 for row in await outbox(db))
+    assert "authentication refused" in ((await outbox(db))[0].last_error or "")
     assert any("ALERT" in record.message for record in caplog.records)
     assert relay.received == []
     await staff_login(client, db, "eda@desk.example")
@@ -196,7 +139,7 @@ async def test_m5_a_refused_login_pauses_the_queue_without_spending_attempts(
 
 
 async def _any_error(db) -> bool:
-    return any(row.last_error for row in await rows(db))
+    return any(row.last_error for row in await outbox(db))
 
 
 async def test_m6_a_server_that_hangs_in_data_times_out_and_is_retried(db, settings, relay):
@@ -204,7 +147,7 @@ async def test_m6_a_server_that_hangs_in_data_times_out_and_is_retried(db, setti
     await queue(db, settings, 1)
     async with worker_running(db, mail_settings(settings, relay, smtp_timeout_seconds=0.5)):
         await until(lambda: _any_error(db))
-        [row] = await rows(db)
+        [row] = await outbox(db)
         assert row.status != EmailStatus.sent and "Timed out" in row.last_error  # transient: tried again
         relay.hang = False
         await until(lambda: all_status(EmailStatus.sent)(db))
@@ -217,7 +160,7 @@ async def test_m13_a_broken_row_fails_with_its_reason_and_the_others_go_out(db, 
     [bad_address] = await queue(db, settings, 1, recipient="not an address")
     async with worker_running(db, mail_settings(settings, relay)):
         await until(lambda: all_status(EmailStatus.sent, EmailStatus.failed)(db))
-    by_id = {row.id: row for row in await rows(db)}
+    by_id = {row.id: row for row in await outbox(db)}
     assert {by_id[i].status for i in good} == {EmailStatus.sent}
     assert by_id[broken].status == EmailStatus.failed and "no_such_template" in by_id[broken].last_error
     assert (
@@ -232,7 +175,7 @@ async def test_m14_a_message_that_always_gets_451_ends_dead(db, settings, relay)
     await queue(db, settings, 1)
     async with worker_running(db, mail_settings(settings, relay, mail_max_attempts=3)):
         await until(lambda: all_status(EmailStatus.dead)(db))
-    [row] = await rows(db)
+    [row] = await outbox(db)
     assert row.attempts == 3 and "451" in row.last_error
 
 
@@ -242,10 +185,10 @@ async def test_m15_a_double_submit_queues_and_sends_one_message(app, client, db,
     first = await post_application(client, data, tokens=tokens)
     second = await post_application(client, data, tokens=tokens)
     assert first.status_code == second.status_code == 303
-    assert [r.template for r in await rows(db)].count("applicant_received") == 1
+    assert [r.template for r in await outbox(db)].count("applicant_received") == 1
     with pytest.raises(IntegrityError):  # the dedupe key is unique in the database itself
         async with db.write_session() as session:
-            row = (await rows(db))[0]
+            row = (await outbox(db))[0]
             await enqueue(
                 session,
                 settings=settings,
@@ -267,11 +210,11 @@ async def test_m12_the_worker_and_a_busy_web_process_share_the_database(app, cli
         )
         assert [a.status_code for a in answers] == [303] * 12
         await until(lambda: all_status(EmailStatus.sent)(db), within=30)
-    assert len({r.message_id for r in relay.received}) == len(await rows(db))
+    assert len({r.message_id for r in relay.received}) == len(await outbox(db))
 
 
 async def test_m11_the_worker_reconnects_after_its_database_connection_is_killed(db, settings, relay):
-    if _backend() != "postgres":
+    if backend() != "postgres":
         pytest.skip("pg_terminate_backend is PostgreSQL's")
     await queue(db, settings, 5)
     relay.delay = 0.05
@@ -291,41 +234,10 @@ async def test_m11_the_worker_reconnects_after_its_database_connection_is_killed
 
 
 async def _sent_at_least(db, count: int) -> bool:
-    return sum(1 for row in await rows(db) if row.status == EmailStatus.sent) >= count
+    return sum(1 for row in await outbox(db) if row.status == EmailStatus.sent) >= count
 
 
 # --- real worker processes ---------------------------------------------------------------------------------
-
-
-def worker_process(settings: Settings, relay: Relay, **env: str) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
-        "BYLINE_ENV": "test",
-        "BYLINE_DATABASE_URL": settings.db_url,
-        "BYLINE_VAR_DIR": str(settings.var_dir),
-        "BYLINE_SMTP_HOST": "127.0.0.1",
-        "BYLINE_SMTP_PORT": str(relay.port),
-        "BYLINE_SMTP_SECURITY": "none",
-        "BYLINE_SMTP_TIMEOUT_SECONDS": "5",
-        "BYLINE_MAIL_POLL_SECONDS": "0.02",
-        "BYLINE_MAIL_LOCK_SECONDS": "2",
-        "BYLINE_MAIL_BATCH_SIZE": "10",
-        "BYLINE_MAIL_CONNECTIONS": "2",
-        **env,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
-    if process.poll() is None:
-        process.send_signal(sig)
-    return process.wait(timeout=30)
 
 
 async def test_m7_a_worker_killed_after_claiming_leaves_the_rows_to_another_worker(db, settings, relay):
@@ -344,7 +256,7 @@ async def test_m7_a_worker_killed_after_claiming_leaves_the_rows_to_another_work
         await until(lambda: all_status(EmailStatus.sent)(db))
     finally:
         stop_process(second)
-    assert sorted(relay.ids()) == sorted(row.message_id for row in await rows(db))  # each once
+    assert sorted(relay.ids()) == sorted(row.message_id for row in await outbox(db))  # each once
 
 
 async def test_m8_a_worker_killed_after_the_relay_accepted_sends_again_with_the_same_message_id(
@@ -368,7 +280,7 @@ async def test_m8_a_worker_killed_after_the_relay_accepted_sends_again_with_the_
         await until(lambda: all_status(EmailStatus.sent)(db))
     finally:
         stop_process(second)
-    [row] = await rows(db)
+    [row] = await outbox(db)
     assert relay.ids() == [row.message_id, row.message_id]  # at least once: the copy is recognisable
 
 
@@ -382,7 +294,7 @@ async def test_m9_several_worker_processes_send_every_message_exactly_once(db, s
             stop_process(process)
     ids = relay.ids()
     assert len(ids) == 120 and len(set(ids)) == 120
-    assert len({row.locked_by for row in await rows(db)}) == 1  # locks are cleared once sent
+    assert len({row.locked_by for row in await outbox(db)}) == 1  # locks are cleared once sent
 
 
 async def test_m10_sigterm_finishes_the_message_in_flight_and_gives_back_the_rest(db, settings, relay):
@@ -394,7 +306,7 @@ async def test_m10_sigterm_finishes_the_message_in_flight_and_gives_back_the_res
     finally:
         code = stop_process(process, signal.SIGTERM)
     assert code == 0
-    final = await rows(db)
+    final = await outbox(db)
     assert not [row for row in final if row.status == EmailStatus.sending or row.locked_by]
     sent = [row for row in final if row.status == EmailStatus.sent]
     assert 1 <= len(sent) < 20

@@ -5,27 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.mail.digest import queue_daily_digests
 from app.mail.render import render
 from app.models import EmailStatus, NotifyMode, OutboxEmail, User
-from tests.conftest import make_staff
-from tests.review.support import page_form, staff_login, submit
-
-
-async def mail_to(db, email: str, template: str | None = None) -> list[OutboxEmail]:
-    async with db.sessionmaker() as session:
-        conditions = [OutboxEmail.recipient == email]
-        if template:
-            conditions.append(OutboxEmail.template == template)
-        rows = await session.scalars(select(OutboxEmail).where(*conditions).order_by(OutboxEmail.id))
-        return list(rows.all())
-
-
-async def set_notify(db, user_id: int, mode: str) -> None:
-    async with db.write_session() as session:
-        await session.execute(update(User).where(User.id == user_id).values(notify=mode))
+from tests.factories import make_staff, page_form, staff_login, submit, update_staff
+from tests.queries import outbox
 
 
 async def digests(db, settings, now: datetime) -> int:
@@ -40,13 +26,13 @@ def morning(day: datetime, hour: int) -> datetime:
 async def test_digest_readers_get_one_message_a_day_with_everything_since_the_last(app, client, db, settings):
     daily = await make_staff(db, email="daily@desk.example", name="Dana Daily")
     await make_staff(db, email="instant@desk.example", name="Ivan Instant")
-    await set_notify(db, daily, NotifyMode.digest)
+    await update_staff(db, daily, notify=NotifyMode.digest)
     await submit(client, db, name="Ana Ribeiro")
     await submit(client, db, name="Tomas Berger")
 
-    instant = await mail_to(db, "instant@desk.example", "staff_new_application")
+    instant = await outbox(db, to="instant@desk.example", template="staff_new_application")
     assert [m.status for m in instant] == [EmailStatus.queued, EmailStatus.queued]
-    waiting = await mail_to(db, "daily@desk.example")
+    waiting = await outbox(db, to="daily@desk.example")
     assert [m.status for m in waiting] == [EmailStatus.digest, EmailStatus.digest]  # not sent one by one
 
     today = app.state.clock()
@@ -54,17 +40,17 @@ async def test_digest_readers_get_one_message_a_day_with_everything_since_the_la
     at = morning(today, settings.digest_hour) + timedelta(minutes=1)
     assert await digests(db, settings, at) == 1
     assert await digests(db, settings, at + timedelta(hours=3)) == 0  # once a day
-    [digest] = await mail_to(db, "daily@desk.example", "staff_digest")
+    [digest] = await outbox(db, to="daily@desk.example", template="staff_digest")
     assert digest.status == EmailStatus.queued
     text = render(digest, settings).get_body(("plain",)).get_content()
     assert "Ana Ribeiro" in text and "Tomas Berger" in text and "New application notice" in text
-    assert {m.status for m in await mail_to(db, "daily@desk.example", "staff_new_application")} == {
-        EmailStatus.digested
-    }
+    assert {
+        m.status for m in await outbox(db, to="daily@desk.example", template="staff_new_application")
+    } == {EmailStatus.digested}
     # The next day: only what came since.
     await submit(client, db, name="Nino Beridze")
     assert await digests(db, settings, at + timedelta(days=1)) == 1
-    latest = (await mail_to(db, "daily@desk.example", "staff_digest"))[-1]
+    latest = (await outbox(db, to="daily@desk.example", template="staff_digest"))[-1]
     latest_text = render(latest, settings).get_body(("plain",)).get_content()
     assert "Nino Beridze" in latest_text and "Ana Ribeiro" not in latest_text
     assert await digests(db, settings, at + timedelta(days=2)) == 0  # nothing new, nothing overdue: no mail
@@ -77,7 +63,7 @@ async def test_the_digest_lists_overdue_work_assigned_to_the_person(app, client,
     await client.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
     later = app.state.clock() + timedelta(days=30)
     assert await digests(db, settings, morning(later, settings.digest_hour)) == 1
-    [digest] = await mail_to(db, "eda@desk.example", "staff_digest")
+    [digest] = await outbox(db, to="eda@desk.example", template="staff_digest")
     text = render(digest, settings).get_body(("plain",)).get_content()
     assert "Overdue applications assigned to you (1)" in text and "Ana Ribeiro" in text
 
@@ -85,7 +71,7 @@ async def test_the_digest_lists_overdue_work_assigned_to_the_person(app, client,
 async def test_several_schedulers_queue_one_digest_each(app, client, db, settings):
     for n in range(3):
         user = await make_staff(db, email=f"d{n}@desk.example", name=f"Daily {n}")
-        await set_notify(db, user, NotifyMode.digest)
+        await update_staff(db, user, notify=NotifyMode.digest)
     await submit(client, db)
     at = morning(app.state.clock() + timedelta(days=1), settings.digest_hour)
     counts = await asyncio.gather(*(digests(db, settings, at) for _ in range(4)))
@@ -100,7 +86,7 @@ async def test_several_schedulers_queue_one_digest_each(app, client, db, setting
 async def test_staff_notifications_carry_list_unsubscribe_and_it_is_honoured(app, client, db, settings):
     editor = await make_staff(db, email="eda@desk.example", name="Eda Editor")
     await submit(client, db, name="Ana Ribeiro")
-    [notice] = await mail_to(db, "eda@desk.example", "staff_new_application")
+    [notice] = await outbox(db, to="eda@desk.example", template="staff_new_application")
     message = render(notice, settings)
     header = str(message["List-Unsubscribe"]).strip()  # a long value is folded onto its own line
     assert header.startswith(f"<{settings.base_url}/unsubscribe/") and header.endswith(">")
@@ -125,7 +111,7 @@ async def test_staff_notifications_carry_list_unsubscribe_and_it_is_honoured(app
     async with db.sessionmaker() as session:
         assert (await session.get(User, editor)).muted == ["staff_new_application"]
     await submit(client, db, name="Tomas Berger")
-    assert len(await mail_to(db, "eda@desk.example", "staff_new_application")) == 1  # no new one
+    assert len(await outbox(db, to="eda@desk.example", template="staff_new_application")) == 1  # no new one
 
     forged = path[:-4] + ("abcd" if not path.endswith("abcd") else "wxyz")
     assert (await client.post(forged)).status_code == 404

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.applications.forms import normalize_email
 from app.mail import unsubscribe
 from app.mail.digest import queue_daily_digests
 from app.mail.render import render
-from app.models import Applicant, Application, OutboxEmail, User
-from tests.conftest import csrf_of, make_staff, post_application, valid_fields
-from tests.review.support import outbox, page_form, staff_login, submit
+from app.models import Applicant, Application, OutboxEmail
+from tests.factories import (
+    csrf_of,
+    make_staff,
+    page_form,
+    post_application,
+    staff_login,
+    submit,
+    update_staff,
+    valid_fields,
+)
+from tests.queries import outbox
 
 
 async def submit_in_russian(client, db, email: str) -> int:
@@ -28,13 +37,6 @@ async def submit_in_russian(client, db, email: str) -> int:
         )
     assert app_id is not None
     return int(app_id)
-
-
-async def set_locale(db, user_id: int, locale: str, time_zone: str | None = None) -> None:
-    async with db.write_session() as session:
-        await session.execute(
-            update(User).where(User.id == user_id).values(locale=locale, time_zone=time_zone)
-        )
 
 
 def parts(row: OutboxEmail, settings) -> tuple[str, str, str]:
@@ -58,7 +60,7 @@ async def test_an_english_editor_moving_it_still_writes_to_the_applicant_in_russ
     asked = await submit_in_russian(client, db, "anna@applicant.example")
     rejected = await submit_in_russian(client, db, "olga@applicant.example")
     editor = await staff_login(client, db, "eda@desk.example", name="Eda Editor")
-    await set_locale(db, editor, "en")
+    await update_staff(db, editor, locale="en")
 
     _, hidden = await page_form(client, asked)
     await client.post(f"/applications/{asked}/move", data={**hidden, "to": "screening"})
@@ -107,8 +109,8 @@ async def test_an_english_editor_moving_it_still_writes_to_the_applicant_in_russ
 async def test_each_staff_member_gets_the_same_notice_in_their_own_language(client, db, settings):
     russian = await make_staff(db, email="ru@desk.example", name="Ирина")
     english = await make_staff(db, email="en@desk.example", name="Eda")
-    await set_locale(db, russian, "ru")
-    await set_locale(db, english, "en")
+    await update_staff(db, russian, locale="ru")
+    await update_staff(db, english, locale="en")
     app_id = await submit(client, db, name="Ana Ribeiro")
     notices = {m.recipient: m for m in await outbox(db, app_id) if m.template == "staff_new_application"}
     assert notices["ru@desk.example"].locale == "ru" and notices["en@desk.example"].locale == "en"
@@ -130,7 +132,7 @@ async def test_a_staff_member_without_a_choice_gets_the_site_language(client, db
 async def test_dates_in_mail_follow_the_readers_language_and_time_zone(app, client, db, settings):
     app_id = await submit(client, db, name="Ana Ribeiro")
     moscow = await staff_login(client, db, "ru@desk.example", name="Ирина")
-    await set_locale(db, moscow, "ru", "Europe/Moscow")
+    await update_staff(db, moscow, locale="ru", time_zone="Europe/Moscow")
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
     async with db.sessionmaker() as session:

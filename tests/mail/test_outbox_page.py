@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from app.models import EmailStatus, OutboxEmail
-from tests.conftest import csrf_of, make_client
-from tests.review.support import outbox, page_form, staff_login, submit
+from tests.factories import csrf_of, make_client, page_form, staff_login, submit
+from tests.queries import outbox
 
 
 def seen_of(html: str) -> str:

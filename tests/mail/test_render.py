@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.demo import load_demo
 from app.mail.render import RenderError, render
 from app.models import OutboxEmail
-from tests.conftest import post_application, valid_fields
+from tests.factories import make_staff, post_application, valid_fields
 
 
 async def test_every_queued_demo_message_renders_with_its_message_id(db, settings):
@@ -81,9 +81,7 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c
 
 
 async def test_no_bidi_control_reaches_a_subject_and_names_are_isolated_in_html(client, db, settings):
-    from tests.applications.test_apply import add_editor
-
-    await add_editor(db, email="news.editor@desk.example")
+    await make_staff(db, email="news.editor@desk.example", name="Eda Editor")
     response = await post_application(client, valid_fields(name="Ana \u202eoriebiR\u202c"))
     assert response.status_code == 303
     async with db.sessionmaker() as session:

@@ -1,4 +1,5 @@
-"""Helpers of the operations tests: a database of their own, `byline` processes, a form post over HTTP."""
+"""Helpers of the operations tests: a database of their own, the `byline` command in this process or as
+`byline serve` processes, a form post over HTTP, and reading a metric."""
 
 from __future__ import annotations
 
@@ -15,62 +16,39 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from click.testing import CliRunner, Result
 
+from app.cli import main
 from app.core.db import Database
 from app.core.migrate import upgrade
 from app.core.site import ensure_reference_data
 from app.settings import Settings
-from tests.conftest import PG_DEFAULT, ROOT, _backend, hidden_fields, valid_fields
-from tests.mail.relay import free_port
+from tests.environment import ROOT, backend, free_port, on_postgres_server, postgres_url, settings_for
+from tests.factories import hidden_fields, valid_fields
 
 RECEIVED = re.compile(r"/apply/received/([A-Za-z0-9_-]+)")
-
-
-async def _admin(statement: str) -> None:
-    admin_url = os.environ.get("BYLINE_TEST_POSTGRES_URL", PG_DEFAULT)
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
 
 
 @asynccontextmanager
 async def own_database(tmp_path: Path) -> AsyncIterator[str]:
     """A migrated database for one test (PostgreSQL: created and dropped under a unique name)."""
-    if _backend() == "postgres":
+    if backend() == "postgres":
         name = f"byline_ops_{uuid.uuid4().hex[:12]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        url = os.environ.get("BYLINE_TEST_POSTGRES_URL", PG_DEFAULT).rsplit("/", 1)[0] + f"/{name}"
+        await on_postgres_server(f'CREATE DATABASE "{name}"')
+        url = postgres_url(name)
     else:
         name = ""
         url = f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
     try:
         await upgrade(url)
-        db = Database(ops_settings(url, tmp_path), pool=False)
+        db = Database(settings_for(url, tmp_path), pool=False)
         async with db.write_session() as session:
             await ensure_reference_data(session)
         await db.dispose()
         yield url
     finally:
         if name:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def ops_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(
-        env="test",
-        var_dir=tmp_path / "var",
-        database_url=url,
-        base_url="http://127.0.0.1:8000",
-        db_pool_size=0,
-        rate_apply_per_ip=1000,
-        rate_apply_per_email=1000,
-        mail_worker_inprocess=False,
-        default_locale="en",
-        **overrides,
-    )
+            await on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def byline_env(settings: Settings, **env: str) -> dict[str, str]:
@@ -150,3 +128,26 @@ def apply_over_http(
 
 async def in_thread(function: Any, *args: Any) -> Any:
     return await asyncio.to_thread(function, *args)
+
+
+def invoke(settings: Settings, *args: str, database_url: str | None = None) -> Result:
+    """`byline <args>` in this process on `settings`' database and folders (or on `database_url`)."""
+    env = {
+        "BYLINE_DATABASE_URL": database_url or settings.db_url,
+        "BYLINE_VAR_DIR": str(settings.var_dir),
+        "BYLINE_DB_POOL_SIZE": "0",
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+async def run_command(settings: Settings, *args: str, database_url: str | None = None) -> Result:
+    """`invoke` in a thread: the command runs its own event loop, as it does in a shell."""
+    return await asyncio.to_thread(invoke, settings, *args, database_url=database_url)
+
+
+def metric_value(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text, or None when it is not there."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)"
+    match = re.search(r"^" + pattern + "$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None

@@ -5,43 +5,20 @@ from __future__ import annotations
 import json
 import tarfile
 
-from click.testing import CliRunner
 from sqlalchemy import delete, select, text
 
-from app.cli import main
+from app.demo import make_pdf
 from app.main import create_app
 from app.models import Applicant, Application, User, WorkSample
-from app.settings import Settings
-from tests.applications.test_uploads import make_pdf
-from tests.conftest import (
-    PG_DEFAULT,
-    _backend,
-    login,
-    make_client,
-    make_staff,
-    post_application,
-    valid_fields,
-)
-from tests.ops.support import in_thread, ops_settings, own_database
-
-
-def byline(settings: Settings, *args: str, database_url: str | None = None):
-    env = {
-        "BYLINE_DATABASE_URL": database_url or settings.db_url,
-        "BYLINE_VAR_DIR": str(settings.var_dir),
-        "BYLINE_DB_POOL_SIZE": "0",
-    }
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+from tests.environment import backend, postgres_url, settings_for
+from tests.factories import login, make_client, make_staff, send_application, valid_fields
+from tests.ops.support import own_database, run_command
 
 
 async def _apply_with_a_file(client, title: str) -> str:
-    pdf = make_pdf(f"{title}: the council approved the harbour budget.")
+    pdf = make_pdf(title, "The council approved the harbour budget.")
     data = valid_fields(**{"sample-1-title": title})
-    response = await post_application(
-        client, data, [("sample-1-file", (f"{title}.pdf", pdf, "application/pdf"))]
-    )
-    assert response.status_code == 303, response.text
-    return response.headers["location"].rsplit("/", 1)[-1]
+    return await send_application(client, data, [("sample-1-file", (f"{title}.pdf", pdf, "application/pdf"))])
 
 
 async def _snapshot(db) -> tuple[list[str], list[str], list[str], int]:
@@ -58,7 +35,7 @@ async def _snapshot(db) -> tuple[list[str], list[str], list[str], int]:
 
 async def test_restore_drill_brings_back_rows_and_files_and_the_app_serves_them(tmp_path):
     async with own_database(tmp_path) as url:
-        settings = ops_settings(url, tmp_path)
+        settings = settings_for(url, tmp_path)
         app = create_app(settings)
         db = app.state.db
         async with make_client(app) as client:
@@ -69,13 +46,13 @@ async def test_restore_drill_brings_back_rows_and_files_and_the_app_serves_them(
         files = {key: (uploads / key).read_bytes() for key in before[2]}
         assert len(files) == 2 and all(files.values())
 
-        made = await in_thread(byline, settings, "backup", str(tmp_path))
+        made = await run_command(settings, "backup", str(tmp_path))
         assert made.exit_code == 0, made.output
         archive = next(tmp_path.glob("byline-*.tar.gz"))
         with tarfile.open(archive) as tar:
             manifest = json.loads(tar.extractfile("manifest.json").read())
             names = tar.getnames()
-        assert manifest["database"] == ("postgresql" if _backend() == "postgres" else "sqlite")
+        assert manifest["database"] == ("postgresql" if backend() == "postgres" else "sqlite")
         assert manifest["revision"] and manifest["files"] == 2 and manifest["byline_version"]
         assert {f"uploads/{key}" for key in files} <= set(names)
 
@@ -96,7 +73,7 @@ async def test_restore_drill_brings_back_rows_and_files_and_the_app_serves_them(
             await _apply_with_a_file(client, "after the backup")
         assert (await _snapshot(db))[:2] != before[:2]
 
-        restored = await in_thread(byline, settings, "restore", "--yes", str(archive))
+        restored = await run_command(settings, "restore", "--yes", str(archive))
         assert restored.exit_code == 0, restored.output
         assert "2 uploaded files" in restored.output
         after = await _snapshot(db)
@@ -123,19 +100,19 @@ async def test_restore_drill_brings_back_rows_and_files_and_the_app_serves_them(
 
 async def test_restore_refuses_a_backup_of_the_other_database_kind(tmp_path):
     async with own_database(tmp_path) as url:
-        settings = ops_settings(url, tmp_path)
-        made = await in_thread(byline, settings, "backup", str(tmp_path / "one.tar.gz"))
+        settings = settings_for(url, tmp_path)
+        made = await run_command(settings, "backup", str(tmp_path / "one.tar.gz"))
         assert made.exit_code == 0, made.output
         other = (
             f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
-            if _backend() == "postgres"
-            else PG_DEFAULT.rsplit("/", 1)[0] + "/byline_never_touched"
+            if backend() == "postgres"
+            else postgres_url("byline_never_touched")
         )
-        refused = await in_thread(
-            lambda: byline(settings, "restore", "--yes", str(tmp_path / "one.tar.gz"), database_url=other)
+        refused = await run_command(
+            settings, "restore", "--yes", str(tmp_path / "one.tar.gz"), database_url=other
         )
         assert refused.exit_code != 0
-        kind, target = ("postgresql", "sqlite") if _backend() == "postgres" else ("sqlite", "postgresql")
+        kind, target = ("postgresql", "sqlite") if backend() == "postgres" else ("sqlite", "postgresql")
         assert (
             f"This backup holds a {kind} database but BYLINE_DATABASE_URL points to {target}"
             in refused.output
@@ -144,5 +121,5 @@ async def test_restore_refuses_a_backup_of_the_other_database_kind(tmp_path):
         assert not (tmp_path / "other.db").exists()
         garbage = tmp_path / "garbage.tar.gz"
         garbage.write_bytes(b"not a backup")
-        bad = await in_thread(byline, settings, "restore", "--yes", str(garbage))
+        bad = await run_command(settings, "restore", "--yes", str(garbage))
         assert bad.exit_code != 0 and "is not a Byline backup" in bad.output

@@ -17,7 +17,7 @@ import yaml
 from app.cli import main
 from app.core.web import STATIC_DIR
 from app.settings import MB, Settings
-from tests.conftest import ROOT
+from tests.environment import ROOT
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())

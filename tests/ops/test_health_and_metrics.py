@@ -13,18 +13,10 @@ from sqlalchemy import update
 from app.main import create_app
 from app.models import Application
 from app.settings import Settings
-from tests.conftest import make_client, open_form, post_application, valid_fields
-from tests.review.support import submit
+from tests.factories import make_client, open_form, post_application, submit, valid_fields
+from tests.ops.support import metric_value
 
 TOKEN = "scrape-token-for-the-tests-0123456789"
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample in Prometheus text, or None when it is not there."""
-    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)"
-    match = re.search(r"^" + pattern + "$", text, re.MULTILINE)
-    return float(match.group(1)) if match else None
 
 
 async def test_healthz_answers_without_the_database(client):
@@ -114,11 +106,11 @@ async def test_metrics_read_the_queues_from_the_database_at_scrape_time(client, 
         settings.model_copy(update={"metrics_token": SecretStr(TOKEN)}), authorization=f"Bearer {TOKEN}"
     )
     text = scrape.text
-    assert sample(text, "byline_outbox_messages", status="queued") >= 2
-    assert sample(text, "byline_outbox_messages", status="dead") == 0
-    assert sample(text, "byline_outbox_oldest_queued_age_seconds") >= 0
-    assert sample(text, "byline_webhook_deliveries", status="queued") == 0
-    assert sample(text, "byline_applications_overdue") == 1
+    assert metric_value(text, "byline_outbox_messages", status="queued") >= 2
+    assert metric_value(text, "byline_outbox_messages", status="dead") == 0
+    assert metric_value(text, "byline_outbox_oldest_queued_age_seconds") >= 0
+    assert metric_value(text, "byline_webhook_deliveries", status="queued") == 0
+    assert metric_value(text, "byline_applications_overdue") == 1
     assert public_id not in text
 
 
@@ -130,11 +122,13 @@ async def test_request_counters_carry_the_template_never_the_path(app, client, s
     metrics = app.state.metrics
     text = metrics.exposition([]).decode()
     labels = {"method": "GET", "route": "/status/{public_id}", "status": "200"}
-    assert sample(text, "byline_http_requests_total", **labels) == 1
-    assert sample(text, "byline_http_requests_total", method="POST", route="/apply", status="303") == 1
-    assert sample(text, "byline_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert metric_value(text, "byline_http_requests_total", **labels) == 1
+    assert metric_value(text, "byline_http_requests_total", method="POST", route="/apply", status="303") == 1
+    assert (
+        metric_value(text, "byline_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    )
     bucket = {"le": "+Inf", "method": "POST", "route": "/apply"}
-    assert sample(text, "byline_http_request_duration_seconds_bucket", **bucket) == 1
+    assert metric_value(text, "byline_http_request_duration_seconds_bucket", **bucket) == 1
     assert public_id not in text
 
 
@@ -181,7 +175,7 @@ async def test_refusals_before_the_handler_are_logged_and_counted_with_the_statu
     lines = [r.getMessage().rsplit(" ", 2)[0] for r in caplog.records if r.name == "byline.access"]
     assert lines == ["POST /login 403", "GET /apply 200", "POST /apply 413", "GET /apply 400"]
     assert all(re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"]) for r in (no_csrf, too_big, foreign))
-    assert sample(text, "byline_http_requests_total", method="POST", route="/login", status="403") == 1
-    assert sample(text, "byline_http_requests_total", method="POST", route="/apply", status="413") == 1
-    assert sample(text, "byline_http_requests_total", method="GET", route="/apply", status="400") == 1
+    assert metric_value(text, "byline_http_requests_total", method="POST", route="/login", status="403") == 1
+    assert metric_value(text, "byline_http_requests_total", method="POST", route="/apply", status="413") == 1
+    assert metric_value(text, "byline_http_requests_total", method="GET", route="/apply", status="400") == 1
     assert 'status="500"' not in text

@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from app.cli import main
 from app.models import WorkSample
-from tests.conftest import hidden_fields, valid_fields
+from tests.factories import hidden_fields, valid_fields
 from tests.ops.support import apply_over_http, byline_env, start_serving
 
 # Three text samples of about 2 MB: counting their words keeps each `.part` file on disk for a good while.

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.ops.logs import configure_logging, mask_addresses
-from tests.conftest import hidden_fields
+from tests.factories import hidden_fields
 from tests.ops.support import apply_over_http, in_thread, serving
 
 

@@ -16,18 +16,18 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.db import Database
+from app.demo import make_pdf
 from app.models import Applicant, Application, EmailStatus, OutboxEmail, WorkSample
-from tests.applications.test_uploads import make_pdf
-from tests.conftest import STAFF_PASSWORD, _backend, csrf_of, make_staff
+from tests.environment import backend, settings_for
+from tests.factories import STAFF_PASSWORD, csrf_of, make_staff
 from tests.mail.relay import Relay
-from tests.mail.test_delivery import stop_process, worker_process
-from tests.ops.support import apply_over_http, in_thread, ops_settings, own_database, serving
-from tests.ops.test_health_and_metrics import sample
+from tests.mail.support import stop_process, worker_process
+from tests.ops.support import apply_over_http, in_thread, metric_value, own_database, serving
 
 SUBMISSIONS = 20
 
 pytestmark = pytest.mark.skipif(
-    _backend() != "postgres",
+    backend() != "postgres",
     reason="several web processes and workers need PostgreSQL; on SQLite Byline runs one web process",
 )
 
@@ -37,7 +37,7 @@ def _submit_all(base_urls: list[str]) -> list[str]:
 
     def one(n: int) -> str:
         with httpx.Client(base_url=base_urls[n % len(base_urls)], timeout=60) as client:
-            pdf = make_pdf(f"Sample {n}: the council approved the harbour budget.")
+            pdf = make_pdf(f"Sample {n}", "The council approved the harbour budget.")
             response = apply_over_http(
                 client,
                 [("sample-1-file", (f"sample-{n}.pdf", pdf, "application/pdf"))],
@@ -78,7 +78,7 @@ async def test_two_web_processes_and_two_workers_store_each_submission_once_and_
     tmp_path,
 ):
     async with own_database(tmp_path) as url:
-        settings = ops_settings(url, tmp_path)
+        settings = settings_for(url, tmp_path)
         db = Database(settings, pool=False)
         await make_staff(db, email="desk.editor@desk.example", roles=("editor",))
         await make_staff(db, email="locked.checker@desk.example", roles=("fact_checker",))
@@ -130,5 +130,7 @@ async def test_two_web_processes_and_two_workers_store_each_submission_once_and_
         assert attempts[-1] == 429 and 429 not in attempts[:-1], attempts
 
         # Both processes' counters, summed through BYLINE_METRICS_DIR, in a scrape of either one.
-        posted = sample(scrape, "byline_http_requests_total", method="POST", route="/apply", status="303")
+        posted = metric_value(
+            scrape, "byline_http_requests_total", method="POST", route="/apply", status="303"
+        )
         assert posted == SUBMISSIONS

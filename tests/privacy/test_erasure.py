@@ -7,9 +7,7 @@ import json
 import uuid
 import zipfile
 from datetime import timedelta
-from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from app.mail.digest import queue_daily_digests
@@ -25,22 +23,25 @@ from app.models import (
     State,
     WorkSample,
 )
-from tests.api.support import bearer, staff_token
-from tests.conftest import csrf_of, login, make_client, make_staff, post_application, valid_fields
-from tests.mail.relay import Relay
-from tests.mail.test_delivery import mail_settings, until, worker_running
-from tests.mail.test_digest_and_unsubscribe import set_notify
+from tests.factories import (
+    bearer,
+    csrf_of,
+    login,
+    make_client,
+    make_staff,
+    page_form,
+    post_application,
+    send_application,
+    staff_login,
+    staff_token,
+    update_staff,
+    valid_fields,
+)
+from tests.mail.support import mail_settings, until, worker_running
 from tests.privacy.support import assert_forgotten, traces_in_database, traces_in_uploads
-from tests.review.support import page_form, staff_login, stored
+from tests.queries import application_id, stored
 
 NAME = "Wilhelmina Quarterfield"
-
-
-@pytest.fixture
-def relay() -> Any:
-    server = Relay().start()
-    yield server
-    server.stop()
 
 
 def person() -> tuple[str, dict[str, object], list[tuple[str, tuple[str, bytes, str]]]]:
@@ -66,12 +67,8 @@ def person() -> tuple[str, dict[str, object], list[tuple[str, tuple[str, bytes, 
 async def apply(client, db) -> tuple[int, str, str, bytes]:
     """Apply as the distinctive person; returns the id, the status URL, the email and the file's bytes."""
     email, data, files = person()
-    response = await post_application(client, data, files)
-    assert response.status_code == 303, response.text
-    public_id = response.headers["location"].rsplit("/", 1)[-1]
-    async with db.sessionmaker() as session:
-        app_id = await session.scalar(select(Application.id).where(Application.public_id == public_id))
-    return int(app_id), f"/status/{public_id}", email, files[0][1][1]
+    public_id = await send_application(client, data, files)
+    return await application_id(db, public_id), f"/status/{public_id}", email, files[0][1][1]
 
 
 async def review_it(app, db, app_id: int, status_url: str, email: str) -> int:
@@ -277,7 +274,7 @@ async def test_a_daily_digest_that_listed_the_applicant_names_nobody_after_the_e
     app, client, db, settings
 ):
     daily = await make_staff(db, email="daily@desk.example", name="Dana Daily")
-    await set_notify(db, daily, NotifyMode.digest)
+    await update_staff(db, daily, notify=NotifyMode.digest)
     app_id, status_url, email, _ = await apply(client, db)
     async with make_client(app) as editor:
         await login(editor, "daily@desk.example")

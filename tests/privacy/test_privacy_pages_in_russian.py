@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.conftest import post_application, valid_fields
+from tests.factories import post_application, valid_fields
 
 
 async def test_the_erase_page_and_the_download_readme_are_russian(client):

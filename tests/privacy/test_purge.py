@@ -10,7 +10,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.models import (
-    Application,
     Erasure,
     Invitation,
     OutboxEmail,
@@ -21,10 +20,17 @@ from app.models import (
     WorkSample,
 )
 from app.privacy.retention import sweep_orphaned_uploads
-from tests.conftest import csrf_of, make_client, post_application, valid_fields
+from tests.factories import (
+    csrf_of,
+    make_client,
+    move,
+    send_application,
+    staff_login,
+    valid_fields,
+)
+from tests.ops.support import run_command
 from tests.privacy.support import assert_forgotten, traces_in_database
-from tests.review.support import page_form, staff_login, stored
-from tests.test_cli import run
+from tests.queries import application_id, count_rows, stored
 
 
 def someone(tag: str) -> tuple[str, str]:
@@ -39,18 +45,8 @@ async def apply(app, name: str, email: str) -> tuple[int, str]:
             motivation=f"{name} writes on budgets, prices and the public debt, quickly.",
         )
         files = [("sample-1-file", ("cv.txt", f"{name} {email}\n".encode() * 20, "text/plain"))]
-        response = await post_application(applicant, {**data, "sample-1-title": "Notes"}, files)
-        assert response.status_code == 303, response.text
-    public_id = response.headers["location"].rsplit("/", 1)[-1]
-    async with app.state.db.sessionmaker() as session:
-        app_id = await session.scalar(select(Application.id).where(Application.public_id == public_id))
-    return int(app_id), f"/status/{public_id}"
-
-
-async def move(editor, app_id: int, to: str, **fields: str) -> None:
-    _, hidden = await page_form(editor, app_id)
-    response = await editor.post(f"/applications/{app_id}/move", data={**hidden, "to": to, **fields})
-    assert response.status_code == 303, response.text
+        public_id = await send_application(applicant, {**data, "sample-1-title": "Notes"}, files)
+    return await application_id(app.state.db, public_id), f"/status/{public_id}"
 
 
 async def withdraw(app, status_url: str) -> None:
@@ -58,11 +54,6 @@ async def withdraw(app, status_url: str) -> None:
         page = await applicant.get(f"{status_url}/withdraw")
         response = await applicant.post(f"{status_url}/withdraw", data={"_csrf_token": csrf_of(page.text)})
         assert response.status_code == 303
-
-
-async def count(db, model) -> int:
-    async with db.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def oldest_window(db) -> int:
@@ -107,10 +98,10 @@ async def test_purge_erases_old_rejections_and_withdrawals_only_and_clears_expir
         await move(editor, ids[recent][0], "screening")
         await move(editor, ids[recent][0], "rejected", reason="Not now.", message="Sorry.")
     for table in (StaffSession, Invitation, PasswordReset, RateLimitCounter):
-        assert await count(db, table) > 0, table
+        assert await count_rows(db, table) > 0, table
     assert await oldest_window(db) < int((today - timedelta(days=365)).timestamp())
 
-    result = await run(settings, "purge")
+    result = await run_command(settings, "purge")
     assert result.exit_code == 0, result.output
     assert "Erased 2 application(s) decided more than 365 days ago." in result.output
 
@@ -132,13 +123,13 @@ async def test_purge_erases_old_rejections_and_withdrawals_only_and_clears_expir
     assert {e.requested_by for e in log} == {"retention"} and confirmations == 0
 
     # The old login, invitation, reset link and rate-limit windows are gone; today's session stays.
-    assert await count(db, Invitation) == 0 and await count(db, PasswordReset) == 0
-    assert await count(db, StaffSession) == 1
+    assert await count_rows(db, Invitation) == 0 and await count_rows(db, PasswordReset) == 0
+    assert await count_rows(db, StaffSession) == 1
     assert await oldest_window(db) > int((today - timedelta(days=2)).timestamp())
 
-    again = await run(settings, "purge")
+    again = await run_command(settings, "purge")
     assert "Erased 0 application(s)" in again.output
-    assert await count(db, Erasure) == 2
+    assert await count_rows(db, Erasure) == 2
 
     async with make_client(app) as admin:
         await staff_login(admin, db, "chief@desk.example", roles=("admin",))
@@ -174,7 +165,7 @@ async def test_purge_deletes_old_upload_files_no_sample_refers_to_and_nothing_el
 
     orphans[0].write_bytes(b"left behind again")
     os.utime(orphans[0], (two_hours_ago, two_hours_ago))
-    result = await run(settings, "purge")
+    result = await run_command(settings, "purge")
     assert result.exit_code == 0, result.output
     assert "Deleted 1 uploaded file(s) no application refers to, older than 60 minutes." in result.output
     assert sorted(path.name for path in folder.iterdir()) == stays

@@ -17,22 +17,19 @@ from app.models import Department
 from app.reports import work
 from app.reports.export import keyset, neutralise
 from app.review.queue import QueueFilters, export_statement
-from tests.conftest import csrf_of, login, make_client, make_staff
-from tests.review.support import page_form, staff_login, submit
+from tests.factories import (
+    assign_to_me,
+    choose_language,
+    login,
+    make_client,
+    make_staff,
+    move,
+    new_task,
+    staff_login,
+    submit,
+)
 
 EDITOR = "eda@desk.example"
-
-
-async def move(client, app_id: int, to: str, **extra: str) -> None:
-    _, hidden = await page_form(client, app_id)
-    response = await client.post(f"/applications/{app_id}/move", data={**hidden, "to": to, **extra})
-    assert response.status_code == 303, response.text
-
-
-async def assign_to_me(client, app_id: int) -> None:
-    _, hidden = await page_form(client, app_id)
-    response = await client.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
-    assert response.status_code == 303, response.text
 
 
 async def later(app, client, days: int) -> None:
@@ -95,16 +92,7 @@ async def desk(app, client, db) -> Desk:
     await later(app, client, 2)
     await move(client, ids["A"], "accepted", message="Welcome.")
     await assign_to_me(client, ids["C"])
-    page = await client.get(f"/applications/{ids['C']}/tasks/new")
-    created = await client.post(
-        f"/applications/{ids['C']}/tasks",
-        data={
-            "_csrf_token": csrf_of(page.text),
-            "version": re.findall(r'name="version" value="(\d+)"', page.text)[0],
-            "task_assignee": str(checker),
-            "task_claims": "A claim.",
-        },
-    )
+    _, created = await new_task(client, ids["C"], task_assignee=str(checker), task_claims="A claim.")
     assert created.status_code == 303, created.text
     await later(app, client, 2)
     await move(client, ids["B"], "rejected", reason="Thin samples", message="Thank you.")
@@ -336,17 +324,8 @@ async def test_exports_walk_past_their_first_batch_in_order(app, client, db):
     assert [row[0] for row in listed] == ids
 
 
-async def save_language(client, locale: str) -> None:
-    """The logged-in staff member's language choice on /account."""
-    account = await client.get("/account")
-    saved = await client.post(
-        "/account/language", data={"_csrf_token": csrf_of(account.text), "locale": locale, "time_zone": "UTC"}
-    )
-    assert saved.status_code == 303
-
-
 async def test_reports_page_is_in_the_staff_members_saved_language(client, desk):
-    await save_language(client, "ru")
+    await choose_language(client, "ru")
     html = (await client.get(f"/reports?{span(desk, 0, 0)}", headers={"Accept-Language": "en"})).text
     assert '<html lang="ru"' in html and "<h1>Отчёты</h1>" in html
     # Chart titles and descriptions, for assistive technology, are Russian too.
@@ -370,7 +349,7 @@ async def test_reports_page_is_in_the_staff_members_saved_language(client, desk)
 
 async def test_csv_headers_are_in_the_readers_language(client, desk, app, db):
     query = span(desk, 0, 0)
-    await save_language(client, "ru")
+    await choose_language(client, "ru")
     funnel = await export(client, f"/reports/export/funnel?{query}")
     assert funnel[0] == ["этап", "Все", "Новости", "Аналитика"]
     assert ["получено", "4", "3", "2"] in funnel

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import shot
-from tests.review.test_review_browser import demo, log_in
+from tests.browser import log_in, shot
 
 pytestmark = pytest.mark.browser
 
 
-async def test_editor_reads_the_reports_and_exports_the_filtered_queue(clean_db, settings, live_server, page):
-    password, _ = await demo(clean_db, settings)
-    await log_in(page, live_server, password)
+async def test_editor_reads_the_reports_and_exports_the_filtered_queue(demo_desk, live_server, page):
+    editor = demo_desk.logins["editor"]
+    await log_in(page, live_server, editor.email, editor.password)
     await page.wait_for_function("window.htmx !== undefined")
 
     await page.get_by_label("Department").select_option("news")  # the list reloads in place

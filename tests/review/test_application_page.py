@@ -17,8 +17,18 @@ from app.models import (
     Score,
     State,
 )
-from tests.conftest import csrf_of, make_client, make_staff, post_application, valid_fields
-from tests.review.support import PDF, outbox, page_form, staff_login, stored, submit
+from tests.factories import (
+    PDF,
+    csrf_of,
+    make_client,
+    make_staff,
+    page_form,
+    post_application,
+    staff_login,
+    submit,
+    valid_fields,
+)
+from tests.queries import outbox, stored
 
 
 async def events_of(db, app_id: int) -> list[Event]:
@@ -48,22 +58,18 @@ async def test_editor_sees_the_applicant_samples_and_timeline(client, db):
     assert 'class="badge mail-queued"' in page.text
 
 
-async def test_assigning_myself_takes_a_submitted_application_into_screening(client, db):
-    app_id = await submit(client, db)
-    me = await staff_login(client, db, "eda@desk.example", name="Eda Editor")
+async def test_assigning_myself_takes_a_submitted_application_into_screening(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     response = await client.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
     assert response.status_code == 303
     application = await stored(db, app_id)
-    assert application.assigned_editor_id == me and application.state == State.screening
+    assert application.assigned_editor_id == editor and application.state == State.screening
     kinds = [e.kind for e in await events_of(db, app_id)]
     assert kinds[-2:] == ["assigned", "state_changed"]
     assert not any(m.template == "staff_assigned" for m in await outbox(db, app_id))  # no mail to oneself
 
 
-async def test_assigning_a_colleague_tells_them(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_assigning_a_colleague_tells_them(client, db, app_id, editor):
     colleague = await make_staff(db, email="col@desk.example", name="Colleague")
     _, hidden = await page_form(client, app_id)
     assert (
@@ -74,9 +80,7 @@ async def test_assigning_a_colleague_tells_them(client, db):
     assert mails[0].context["application_url"] == f"http://127.0.0.1:8000/applications/{app_id}"
 
 
-async def test_page_shows_exactly_the_moves_the_workflow_allows(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_page_shows_exactly_the_moves_the_workflow_allows(client, app_id, editor):
     page, _ = await page_form(client, app_id)
     moves = page[page.index('id="moves"') : page.index('id="assign-title"')]
     for label in ("Start screening", "Mark as spam", "Reject"):
@@ -85,9 +89,7 @@ async def test_page_shows_exactly_the_moves_the_workflow_allows(client, db):
         assert f">{label}<" not in moves
 
 
-async def test_request_information_needs_a_message_and_emails_the_applicant(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_request_information_needs_a_message_and_emails_the_applicant(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "screening"})
     _, hidden = await page_form(client, app_id)
@@ -108,9 +110,7 @@ async def test_request_information_needs_a_message_and_emails_the_applicant(clie
     assert mail[0].context["message"] == "Which of your pieces were edited by others?"
 
 
-async def test_a_decision_carries_the_edited_message_and_is_held_for_release(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_a_decision_carries_the_edited_message_and_is_held_for_release(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "screening"})
     page, hidden = await page_form(client, app_id)
@@ -130,9 +130,7 @@ async def test_a_decision_carries_the_edited_message_and_is_held_for_release(cli
     assert decision[0].context["message"] == "Welcome, Leyla!"
 
 
-async def test_rejecting_needs_an_internal_reason(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_rejecting_needs_an_internal_reason(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     refused = await client.post(
         f"/applications/{app_id}/move", data={**hidden, "to": "rejected", "message": "Sorry."}
@@ -299,9 +297,7 @@ async def test_a_note_adds_to_the_timeline_whatever_changed_and_leaves_the_versi
     assert notes == ["Check the dates.", "Agreed."]
 
 
-async def test_an_illegal_move_is_refused_and_changes_nothing(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_an_illegal_move_is_refused_and_changes_nothing(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     before = len(await events_of(db, app_id))
     for target in ("accepted", "trial", "withdrawn", "nonsense"):
@@ -314,9 +310,7 @@ async def test_an_illegal_move_is_refused_and_changes_nothing(client, db):
     assert len(await events_of(db, app_id)) == before
 
 
-async def test_fact_check_needs_a_task_and_blocks_the_decision_until_it_is_done(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_fact_check_needs_a_task_and_blocks_the_decision_until_it_is_done(client, db, app_id, editor):
     checker = await make_staff(db, email="fc@desk.example", name="Fact Checker", roles=("fact_checker",))
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/move", data={**hidden, "to": "screening"})
@@ -375,9 +369,7 @@ async def test_notes_are_internal_and_empty_notes_are_refused(client, db):
     assert "check the dates" not in received.text
 
 
-async def test_labels_are_set_and_new_ones_created(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_labels_are_set_and_new_ones_created(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     assert (
         await client.post(
@@ -424,9 +416,7 @@ async def test_scores_from_two_editors_are_averaged(app, db):
         assert bad.status_code == 422 and 'id="analysis-error"' in bad.text
 
 
-async def test_the_scores_table_names_each_criterion_and_averages_only_the_marks(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example", name="Eda Editor")
+async def test_the_scores_table_names_each_criterion_and_averages_only_the_marks(client, app_id, editor):
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "trial"})
     page, _ = await page_form(client, app_id)
@@ -487,9 +477,7 @@ async def test_only_editors_open_the_application_page(app, db):
         assert (await admin.get(f"/applications/{app_id}")).status_code == 403
 
 
-async def test_moves_without_a_csrf_token_are_refused(client, db):
-    app_id = await submit(client, db)
-    await staff_login(client, db, "eda@desk.example")
+async def test_moves_without_a_csrf_token_are_refused(client, db, app_id, editor):
     _, hidden = await page_form(client, app_id)
     del hidden["_csrf_token"]
     for path in ("move", "assign", "notes", "labels", "score"):

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 from app.models import Event, State
-from tests.conftest import csrf_of, make_client
-from tests.review.support import outbox, page_form, staff_login, stored, submit
+from tests.factories import csrf_of, make_client, page_form, staff_login, submit
+from tests.queries import outbox, stored
 
 
 async def token_of(client) -> str:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event
 
 from app.review import queue
-from tests.conftest import csrf_of, login, make_client
-from tests.review.support import page_form, staff_login, stored, submit
+from tests.factories import csrf_of, login, make_client, move, page_form, staff_login, submit
+from tests.queries import stored
 
 
 def names_in(html: str) -> list[str]:
@@ -24,12 +24,6 @@ def tab_count(html: str, title: str) -> int:
     match = re.search(rf">{re.escape(title)} <span class=\"count\">(\d+)</span>", html)
     assert match, f"no tab {title}"
     return int(match.group(1))
-
-
-async def move(client, app_id: int, to: str, **extra: str) -> None:
-    _, hidden = await page_form(client, app_id)
-    response = await client.post(f"/applications/{app_id}/move", data={**hidden, "to": to, **extra})
-    assert response.status_code == 303, response.text
 
 
 async def queue_of(client, query: str = "") -> str:

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from app.demo import load_demo
-from app.models import Application, State
-from tests.conftest import shot
+from tests.browser import log_in, shot
 
 pytestmark = pytest.mark.browser
 
 
-async def demo(clean_db, settings) -> tuple[str, int]:
-    """The demo data; returns the demo editor's password and a submitted application's id."""
-    async with clean_db.write_session() as session:
-        result = await load_demo(session, settings=settings)
-    password = next(login.password for login in result.logins if login.role == "editor")
-    async with clean_db.sessionmaker() as session:
-        app_id = await session.scalar(
-            select(Application.id).where(Application.state == State.submitted).order_by(Application.id)
-        )
-    assert app_id is not None
-    return password, int(app_id)
-
-
-async def log_in(page, base: str, password: str) -> None:
-    await page.goto(base + "/login")
-    await page.get_by_label("Email").fill("editor@byline.example")
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url("**/dashboard")
-
-
-async def test_editor_works_an_application_in_place_with_htmx(clean_db, settings, live_server, page):
-    password, app_id = await demo(clean_db, settings)
-    await log_in(page, live_server, password)
-    await page.goto(f"{live_server}/applications/{app_id}")
+async def test_editor_works_an_application_in_place_with_htmx(demo_desk, live_server, page):
+    editor = demo_desk.logins["editor"]
+    await log_in(page, live_server, editor.email, editor.password)
+    await page.goto(f"{live_server}/applications/{demo_desk.application.id}")
     await page.wait_for_function("window.htmx !== undefined")
     await page.evaluate("window.sameDocument = true")
 
@@ -45,7 +21,7 @@ async def test_editor_works_an_application_in_place_with_htmx(clean_db, settings
     await page.locator("#timeline").get_by_text("Worth a closer look at the economy pieces.").wait_for()
     await page.get_by_role("button", name="Add note").click()  # empty: refused at the field
     await page.locator("#note-error").wait_for()
-    assert page.url.endswith(f"/applications/{app_id}")
+    assert page.url.endswith(f"/applications/{demo_desk.application.id}")
 
     await page.get_by_role("button", name="Start screening").click()
     await page.locator("#state", has_text="Screening").wait_for()
@@ -55,15 +31,15 @@ async def test_editor_works_an_application_in_place_with_htmx(clean_db, settings
     await page.locator("#state", has_text="Info requested").wait_for()
     await shot(page, "editor-01-info-requested")
     assert await page.evaluate("window.sameDocument") is True  # never a full page load
-    assert page.url.endswith(f"/applications/{app_id}")
+    assert page.url.endswith(f"/applications/{demo_desk.application.id}")
 
 
-async def test_the_application_page_works_without_javascript(clean_db, settings, live_server, browser):
-    password, app_id = await demo(clean_db, settings)
+async def test_the_application_page_works_without_javascript(demo_desk, live_server, browser):
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
-    await log_in(page, live_server, password)
-    await page.goto(f"{live_server}/applications/{app_id}")
+    editor = demo_desk.logins["editor"]
+    await log_in(page, live_server, editor.email, editor.password)
+    await page.goto(f"{live_server}/applications/{demo_desk.application.id}")
     await page.get_by_label("Internal note").fill("Checked without scripts.")
     await page.get_by_role("button", name="Add note").click()
     await page.get_by_text("Checked without scripts.").wait_for()
@@ -73,10 +49,10 @@ async def test_the_application_page_works_without_javascript(clean_db, settings,
 
 
 async def test_editor_filters_the_queue_in_place_and_ticks_rows_for_a_bulk_action(
-    clean_db, settings, live_server, page
+    demo_desk, live_server, page
 ):
-    password, _ = await demo(clean_db, settings)
-    await log_in(page, live_server, password)
+    editor = demo_desk.logins["editor"]
+    await log_in(page, live_server, editor.email, editor.password)
     await page.wait_for_function("window.htmx !== undefined")
     await page.evaluate("window.sameDocument = true")
     rows = page.locator("#queue-table tbody tr")
@@ -100,11 +76,11 @@ async def test_editor_filters_the_queue_in_place_and_ticks_rows_for_a_bulk_actio
     await shot(page, "editor-03-bulk-preview")
 
 
-async def test_the_queue_filters_without_javascript(clean_db, settings, live_server, browser):
-    password, _ = await demo(clean_db, settings)
+async def test_the_queue_filters_without_javascript(demo_desk, live_server, browser):
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
-    await log_in(page, live_server, password)
+    editor = demo_desk.logins["editor"]
+    await log_in(page, live_server, editor.email, editor.password)
     await page.get_by_label("Overdue", exact=True).check()
     await page.get_by_role("button", name="Filter").click()
     await page.wait_for_url("**overdue=1**")

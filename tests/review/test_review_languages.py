@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 
 from app.models import State
-from tests.conftest import csrf_of, login, make_client
-from tests.review.support import page_form, staff_login, stored, submit
+from tests.factories import choose_language, csrf_of, login, make_client, page_form, staff_login, submit
+from tests.queries import stored
 
 MARKS = {
     "analysis": "5",
@@ -16,15 +16,6 @@ MARKS = {
     "interest_style": "4",
     "topic_knowledge": "5",
 }
-
-
-async def save_language(client, locale: str) -> None:
-    """Choose the language on /account, as a staff member does."""
-    account = await client.get("/account")
-    saved = await client.post(
-        "/account/language", data={"_csrf_token": csrf_of(account.text), "locale": locale, "time_zone": "UTC"}
-    )
-    assert saved.status_code == 303
 
 
 def visible(html: str) -> str:
@@ -37,7 +28,7 @@ async def test_queue_is_in_the_saved_language_with_russian_plurals(app, db):
     async with make_client(app) as ru, make_client(app) as en:
         await submit(ru, db, name="Ana Ribeiro")
         await staff_login(ru, db, "ru@desk.example", name="Редактор")
-        await save_language(ru, "ru")
+        await choose_language(ru, "ru")
         app.state.clock.advance(timedelta(days=5))  # submitted is due within 3 days
         await login(ru, "ru@desk.example")  # the session has timed out
         await staff_login(en, db, "en@desk.example", name="Editor")
@@ -75,7 +66,7 @@ async def test_queue_is_in_the_saved_language_with_russian_plurals(app, db):
 async def test_two_days_and_one_day_in_the_queue(app, client, db):
     await submit(client, db, name="Ana Ribeiro")
     await staff_login(client, db, "ru@desk.example")
-    await save_language(client, "ru")
+    await choose_language(client, "ru")
     app.state.clock.advance(timedelta(days=2, hours=1))
     await login(client, "ru@desk.example")
     text = visible((await client.get("/dashboard")).text)
@@ -92,7 +83,7 @@ async def test_application_page_in_russian_and_in_english(app, db):
         await en.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "trial"})
 
         await staff_login(ru, db, "ru@desk.example", name="Редактор")
-        await save_language(ru, "ru")
+        await choose_language(ru, "ru")
         page, hidden = await page_form(ru, app_id)
         text = visible(page)
         for phrase in (
@@ -147,7 +138,7 @@ async def test_bulk_preview_and_conflict_page_in_russian(app, db):
     async with make_client(app) as ru, make_client(app) as other:
         ids = [await submit(ru, db, name=name) for name in ("Ana Ribeiro", "Tomas Berger")]
         await staff_login(ru, db, "ru@desk.example", name="Редактор")
-        await save_language(ru, "ru")
+        await choose_language(ru, "ru")
         queue = (await ru.get("/dashboard")).text
         preview = await ru.post(
             "/dashboard/bulk",
@@ -193,7 +184,7 @@ async def test_timeline_entries_are_told_in_the_readers_language(app, db):
         await en.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "accept"})
 
         await staff_login(ru, db, "ru@desk.example", name="Редактор")
-        await save_language(ru, "ru")
+        await choose_language(ru, "ru")
         russian = visible((await ru.get(f"/applications/{app_id}")).text)
         for phrase in (
             "Назначен редактор: Editor",
