@@ -34,7 +34,8 @@ run: $(STAMP) $(MO)  ## migrate, load demo data, print the demo admin and serve 
 	$(VENV)/bin/byline demo
 	BYLINE_MAIL_CATCHER=$${BYLINE_MAIL_CATCHER:-true} $(VENV)/bin/byline serve
 
-test: $(STAMP) $(MO)  ## the whole suite on SQLite and on PostgreSQL, side by side (one core each)
+test: $(STAMP) $(MO)  ## the layers check, then the whole suite on SQLite and on PostgreSQL, side by side (one core each)
+	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP) $(MO)  ## the suite on a SQLite file (with the browser journeys)
@@ -43,10 +44,11 @@ test-sqlite: $(STAMP) $(MO)  ## the suite on a SQLite file (with the browser jou
 test-postgres: $(STAMP) $(MO)  ## the suite on PostgreSQL at 127.0.0.1:5432 (browser journeys skipped)
 	BYLINE_TEST_DATABASE=postgres BYLINE_TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -W error::DeprecationWarning -m "not browser"
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(STAMP)  ## ruff, mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check app tests migrations bench
 	$(VENV)/bin/ruff format --check app tests migrations bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)  ## the benchmarks (README, Performance): seeds 10k and 1M applications once, then prints one table
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)

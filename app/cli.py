@@ -62,7 +62,7 @@ def create_admin(email: str, name: str) -> None:
     from sqlmodel import col
 
     from app.accounts.passwords import generate_password, hash_password
-    from app.applications.forms import normalize_email
+    from app.core.text import normalize_email
     from app.models import User
 
     settings = Settings()

@@ -36,7 +36,9 @@ from app.core.web import (
     security_headers,
     template_config,
 )
+from app.factcheck import api as factcheck_api
 from app.factcheck.routes import create_router as factcheck_router
+from app.mail import api as mail_api
 from app.mail.catcher_routes import create_router as catcher_router
 from app.mail.inprocess import running as mail_in_process
 from app.mail.routes import create_router as outbox_router
@@ -46,6 +48,7 @@ from app.ops.observe import count_unrouted, observe
 from app.ops.routes import create_router as ops_router
 from app.privacy.routes import create_router as privacy_router
 from app.reports.routes import create_router as reports_router
+from app.review import api as review_api
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
@@ -87,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             api_tokens_router(),
             webhooks_router(),
             privacy_router(),
-            api_router(),
+            api_router([*review_api.ROUTES, *factcheck_api.ROUTES, *mail_api.ROUTES]),
             ops_router(db, settings, metrics),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -6,11 +6,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from app.core.i18n import valid_time_zone
 
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105
 MB = 1024 * 1024
@@ -128,7 +127,7 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if valid_time_zone(value) is None:
+        if value not in available_timezones():
             raise ValueError(f"not an IANA time zone name: {value!r} (for example Europe/Moscow or UTC)")
         return value
 

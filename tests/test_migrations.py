@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlmodel import SQLModel
 
 from app.core.migrate import check, downgrade_sync, upgrade_sync
-from app.review.search import matching_ids
+from app.core.search import matching_ids
 from bench.seed import seed
 from tests.conftest import PG_DEFAULT, _backend
 

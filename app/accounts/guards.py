@@ -11,9 +11,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from app.accounts.sessions import StaffUser
 from app.core.errors import PasswordChangeRequired, RoleRequired
 from app.core.i18n import N_
+from app.core.staff import StaffUser
 
 # Handlers behind a guard take `staff: CurrentStaff`.
 CurrentStaff = NamedDependency[StaffUser]

@@ -17,12 +17,12 @@ from sqlmodel import col
 from app.accounts.passwords import hash_password, password_problem, verify_password
 from app.accounts.sessions import end_user_sessions
 from app.accounts.tokens import hash_token, new_token
-from app.applications.forms import normalize_email
 from app.core import ratelimit
 from app.core.db import Database
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.text import normalize_email
 from app.mail.outbox import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings

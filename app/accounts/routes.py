@@ -11,6 +11,7 @@ from app.accounts import service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
 from app.core.db import Database
 from app.core.i18n import gettext as _
+from app.core.staff import StaffUser
 from app.core.web import AppClock, AppSettings, DbSession, client_ip
 
 
@@ -53,7 +54,7 @@ async def login_submit(
             status_code=401,
         )
     previous = request.scope.get("user")
-    if isinstance(previous, sessions.StaffUser):
+    if isinstance(previous, StaffUser):
         await sessions.end_session(session, previous.session_id)
     token = await sessions.start_session(
         session, user=user, settings=settings, now=now, user_agent=request.headers.get("user-agent", "")

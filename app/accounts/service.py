@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
-from app.applications.forms import normalize_email
 from app.core import ratelimit
 from app.core.db import Database
 from app.core.errors import DomainError, RateLimited
 from app.core.i18n import N_
+from app.core.text import normalize_email
 from app.models import User
 from app.settings import Settings
 

@@ -20,11 +20,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.api import destinations
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.staff import StaffUser
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 

@@ -41,11 +41,6 @@ MAX_PROFILE_LINKS = 3
 MIN_MOTIVATION = 50
 
 
-def normalize_email(address: str) -> str:
-    """The identity used to link repeat applications: NFC, trimmed, lower-cased."""
-    return unicodedata.normalize("NFC", address.strip()).lower()
-
-
 def check_url(value: str) -> str:
     """Accept only absolute http(s) URLs with a host."""
     value = value.strip()

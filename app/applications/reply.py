@@ -14,14 +14,14 @@ from app.applications import uploads
 from app.applications.forms import LIMITS, check_url
 from app.applications.queries import application_by_public_id
 from app.applications.service import attach_file
+from app.core import search
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.moves import transition
 from app.core.text import strip_bidi
 from app.core.workflow import Actor
 from app.models import SampleKind, State, WorkSample
-from app.review import search
-from app.review.service import transition
 from app.settings import Settings
 
 REPLY_LIMIT = 10_000

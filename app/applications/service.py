@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.applications import spam, uploads
-from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
+from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot
 from app.applications.queries import application_by_public_id
+from app.core import counts, search
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
 from app.core.i18n import gettext as _
+from app.core.moves import transition
 from app.core.site import CONSENT_VERSION, consent
+from app.core.text import normalize_email
 from app.core.workflow import DEFAULT_DUE, Actor
 from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
@@ -33,8 +36,6 @@ from app.models import (
     UserDepartment,
     WorkSample,
 )
-from app.review import counts, search
-from app.review.service import transition
 from app.settings import Settings
 
 TITLE_IN_MAIL = 80

@@ -13,12 +13,12 @@ from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core.errors import Invalid
+from app.core.forms import int_or_none
 from app.core.i18n import gettext as _
+from app.core.moves import check_version, load_application, version_of
 from app.core.web import AppClock, AppSettings, DbSession
 from app.factcheck import extract, queries, service, work
 from app.models import SampleKind, WorkSample
-from app.review import forms
-from app.review.service import check_version, load_application
 
 
 def _ticked_and_typed(form: FormMultiDict) -> list[str]:
@@ -67,7 +67,7 @@ async def new_task(
     application_id: FromPath[int],
 ) -> Template:
     """Pick the claims of a new task by ticking sentences of a sample, or type them."""
-    sample = forms.int_or_none(request.query_params.get("sample"))
+    sample = int_or_none(request.query_params.get("sample"))
     context = await _new_task_context(session, settings, application_id, sample)
     return Template("factcheck/new_task.html", context=context)
 
@@ -83,19 +83,19 @@ async def create_task(
 ) -> Template | Redirect:
     """Create the task; the fact-checker is emailed. Bad input: the page again with every choice kept."""
     form = await request.form()
-    sample_id = forms.int_or_none(form.get("task_sample"))
+    sample_id = int_or_none(form.get("task_sample"))
     try:
         application, _ = await load_application(session, application_id)
-        await check_version(session, application, forms.version_of(form))
+        await check_version(session, application, version_of(form))
         await service.create_task(
             session,
             settings=settings,
             application=application,
             by=staff,
-            assignee_id=forms.int_or_none(form.get("task_assignee")),
+            assignee_id=int_or_none(form.get("task_assignee")),
             sample_id=sample_id,
             claims=_ticked_and_typed(form),
-            due_at=forms.due_date(str(form.get("task_due") or "")[:20]),
+            due_at=service.due_date(str(form.get("task_due") or "")[:20]),
             now=clock(),
         )
     except Invalid as exc:
@@ -210,7 +210,7 @@ async def reassign_task(
             session,
             settings=settings,
             task=task,
-            assignee_id=forms.int_or_none(form.get("assignee")),
+            assignee_id=int_or_none(form.get("assignee")),
             by=staff,
             now=clock(),
         )

@@ -14,19 +14,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.limits import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
+from app.core.staff import StaffUser
 from app.mail.outbox import enqueue_for_staff
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
 
 LIVE = (TaskState.open, TaskState.in_progress)
-MAX_SOURCES = 10
-MAX_URL = 2000
-MAX_NOTE = 5000
-MAX_SUMMARY = 10_000
 
 
 @dataclass(frozen=True)

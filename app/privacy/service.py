@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from app.applications import uploads
 from app.core import workflow
+from app.core.moves import transition
 from app.core.workflow import Actor
 from app.mail.outbox import enqueue
 from app.models import (
@@ -37,7 +38,6 @@ from app.models import (
     WebhookDelivery,
     WorkSample,
 )
-from app.review.service import transition
 from app.settings import Settings
 
 # What staff pages, mail and the API show where the applicant's name was.

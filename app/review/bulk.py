@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
-from app.core import workflow
+from app.core import moves, workflow
 from app.core.errors import DomainError, Invalid
+from app.core.forms import int_or_none
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.staff import StaffUser
 from app.core.workflow import Actor
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
-from app.review.forms import int_or_none
 from app.review.messages import default_message
 from app.settings import Settings
 
@@ -142,7 +142,7 @@ async def _plan_one(
         return False, _(
             "Cannot move from %(state)s.", state=_(workflow.STAFF_LABELS[State(application.state)]).lower()
         )
-    problems = workflow.problems(move, await service.load_facts(session, application.id))
+    problems = workflow.problems(move, await moves.load_facts(session, application.id))
     if problems:
         return False, " ".join(_(problem) for problem in problems)
     if move.message_required and not request.message:
@@ -217,7 +217,7 @@ async def apply(
                     outcome = _("Labelled.")
                 else:
                     assert request.target is not None
-                    await service.transition(
+                    await moves.transition(
                         session,
                         settings=settings,
                         application=application,

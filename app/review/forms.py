@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 
 from litestar.datastructures import FormMultiDict
 
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Invalid
+from app.core.forms import int_or_none
 from app.core.i18n import N_
-from app.factcheck.service import TaskInput, split_claims
+from app.core.limits import MESSAGE_LIMIT, REASON_LIMIT
+from app.core.moves import version_of
+from app.factcheck.service import TaskInput, due_date, split_claims
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
-
-MESSAGE_LIMIT = 20_000
-REASON_LIMIT = 2_000
 
 
 def _text(form: FormMultiDict, key: str, limit: int) -> str:
     return str(form.get(key) or "")[:limit]
-
-
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def version_of(form: FormMultiDict) -> int:
-    """The application version the form was rendered from; a form without one is refused."""
-    version = int_or_none(form.get("version"))
-    if version is None:
-        raise Conflict(
-            N_(
-                "This form does not say which version of the application it was made from, so nothing was "
-                "saved. Reload the page and try again."
-            )
-        )
-    return version
 
 
 @dataclass(frozen=True)
@@ -48,16 +27,6 @@ class MoveInput:
     message: str
     reason: str
     task: TaskInput | None
-
-
-def due_date(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Invalid(N_("The due date is not a date."), {"task_due": N_("Pick a date.")}) from None
-    return datetime.combine(day, time(17, 0), tzinfo=UTC)
 
 
 def task_input(form: FormMultiDict) -> TaskInput | None:

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
+from app.core import moves
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
+from app.core.moves import version_of
 from app.core.web import AppClock, AppSettings, DbSession
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
@@ -81,7 +83,7 @@ async def _act(
     """Run one form's action; invalid input re-renders the page with the values and messages (422)."""
     form = await request.form()
     try:
-        application, applicant = await service.load_application(session, application_id)
+        application, applicant = await moves.load_application(session, application_id)
         await action(form, application, applicant)
     except Invalid as exc:
         await session.rollback()
@@ -138,7 +140,7 @@ async def assign(
             applicant=applicant,
             assignee_id=forms.assignee_input(form, staff.id),
             by=staff,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 
@@ -180,7 +182,7 @@ async def labels(
             application=application,
             names=forms.labels_input(form),
             by=staff,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 
@@ -207,7 +209,7 @@ async def score(
             marks=data.marks,
             recommendation=data.recommendation,
             comment=data.comment,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 

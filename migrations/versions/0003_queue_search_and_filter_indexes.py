@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.review.search import document
+from app.core.search import document
 
 FTS_TRIGGERS = {
     "application_search_ai": """AFTER INSERT ON application_search BEGIN

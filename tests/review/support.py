@@ -9,8 +9,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from app.applications.forms import normalize_email
 from app.core.db import Database
+from app.core.text import normalize_email
 from app.models import Applicant, Application, OutboxEmail
 from tests.conftest import csrf_of, login, make_staff, post_application, valid_fields
 
