@@ -432,7 +432,7 @@ class Trial(SQLModel, table=True):
 
 
 class TrialPiece(SQLModel, table=True):
-    """The applicant's trial piece: a draft until the final send, then fixed; pasted text or an uploaded file."""
+    """The applicant's trial piece, pasted or uploaded: a draft until the final send, then fixed."""
 
     __tablename__ = "trial_piece"
     id: int | None = Field(default=None, primary_key=True)
@@ -494,7 +494,7 @@ class TrialFee(SQLModel, table=True):
 
 
 class TextPrint(SQLModel, table=True):
-    """One fingerprint of a stored text (a work sample or a trial piece) for finding near-duplicates by index."""
+    """One fingerprint of a stored text (a work sample or a trial piece), to find near-duplicates by index."""
 
     __tablename__ = "text_print"
     __table_args__ = (sa.Index("ix_text_print_hash", "hash"),)
