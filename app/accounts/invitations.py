@@ -18,8 +18,8 @@ from app.applications.forms import normalize_email
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, use_locale
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue
 from app.core.text import strip_bidi
-from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
 

@@ -23,7 +23,7 @@ from app.core.db import Database
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.mail.outbox import enqueue
+from app.core.outbound import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings
 

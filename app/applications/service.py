@@ -16,9 +16,9 @@ from app.applications.queries import application_by_public_id
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue, enqueue_for_staff
 from app.core.site import CONSENT_VERSION, consent
 from app.core.workflow import DEFAULT_DUE, Actor
-from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,

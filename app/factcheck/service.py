@@ -13,8 +13,8 @@ from app.accounts.sessions import StaffUser
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.outbound import enqueue_for_staff
 from app.core.workflow import is_final
-from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 

@@ -18,7 +18,7 @@ from app.accounts.sessions import StaffUser
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.mail.outbox import enqueue_for_staff
+from app.core.outbound import enqueue_for_staff
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
 

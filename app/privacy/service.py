@@ -20,8 +20,8 @@ from sqlmodel import col
 
 from app.applications import uploads
 from app.core import workflow
+from app.core.outbound import enqueue
 from app.core.workflow import Actor
-from app.mail.outbox import enqueue
 from app.models import (
     Applicant,
     Application,

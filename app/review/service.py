@@ -15,14 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
-from app.api.webhooks import queue_state_change
 from app.core import site, workflow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue, enqueue_for_staff, queue_state_change
 from app.core.workflow import Actor, Facts
 from app.factcheck.service import TaskInput, create_task
-from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,
