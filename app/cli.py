@@ -212,11 +212,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 @main.command()
 def worker() -> None:
-    """Send the outbox's mail and webhook deliveries until SIGTERM or SIGINT (any number, with PostgreSQL)."""
-    import signal
-
-    from app.api.delivery import WebhookSender
-    from app.mail.worker import Worker
+    """Send mail and webhook deliveries and run the scheduled jobs until SIGTERM (any number: PostgreSQL)."""
+    from app.core.background import until_signalled
+    from app.main import background_work
 
     settings = Settings()
     if settings.smtp_target is None:
@@ -225,18 +223,8 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings)
-        mail_worker = Worker(db, settings)
-        hooks = WebhookSender(db, settings)
-
-        def stop() -> None:
-            mail_worker.stop()
-            hooks.stop()
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop)
         try:
-            await asyncio.gather(mail_worker.run(), hooks.run())
+            await until_signalled(background_work(db, settings))
         finally:
             await db.dispose()
 

@@ -521,8 +521,8 @@ class Claim(SQLModel, table=True):
 
 
 class QueuedRow(SQLModel):
-    """What the outbox worker's claims read and write on a queued row (app/mail/claims.py): outbox emails and
-    webhook deliveries alike."""
+    """What the outbound sender's claims read and write on a queued row (app/core/outbound/claims.py): outbox
+    emails and webhook deliveries alike."""
 
     status: str = Field(default=EmailStatus.queued, max_length=16)
     attempts: int = 0

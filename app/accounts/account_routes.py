@@ -17,8 +17,8 @@ from app.core import i18n
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import EMAIL_TITLES, MUTABLE
 from app.core.web import AppClock, AppSettings, DbSession, client_ip
-from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import User
 from app.settings import Settings
 

@@ -16,9 +16,9 @@ from app.accounts.tokens import hash_token, new_token
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, use_locale
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue
 from app.core.staff import StaffUser
 from app.core.text import normalize_email, strip_bidi
-from app.mail.outbox import enqueue
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
 

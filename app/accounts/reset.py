@@ -22,8 +22,8 @@ from app.core.db import Database
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue
 from app.core.text import normalize_email
-from app.mail.outbox import enqueue
 from app.models import PasswordReset, User
 from app.settings import Settings
 

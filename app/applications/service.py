@@ -18,10 +18,10 @@ from app.core.errors import Invalid
 from app.core.i18n import current_locale
 from app.core.i18n import gettext as _
 from app.core.moves import transition
+from app.core.outbound import enqueue, enqueue_for_staff
 from app.core.site import CONSENT_VERSION, consent
 from app.core.text import normalize_email
 from app.core.workflow import DEFAULT_DUE, Actor
-from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,

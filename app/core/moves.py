@@ -16,15 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
-from app.api.webhooks import queue_state_change
 from app.core import counts, site, workflow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import int_or_none
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue, enqueue_for_staff, queue_state_change
 from app.core.staff import StaffUser
 from app.core.workflow import Actor, Facts
-from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import Applicant, Application, Event, FactCheckTask, State, TaskState, User, utcnow
 from app.settings import Settings
 

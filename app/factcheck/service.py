@@ -13,9 +13,9 @@ from app.core.errors import Conflict, Invalid
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
 from app.core.limits import MAX_CLAIM_CHARS, MAX_CLAIMS
+from app.core.outbound import enqueue_for_staff
 from app.core.staff import StaffUser
 from app.core.workflow import is_final
-from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
 

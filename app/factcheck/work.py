@@ -18,8 +18,8 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
 from app.core.limits import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
+from app.core.outbound import enqueue_for_staff
 from app.core.staff import StaffUser
-from app.mail.outbox import enqueue_for_staff
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
 

@@ -14,9 +14,10 @@ from app.core import site
 from app.core.errors import Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.outbound import EMAIL_TITLES, SEALED
 from app.core.web import AppClock, AppSettings, DbSession
 from app.mail import queries, service, unsubscribe
-from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
+from app.mail.delivery import PAUSE_KEY
 from app.mail.render import RenderError, render
 from app.models import EmailStatus
 

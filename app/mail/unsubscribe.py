@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.i18n import gettext
+from app.core.outbound import EMAIL_TITLES, MUTABLE
 from app.core.web import Signer, TokenExpired, TokenInvalid
-from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import OutboxEmail, User
 from app.settings import Settings
 

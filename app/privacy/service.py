@@ -21,8 +21,8 @@ from sqlmodel import col
 from app.applications import uploads
 from app.core import workflow
 from app.core.moves import transition
+from app.core.outbound import enqueue
 from app.core.workflow import Actor
-from app.mail.outbox import enqueue
 from app.models import (
     Applicant,
     Application,

@@ -14,10 +14,10 @@ from app.core import workflow
 from app.core.i18n import N_, format_mark, ngettext, pgettext
 from app.core.i18n import gettext as _
 from app.core.moves import load_application, load_facts
+from app.core.outbound import EMAIL_TITLES
 from app.core.staff import StaffUser
 from app.core.workflow import Facts, Move
 from app.factcheck.service import fact_checkers_with_load
-from app.mail.outbox import EMAIL_TITLES
 from app.models import (
     Applicant,
     Application,

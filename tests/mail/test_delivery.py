@@ -18,9 +18,9 @@ from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from app.mail.outbox import enqueue
-from app.mail.worker import Worker
-from app.models import EmailStatus, OutboxEmail
+from app.core.outbound import Sender, enqueue
+from app.main import mail_sender
+from app.models import EmailStatus, OutboxEmail, utcnow
 from app.settings import Settings
 from tests.conftest import ROOT, _backend, open_form, post_application, valid_fields
 from tests.mail.relay import Relay
@@ -41,12 +41,12 @@ def mail_settings(settings: Settings, relay: Relay, **overrides: Any) -> Setting
             "smtp_port": relay.port,
             "smtp_security": "none",
             "smtp_timeout_seconds": 1.0,
-            "mail_poll_seconds": 0.02,
-            "mail_retry_base_seconds": 0.05,
-            "mail_retry_max_seconds": 0.2,
+            "delivery_poll_seconds": 0.02,
+            "delivery_retry_base_seconds": 0.05,
+            "delivery_retry_max_seconds": 0.2,
             "mail_pause_seconds": 0.5,
-            "mail_max_attempts": 4,
-            "mail_batch_size": 20,
+            "delivery_max_attempts": 4,
+            "delivery_batch_size": 20,
             "mail_connections": 2,
             **overrides,
         }
@@ -94,14 +94,16 @@ def all_status(*statuses: str):
 
 
 @asynccontextmanager
-async def worker_running(db, settings: Settings, clock: Any = None) -> AsyncIterator[Worker]:
-    """A worker in this process; give it the app's clock when the app queued the mail."""
-    worker = Worker(db, settings, clock=clock) if clock else Worker(db, settings)
-    task = asyncio.create_task(worker.run())
+async def worker_running(db, settings: Settings, clock: Any = None) -> AsyncIterator[Sender[OutboxEmail]]:
+    """The mail sender in this process, as a worker runs it; give it the app's clock when the app queued the
+    mail."""
+    sender = mail_sender(db, settings, clock=clock or utcnow)
+    assert sender is not None, "the settings name a relay"
+    task = asyncio.create_task(sender.run())
     try:
-        yield worker
+        yield sender
     finally:
-        worker.stop()
+        sender.stop()
         await asyncio.wait_for(task, timeout=20)
 
 
@@ -230,7 +232,7 @@ async def test_m13_a_broken_row_fails_with_its_reason_and_the_others_go_out(db, 
 async def test_m14_a_message_that_always_gets_451_ends_dead(db, settings, relay):
     relay.always = "451 Try again"
     await queue(db, settings, 1)
-    async with worker_running(db, mail_settings(settings, relay, mail_max_attempts=3)):
+    async with worker_running(db, mail_settings(settings, relay, delivery_max_attempts=3)):
         await until(lambda: all_status(EmailStatus.dead)(db))
     [row] = await rows(db)
     assert row.attempts == 3 and "451" in row.last_error
@@ -275,7 +277,7 @@ async def test_m11_the_worker_reconnects_after_its_database_connection_is_killed
         pytest.skip("pg_terminate_backend is PostgreSQL's")
     await queue(db, settings, 5)
     relay.delay = 0.05
-    async with worker_running(db, mail_settings(settings, relay, mail_batch_size=1, mail_connections=1)):
+    async with worker_running(db, mail_settings(settings, relay, delivery_batch_size=1, mail_connections=1)):
         await until(lambda: _sent_at_least(db, 1))
         async with db.engine.connect() as conn:
             await conn.execute(
@@ -307,9 +309,9 @@ def worker_process(settings: Settings, relay: Relay, **env: str) -> subprocess.P
         "BYLINE_SMTP_PORT": str(relay.port),
         "BYLINE_SMTP_SECURITY": "none",
         "BYLINE_SMTP_TIMEOUT_SECONDS": "5",
-        "BYLINE_MAIL_POLL_SECONDS": "0.02",
-        "BYLINE_MAIL_LOCK_SECONDS": "2",
-        "BYLINE_MAIL_BATCH_SIZE": "10",
+        "BYLINE_DELIVERY_POLL_SECONDS": "0.02",
+        "BYLINE_DELIVERY_LOCK_SECONDS": "2",
+        "BYLINE_DELIVERY_BATCH_SIZE": "10",
         "BYLINE_MAIL_CONNECTIONS": "2",
         **env,
     }
@@ -374,7 +376,7 @@ async def test_m8_a_worker_killed_after_the_relay_accepted_sends_again_with_the_
 
 async def test_m9_several_worker_processes_send_every_message_exactly_once(db, settings, relay):
     await queue(db, settings, 120)
-    workers = [worker_process(settings, relay, BYLINE_MAIL_LOCK_SECONDS="60") for _ in range(3)]
+    workers = [worker_process(settings, relay, BYLINE_DELIVERY_LOCK_SECONDS="60") for _ in range(3)]
     try:
         await until(lambda: all_status(EmailStatus.sent)(db), within=60)
     finally:
@@ -388,7 +390,7 @@ async def test_m9_several_worker_processes_send_every_message_exactly_once(db, s
 async def test_m10_sigterm_finishes_the_message_in_flight_and_gives_back_the_rest(db, settings, relay):
     relay.delay = 0.3
     await queue(db, settings, 20)
-    process = worker_process(settings, relay, BYLINE_MAIL_CONNECTIONS="1", BYLINE_MAIL_BATCH_SIZE="20")
+    process = worker_process(settings, relay, BYLINE_MAIL_CONNECTIONS="1", BYLINE_DELIVERY_BATCH_SIZE="20")
     try:
         await asyncio.to_thread(relay.wait_for, 1)
     finally:
@@ -416,7 +418,7 @@ async def test_the_worker_sends_what_the_app_queued_and_the_catcher_keeps_it(
         assert (
             await post_application(client, valid_fields(email="leyla@applicant.example"))
         ).status_code == 303
-        config = catcher_settings.model_copy(update={"mail_poll_seconds": 0.02, "smtp_host": ""})
+        config = catcher_settings.model_copy(update={"delivery_poll_seconds": 0.02, "smtp_host": ""})
         async with worker_running(db, config, app.state.clock):
             await until(lambda: all_status(EmailStatus.sent)(db))
     finally:

@@ -67,7 +67,7 @@ def ops_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
         db_pool_size=0,
         rate_apply_per_ip=1000,
         rate_apply_per_email=1000,
-        mail_worker_inprocess=False,
+        worker_inprocess=False,
         default_locale="en",
         **overrides,
     )
@@ -84,7 +84,7 @@ def byline_env(settings: Settings, **env: str) -> dict[str, str]:
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
         "BYLINE_RATE_APPLY_PER_IP": "1000",
         "BYLINE_RATE_APPLY_PER_EMAIL": "1000",
-        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_WORKER_INPROCESS": "false",
         "BYLINE_DEFAULT_LOCALE": "en",
         **env,
     }
