@@ -211,6 +211,22 @@ async def test_a_submission_that_fails_after_its_files_are_stored_leaves_no_file
         assert await count(db, model) == 0, model
 
 
+async def test_the_form_answered_after_a_partial_write_keeps_nothing_of_it(client, db):
+    # The rate-limit counts are written before the department slugs are looked up: the form comes back with the
+    # message at the field, and the failed post counted for nothing.
+    data = valid_fields(departments=["news", "no-such-desk"])
+    refused = await post_application(client, data)
+    assert refused.status_code == 422
+    assert 'id="departments-error"' in refused.text and 'value="Two pieces a week"' in refused.text
+    assert await count(db, RateLimitCounter) == 0
+
+    accepted = await post_application(client, {**data, "departments": ["news"]})
+    assert accepted.status_code == 303, accepted.text
+    async with db.sessionmaker() as session:
+        counts = (await session.scalars(select(RateLimitCounter.count))).all()
+    assert counts == [1, 1]  # this address and this email, once each
+
+
 async def test_double_submit_of_one_form_makes_one_application(client, db):
     tokens = await open_form(client)
     data = valid_fields()
