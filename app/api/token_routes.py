@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, staff_only
 from app.api import tokens
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, AppSettings, DbSession
 
@@ -26,7 +27,6 @@ async def _page(
     new_name: str = "",
     errors: dict[str, str] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     return Template(
         PAGE,
@@ -38,7 +38,6 @@ async def _page(
             "notice": notice,
             "base_url": settings.base_url,
         },
-        status_code=status_code,
     )
 
 
@@ -60,12 +59,15 @@ async def create_token(
     staff: CurrentStaff,
 ) -> Template:
     """Make a token and show it this once: only its hash is kept."""
-    form = await request.form()
-    name = str(form.get("name") or "")[:500]
+    fields = FormFields(await request.form())
+    name = fields.text("name", limit=tokens.MAX_NAME, one_line=True)
     try:
+        fields.check(_("The name is too long."))
         row, token = await tokens.create_token(session, user_id=staff.id, name=name, now=clock())
     except Invalid as exc:
-        return await _page(session, settings, staff, errors=exc.errors, new_name=name, status_code=422)
+        return await form_error(
+            session, exc, lambda error: _page(session, settings, staff, errors=error.errors, new_name=name)
+        )
     return await _page(session, settings, staff, new_token=token, new_name=row.name)
 
 

@@ -15,6 +15,7 @@ from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
 from app.core import site, workflow
 from app.core.errors import Invalid
+from app.core.forms import form_error
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, AppSettings, DbSession, client_ip
 from app.models import State
@@ -42,7 +43,6 @@ async def _form_page(
     *,
     parsed: ParsedForm | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Template:
     errors = errors or {}
     token = parsed.form_token if parsed and parsed.form_token and "form" not in errors else None
@@ -62,7 +62,6 @@ async def _form_page(
             "consent_text": await site.consent(session, settings.publication_name),
             "limits": LIMITS,
         },
-        status_code=status_code,
     )
 
 
@@ -87,8 +86,8 @@ def submit_handler(settings: Settings) -> Any:
             )
         except Invalid as exc:
             errors = {**parsed.errors, **exc.errors}
-            return await _form_page(
-                session, settings, parsed=parsed, errors=errors, status_code=exc.status_code
+            return await form_error(
+                session, exc, lambda error: _form_page(session, settings, parsed=parsed, errors=errors)
             )
         finally:
             for slot in parsed.slots:
@@ -124,7 +123,6 @@ async def _status_page(
     *,
     reply_form: ReplyForm | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Template:
     view = await status_view(session, public_id)
     state = view.application.state
@@ -141,7 +139,6 @@ async def _status_page(
             "values": reply_form.values if reply_form else {},
             "errors": errors or {},
         },
-        status_code=status_code,
     )
 
 
@@ -167,9 +164,10 @@ def reply_handler(settings: Settings) -> Any:
         try:
             await reply.reply(session, settings=settings, public_id=public_id, form=form, now=clock())
         except Invalid as exc:
-            await session.rollback()
-            return await _status_page(
-                session, public_id, reply_form=form, errors=exc.errors, status_code=exc.status_code
+            return await form_error(
+                session,
+                exc,
+                lambda error: _status_page(session, public_id, reply_form=form, errors=error.errors),
             )
         finally:
             if form.upload is not None:

@@ -14,6 +14,7 @@ from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot
 from app.applications.queries import application_by_public_id
 from app.core import counts, search
+from app.core.db import delete_on_rollback
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
 from app.core.i18n import gettext as _
@@ -49,7 +50,7 @@ def new_public_id() -> str:
 async def _store_files(
     session: AsyncSession, parsed: ParsedForm, settings: Settings
 ) -> dict[int, uploads.StoredFile]:
-    """Stream every attached file to the upload folder; on any refusal remove them all and say where."""
+    """Stream every attached file to the upload folder; on any refusal say where (a rollback removes them)."""
     stored: dict[int, uploads.StoredFile] = {}
     errors: dict[str, str] = {}
     budget = settings.max_application_bytes
@@ -66,11 +67,10 @@ async def _store_files(
             if exc.status_code == 413:
                 status = 413
             continue
-        uploads.track_for_rollback(session, item.path)
+        delete_on_rollback(session, item.path)
         stored[slot.index] = item
         budget -= item.size_bytes
     if errors:
-        _remove(settings, stored)
         raise Invalid(_("Some work samples could not be accepted."), errors, status_code=status)
     return stored
 
@@ -174,6 +174,7 @@ async def submit_application(
             raise
         return existing
     except BaseException:
+        # Also when the request is cancelled, which ends no transaction to remove them with.
         _remove(settings, stored)
         raise
     return application.public_id

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import Conflict, Invalid
-from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 from app.core.limits import MAX_CLAIM_CHARS, MAX_CLAIMS
 from app.core.outbound import enqueue_for_staff
 from app.core.staff import StaffUser
@@ -139,14 +139,3 @@ async def create_task(
         now=now,
     )
     return task
-
-
-def due_date(value: str) -> datetime | None:
-    """A task's due date from a form's YYYY-MM-DD, at 17:00 UTC that day; None when left empty."""
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Invalid(N_("The due date is not a date."), {"task_due": N_("Pick a date.")}) from None
-    return datetime.combine(day, time(17, 0), tzinfo=UTC)

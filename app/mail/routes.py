@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, role_required
 from app.core import site
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
 from app.core.outbound import EMAIL_TITLES, SEALED
@@ -115,14 +116,15 @@ async def edit_message(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, message_id: FromPath[int]
 ) -> Template | Redirect:
     """Change a held message's text before releasing it, unless someone else changed it first."""
-    form = await request.form()
-    text = str(form.get("message") or "")
+    fields = FormFields(await request.form())
+    text = fields.raw("message")
     row = await service.get_message(session, message_id)
     try:
-        await service.edit_held(session, row=row, message=text, seen=str(form.get("seen") or ""))
+        await service.edit_held(session, row=row, message=text, seen=fields.raw("seen"))
     except Invalid as exc:
-        await session.rollback()
-        return await _message_page(session, settings, message_id, error=exc, text=text)
+        return await form_error(
+            session, exc, lambda error: _message_page(session, settings, message_id, error=error, text=text)
+        )
     return Redirect(f"/outbox/{message_id}", status_code=303)
 
 
@@ -132,16 +134,17 @@ async def outbox_actions(
 ) -> Redirect:
     """Release, retry or cancel the ticked messages (or the one a message page sends)."""
     form = await request.form()
-    action = str(form.get("action") or "")
-    ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
+    fields = FormFields(form)
+    action = fields.raw("action")
+    ids = fields.ids("ids")
     if action not in ACTIONS or not ids:
         raise Invalid(_("Tick at least one message and choose what to do."))
     if "seen" in form:
         # Sent from one message's page: act on that message only, and only on the text the page showed.
         ids = ids[:1]
-        service.check_stamp(await service.get_message(session, ids[0]), str(form.get("seen")))
+        service.check_stamp(await service.get_message(session, ids[0]), fields.raw("seen"))
     count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
-    back = str(form.get("back") or "")
+    back = fields.raw("back")
     target = back if back.startswith("/outbox") and "//" not in back else "/outbox"
     separator = "&" if "?" in target else "?"
     return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)

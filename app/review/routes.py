@@ -15,6 +15,7 @@ from sqlmodel import col
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core import moves
 from app.core.errors import Invalid, NotFound
+from app.core.forms import form_error
 from app.core.i18n import N_
 from app.core.moves import version_of
 from app.core.web import AppClock, AppSettings, DbSession
@@ -86,8 +87,13 @@ async def _act(
         application, applicant = await moves.load_application(session, application_id)
         await action(form, application, applicant)
     except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
+        return await form_error(
+            session,
+            exc,
+            lambda error: _render(
+                session, settings, clock, staff, application_id, error=error, values=dict(form)
+            ),
+        )
     return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
 
 
@@ -159,7 +165,7 @@ async def add_note(
     """Add an internal note to the timeline (it carries no version: a note overwrites nothing)."""
 
     async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
-        note = str(form.get("note") or "")
+        note = forms.note_input(form)
         await service.add_note(session, application=application, text=note, by=staff, now=clock())
 
     return await _act(request, session, settings, clock, staff, application_id, action, "#timeline")
@@ -263,7 +269,9 @@ async def bulk_preview(
     try:
         data = bulk.parse_bulk(form, staff.id)
     except Invalid as exc:
-        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+        return await form_error(
+            session, exc, lambda error: Template("review/bulk.html", context={"error": error, "items": []})
+        )
     items = await bulk.plan(session, request=data, staff=staff)
     message = data.message or (
         bulk.default_reject_message(settings.publication_name, settings.default_locale)
@@ -289,7 +297,9 @@ async def bulk_apply(
     try:
         data = bulk.parse_bulk(form, staff.id)
     except Invalid as exc:
-        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+        return await form_error(
+            session, exc, lambda error: Template("review/bulk.html", context={"error": error, "items": []})
+        )
     items = await bulk.apply(session, settings=settings, request=data, staff=staff, now=clock())
     return Template("review/bulk.html", context={"request_data": data, "items": items, "done": True})
 
