@@ -17,7 +17,7 @@ from app.core import i18n
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession, client_ip
+from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
 from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import User
 from app.settings import Settings
@@ -37,8 +37,8 @@ async def _logged_in(
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        service.landing_path(user), status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, service.landing_route(user), cookies=[sessions.session_cookie(token, settings)]
     )
 
 
@@ -129,7 +129,7 @@ async def reset_password(
         _, user = await reset.usable(session, token, clock())
         context = {"email": user.email, "errors": exc.errors, "token": token}
         return Template("accounts/reset.html", context=context, status_code=422)
-    return Redirect("/login?reset=1", status_code=303)
+    return redirect_to(request, "login", {"reset": 1})
 
 
 async def _account_page(
@@ -202,8 +202,8 @@ async def change_password(
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        "/account?done=password", status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, "account", {"done": "password"}, cookies=[sessions.session_cookie(token, settings)]
     )
 
 
@@ -217,7 +217,7 @@ async def notifications(request: Request[Any, Any, Any], session: DbSession, sta
         mode=str(form.get("notify") or ""),
         muted=[k for k in MUTABLE if k not in wanted],
     )
-    return Redirect("/account?done=notifications", status_code=303)
+    return redirect_to(request, "account", {"done": "notifications"})
 
 
 @post("/account/language", name="account_language", guards=[staff_only])
@@ -235,7 +235,7 @@ async def language(
         )
     except Invalid as exc:
         return await _account_page(session, settings, staff, errors=exc.errors, status_code=422)
-    return Redirect(request.app.route_reverse("account") + "?done=language", status_code=303)
+    return redirect_to(request, "account", {"done": "language"})
 
 
 def create_router() -> Router:

@@ -16,7 +16,7 @@ from app.core.errors import Invalid
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.text import strip_bidi
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 
 def _roles(form: FormMultiDict) -> list[str]:
@@ -97,11 +97,12 @@ async def invite(
         await invitations.invite(session, settings=settings, data=data, by=staff, now=clock())
     except Invalid as exc:
         return await _users_page(session, clock, values=values, errors=exc.errors, status_code=422)
-    return Redirect("/admin/users?done=invited", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "invited"})
 
 
 @post("/admin/invitations/{invitation_id:int}/resend", name="admin_invite_resend", guards=[admin_only])
 async def resend(
+    request: Request[Any, Any, Any],
     session: DbSession,
     settings: AppSettings,
     clock: AppClock,
@@ -109,13 +110,15 @@ async def resend(
     invitation_id: FromPath[int],
 ) -> Redirect:
     await invitations.resend(session, settings=settings, invitation_id=invitation_id, by=staff, now=clock())
-    return Redirect("/admin/users?done=resent", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "resent"})
 
 
 @post("/admin/invitations/{invitation_id:int}/revoke", name="admin_invite_revoke", guards=[admin_only])
-async def revoke(session: DbSession, clock: AppClock, invitation_id: FromPath[int]) -> Redirect:
+async def revoke(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, invitation_id: FromPath[int]
+) -> Redirect:
     await invitations.revoke(session, invitation_id=invitation_id, now=clock())
-    return Redirect("/admin/users?done=revoked", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "revoked"})
 
 
 async def _user_page(
@@ -152,19 +155,19 @@ async def save_user(
             session, user_id, errors={"roles": _("Choose at least one role.")}, status_code=422
         )
     await admin.update_user(session, user_id=user_id, roles=roles, departments=_departments(form))
-    return Redirect("/admin/users?done=saved", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "saved"})
 
 
 @post("/admin/users/{user_id:int}/deactivate", name="admin_user_deactivate", guards=[admin_only])
-async def deactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def deactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=False)
-    return Redirect("/admin/users?done=deactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "deactivated"})
 
 
 @post("/admin/users/{user_id:int}/reactivate", name="admin_user_reactivate", guards=[admin_only])
-async def reactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def reactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=True)
-    return Redirect("/admin/users?done=reactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "reactivated"})
 
 
 async def _content_page(
@@ -204,7 +207,7 @@ async def save_content(
     errors = await site.save_content(session, values, clock())
     if errors:
         return await _content_page(session, values=values, errors=errors)
-    return Redirect(request.app.route_reverse("admin_content") + "?done=saved", status_code=303)
+    return redirect_to(request, "admin_content", {"done": "saved"})
 
 
 def create_router() -> Router:

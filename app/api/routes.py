@@ -18,7 +18,7 @@ from app.api import schemas
 from app.api.auth import api_staff
 from app.api.openapi import problems
 from app.api.strict import Refused, check_request, desk_rules
-from app.core import site, workflow
+from app.core import links, site, workflow
 from app.core.errors import Invalid
 from app.core.i18n import SOURCE_LOCALE, use_locale
 from app.core.web import AppClock, AppSettings, DbSession
@@ -159,7 +159,9 @@ def _sample(sample: WorkSample, application_id: int) -> schemas.Sample:
         size_bytes=sample.size_bytes,
         word_count=sample.word_count,
         download_path=(
-            f"/applications/{application_id}/samples/{sample.id}/file" if sample.kind == "file" else None
+            links.path("sample_file", application_id=application_id, sample_id=sample.id)
+            if sample.kind == "file" and sample.id is not None
+            else None
         ),
     )
 

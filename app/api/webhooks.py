@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from app.accounts.sessions import StaffUser
 from app.api import destinations
+from app.core import links
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
@@ -159,7 +160,7 @@ async def queue_state_change(session: AsyncSession, *, settings: Settings, event
         return
     data = {
         "application_id": event.application_id,
-        "application_url": f"{settings.base_url}/api/v1/applications/{event.application_id}",
+        "application_url": links.absolute(settings, "api_application", application_id=event.application_id),
         "event_id": event.id,
         "from_state": event.from_state,
         "to_state": event.to_state,

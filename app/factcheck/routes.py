@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core.errors import Invalid
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.factcheck import extract, queries, service, work
 from app.models import SampleKind, WorkSample
 from app.review import forms
@@ -103,7 +103,7 @@ async def create_task(
         ticked = set(form.getall("sentence")) if "sentence" in form else set()
         context.update(values=dict(form), ticked=ticked, errors=exc.errors, error=exc.message)
         return Template("factcheck/new_task.html", context=context, status_code=422)
-    return Redirect(f"/applications/{application_id}#tasks-title", status_code=303)
+    return redirect_to(request, "application", application_id=application_id, fragment="tasks-title")
 
 
 @get("/tasks", name="my_tasks", guards=[checkers_and_editors])
@@ -190,7 +190,7 @@ async def save_task(
         return await _render_task(
             session, settings, staff, task_id, errors=exc.errors, values=dict(form), status_code=422
         )
-    return Redirect(f"/tasks/{task_id}?done={'completed' if complete else 'saved'}", status_code=303)
+    return redirect_to(request, "task_page", {"done": "completed" if complete else "saved"}, task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/reassign", name="task_reassign", guards=[editors_only])
@@ -216,7 +216,7 @@ async def reassign_task(
         )
     except Invalid as exc:
         return await _render_task(session, settings, staff, task_id, errors=exc.errors, status_code=422)
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/cancel", name="task_cancel", guards=[editors_only])
@@ -234,7 +234,7 @@ async def cancel_task(
     await work.cancel(
         session, settings=settings, task=task, reason=str(form.get("reason") or ""), by=staff, now=clock()
     )
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 def create_router() -> Router:

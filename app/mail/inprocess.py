@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from app.api.delivery import WebhookSender
+from app.core import links
 from app.core.db import Database
 from app.mail import catcher
 from app.mail.worker import Worker
@@ -27,9 +28,9 @@ async def running(db: Database, settings: Settings, clock: Callable[[], datetime
     if settings.mail_catcher:
         server = await catcher.start(settings)
         log.info(
-            "mail catcher on 127.0.0.1:%s; read the mail at %s/mail-catcher",
+            "mail catcher on 127.0.0.1:%s; read the mail at %s",
             settings.mail_catcher_port,
-            settings.base_url,
+            links.absolute(settings, "mail_catcher"),
         )
     if settings.mail_worker_inprocess and settings.smtp_target is not None:
         worker = Worker(db, settings, clock=clock)

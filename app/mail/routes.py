@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
@@ -14,7 +15,7 @@ from app.core import site
 from app.core.errors import Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.mail import queries, service, unsubscribe
 from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
 from app.mail.render import RenderError, render
@@ -122,7 +123,7 @@ async def edit_message(
     except Invalid as exc:
         await session.rollback()
         return await _message_page(session, settings, message_id, error=exc, text=text)
-    return Redirect(f"/outbox/{message_id}", status_code=303)
+    return redirect_to(request, "outbox_message", message_id=message_id)
 
 
 @post("/outbox/actions", name="outbox_actions", guards=[outbox_staff])
@@ -140,10 +141,12 @@ async def outbox_actions(
         ids = ids[:1]
         service.check_stamp(await service.get_message(session, ids[0]), str(form.get("seen")))
     count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
+    # Back to the page the form was on (the outbox or one of its messages), with what was done.
+    outbox = request.app.route_reverse("outbox")
     back = str(form.get("back") or "")
-    target = back if back.startswith("/outbox") and "//" not in back else "/outbox"
+    target = back if back.startswith(outbox) and "//" not in back else outbox
     separator = "&" if "?" in target else "?"
-    return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)
+    return Redirect(f"{target}{separator}{urlencode({'done': action, 'n': count})}", status_code=303)
 
 
 @get("/unsubscribe/{token:str}", name="unsubscribe_page")

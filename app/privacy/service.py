@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
 from app.applications import uploads
-from app.core import workflow
+from app.core import links, workflow
 from app.core.workflow import Actor
 from app.mail.outbox import enqueue
 from app.models import (
@@ -191,7 +191,7 @@ async def _forget_mail(session: AsyncSession, application: Application) -> None:
     for row in staff_rows:
         row.context = _scrubbed(row.context)
         session.add(row)
-    url_tail = f"/applications/{app_id}"
+    url_tail = links.path("application", application_id=app_id)
     digests = (
         await session.scalars(
             select(OutboxEmail).where(
