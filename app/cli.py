@@ -30,6 +30,17 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _build_links(settings: Settings) -> None:
+    """Give a process that serves no HTTP the app's routes to build links from (app/core/links.py).
+
+    Emails queued here (reminders, digests, demo moves, erasure confirmations) carry absolute links built from
+    route names; building the app registers them, exactly as in the web processes.
+    """
+    from app.main import create_app
+
+    create_app(settings)
+
+
 @click.group()
 def main() -> None:
     """Byline, the contributor desk: run `byline COMMAND --help` for each command."""
@@ -96,6 +107,7 @@ def demo() -> None:
     from app.demo import DemoResult, load_demo
 
     settings = Settings()
+    _build_links(settings)
 
     async def load(db: Database) -> DemoResult:
         async with db.write_session() as session:
@@ -122,6 +134,7 @@ def purge() -> None:
     )
 
     settings = Settings()
+    _build_links(settings)
 
     async def run(db: Database) -> tuple[int, Cleared, int]:
         erased = 0
@@ -195,7 +208,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     log = logging.getLogger("byline")
     log.info("Byline is serving %s (listening on %s:%s)", settings.base_url, host, port)
     if settings.mail_catcher:
-        log.info("Every email lands in the mail catcher: %s/mail-catcher", settings.base_url)
+        from app.core import links
+
+        _build_links(settings)
+        log.info("Every email lands in the mail catcher: %s", links.absolute(settings, "mail_catcher"))
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -219,6 +235,7 @@ def worker() -> None:
     settings = Settings()
     if settings.smtp_target is None:
         raise click.ClickException("Set BYLINE_SMTP_HOST (or BYLINE_MAIL_CATCHER) so the worker can send.")
+    _build_links(settings)
     _sweep_uploads_at_start(settings)
 
     async def run() -> None:

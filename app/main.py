@@ -29,7 +29,7 @@ from app.api.routes import create_router as api_router
 from app.api.token_routes import create_router as api_tokens_router
 from app.api.webhook_routes import create_router as webhooks_router
 from app.applications.routes import create_router as applications_router
-from app.core import i18n
+from app.core import i18n, links
 from app.core.background import Loop, running
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
@@ -197,4 +197,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.db = db
     app.state.clock = clock
     app.state.metrics = metrics
+    # Emails and the API build absolute links from route names (app/core/links.py).
+    links.register(app.route_reverse)
     return app

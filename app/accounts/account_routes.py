@@ -19,7 +19,7 @@ from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.outbound import EMAIL_TITLES, MUTABLE
-from app.core.web import AppClock, AppSettings, DbSession, client_ip
+from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
 from app.models import User
 from app.settings import Settings
 
@@ -39,8 +39,8 @@ async def _logged_in(
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        service.landing_path(user), status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, service.landing_route(user), cookies=[sessions.session_cookie(token, settings)]
     )
 
 
@@ -148,7 +148,7 @@ async def reset_password(
         )
     except Invalid as exc:
         return await form_error(session, exc, lambda error: _reset_page(session, clock, token, error))
-    return Redirect("/login?reset=1", status_code=303)
+    return redirect_to(request, "login", {"reset": 1})
 
 
 async def _account_page(
@@ -220,8 +220,8 @@ async def change_password(
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        "/account?done=password", status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, "account", {"done": "password"}, cookies=[sessions.session_cookie(token, settings)]
     )
 
 
@@ -235,7 +235,7 @@ async def notifications(request: Request[Any, Any, Any], session: DbSession, sta
         mode=fields.raw("notify"),
         muted=[k for k in MUTABLE if k not in wanted],
     )
-    return Redirect("/account?done=notifications", status_code=303)
+    return redirect_to(request, "account", {"done": "notifications"})
 
 
 @post("/account/language", name="account_language", guards=[staff_only])
@@ -253,7 +253,7 @@ async def language(
         return await form_error(
             session, exc, lambda error: _account_page(session, settings, staff, errors=error.errors)
         )
-    return Redirect(request.app.route_reverse("account") + "?done=language", status_code=303)
+    return redirect_to(request, "account", {"done": "language"})
 
 
 def create_router() -> Router:

@@ -15,7 +15,7 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 MAX_EMAIL = 320
 MAX_NAME = 200
@@ -96,11 +96,12 @@ async def invite(
         return await form_error(
             session, exc, lambda error: _users_page(session, clock, values=values, errors=error.errors)
         )
-    return Redirect("/admin/users?done=invited", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "invited"})
 
 
 @post("/admin/invitations/{invitation_id:int}/resend", name="admin_invite_resend", guards=[admin_only])
 async def resend(
+    request: Request[Any, Any, Any],
     session: DbSession,
     settings: AppSettings,
     clock: AppClock,
@@ -108,13 +109,15 @@ async def resend(
     invitation_id: FromPath[int],
 ) -> Redirect:
     await invitations.resend(session, settings=settings, invitation_id=invitation_id, by=staff, now=clock())
-    return Redirect("/admin/users?done=resent", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "resent"})
 
 
 @post("/admin/invitations/{invitation_id:int}/revoke", name="admin_invite_revoke", guards=[admin_only])
-async def revoke(session: DbSession, clock: AppClock, invitation_id: FromPath[int]) -> Redirect:
+async def revoke(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, invitation_id: FromPath[int]
+) -> Redirect:
     await invitations.revoke(session, invitation_id=invitation_id, now=clock())
-    return Redirect("/admin/users?done=revoked", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "revoked"})
 
 
 async def _user_page(session: DbSession, user_id: int, *, errors: dict[str, str] | None = None) -> Template:
@@ -148,19 +151,19 @@ async def save_user(
         await admin.update_user(session, user_id=user_id, roles=roles, departments=fields.ids("departments"))
     except Invalid as exc:
         return await form_error(session, exc, lambda error: _user_page(session, user_id, errors=error.errors))
-    return Redirect("/admin/users?done=saved", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "saved"})
 
 
 @post("/admin/users/{user_id:int}/deactivate", name="admin_user_deactivate", guards=[admin_only])
-async def deactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def deactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=False)
-    return Redirect("/admin/users?done=deactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "deactivated"})
 
 
 @post("/admin/users/{user_id:int}/reactivate", name="admin_user_reactivate", guards=[admin_only])
-async def reactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def reactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=True)
-    return Redirect("/admin/users?done=reactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "reactivated"})
 
 
 async def _content_page(
@@ -203,7 +206,7 @@ async def save_content(
             Invalid(_("Please check the form."), errors),
             lambda error: _content_page(session, values=values, errors=error.errors),
         )
-    return Redirect(request.app.route_reverse("admin_content") + "?done=saved", status_code=303)
+    return redirect_to(request, "admin_content", {"done": "saved"})
 
 
 def create_router() -> Router:

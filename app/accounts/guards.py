@@ -19,8 +19,8 @@ from app.core.staff import StaffUser
 CurrentStaff = NamedDependency[StaffUser]
 
 
-# Where a person who must replace a one-time password may still go.
-PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
+# The routes a person who must replace a one-time password may still use.
+PASSWORD_CHANGE_ROUTES = frozenset({"account_password", "account_password_change", "logout"})
 
 
 def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
@@ -28,7 +28,8 @@ def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     user = connection.scope.get("user")
     if not isinstance(user, StaffUser):
         raise NotAuthorizedException(N_("Please log in."))
-    if user.must_change_password and connection.scope.get("path") not in PASSWORD_CHANGE_PATHS:
+    handler = connection.scope.get("route_handler")
+    if user.must_change_password and getattr(handler, "name", None) not in PASSWORD_CHANGE_ROUTES:
         raise PasswordChangeRequired(N_("Choose your own password first: you logged in with a one-time one."))
     return user
 

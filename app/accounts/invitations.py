@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from app.accounts.passwords import hash_password, password_problem
 from app.accounts.tokens import hash_token, new_token
+from app.core import links
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, use_locale
 from app.core.i18n import gettext as _
@@ -69,7 +70,7 @@ async def _send(
         recipient_name=invitation.name,
         dedupe_key=f"invitation:{invitation.id}:{invitation.token_hash[:16]}",
         context={
-            "accept_url": f"{settings.base_url}/invitations/{token}",
+            "accept_url": links.absolute(settings, "invitation", token=token),
             "inviter_name": by.name,
             "roles": role_names,
             "expires": invitation.expires_at.isoformat(),

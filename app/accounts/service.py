@@ -115,15 +115,15 @@ async def authenticate(
     return user
 
 
-def landing_path(user: User) -> str:
-    """Where a person lands after logging in: their main page."""
+def landing_route(user: User) -> str:
+    """The name of the route a person lands on after logging in: their main page."""
     if user.must_change_password:
-        return "/account/password"
+        return "account_password"
     if user.is_editor:
-        return "/dashboard"
+        return "dashboard"
     if user.is_fact_checker:
-        return "/tasks"
-    return "/admin/users"
+        return "my_tasks"
+    return "admin_users"
 
 
 def safe_next(value: str) -> str | None:

@@ -9,11 +9,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.accounts.guards import CurrentStaff, staff_only
-from app.api import tokens
+from app.api import openapi, tokens
+from app.core import links
 from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 PAGE = "api/tokens.html"
 
@@ -36,7 +37,9 @@ async def _page(
             "new_name": new_name,
             "errors": errors or {},
             "notice": notice,
-            "base_url": settings.base_url,
+            "me_url": links.absolute(settings, "api_me"),
+            "docs_path": openapi.DOCS_PATH,
+            "document_path": openapi.DOCUMENT_PATH,
         },
     )
 
@@ -72,10 +75,12 @@ async def create_token(
 
 
 @post("/account/tokens/{token_id:int}/revoke", name="api_token_revoke", guards=[staff_only])
-async def revoke_token(session: DbSession, staff: CurrentStaff, token_id: FromPath[int]) -> Redirect:
+async def revoke_token(
+    request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff, token_id: FromPath[int]
+) -> Redirect:
     """Revoke one of your tokens; it stops working at once."""
     await tokens.revoke_token(session, user_id=staff.id, token_id=token_id)
-    return Redirect("/account/tokens?done=revoked", status_code=303)
+    return redirect_to(request, "api_tokens", {"done": "revoked"})
 
 
 def create_router() -> Router:

@@ -15,7 +15,7 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 NOTICES = {
     "on": N_("The webhook is on."),
@@ -86,20 +86,24 @@ async def toggle_webhook(
     """Turn a webhook on or off."""
     active = FormFields(await request.form()).raw("active") == "on"
     await webhooks.set_active(session, webhook_id=webhook_id, active=active)
-    return Redirect(f"/admin/webhooks?done={'on' if active else 'off'}", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "on" if active else "off"})
 
 
 @post("/admin/webhooks/{webhook_id:int}/delete", name="admin_webhook_delete", guards=[admin_only])
-async def delete_webhook(session: DbSession, webhook_id: FromPath[int]) -> Redirect:
+async def delete_webhook(
+    request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
+) -> Redirect:
     await webhooks.delete_webhook(session, webhook_id=webhook_id)
-    return Redirect("/admin/webhooks?done=deleted", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "deleted"})
 
 
 @post("/admin/webhooks/deliveries/{delivery_id:int}/retry", name="admin_webhook_retry", guards=[admin_only])
-async def retry_delivery(session: DbSession, clock: AppClock, delivery_id: FromPath[int]) -> Redirect:
+async def retry_delivery(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, delivery_id: FromPath[int]
+) -> Redirect:
     """Queue a failed or dead delivery again."""
     done = await webhooks.retry_delivery(session, delivery_id=delivery_id, now=clock())
-    return Redirect(f"/admin/webhooks?done={'retried' if done else 'moved_on'}", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "retried" if done else "moved_on"})
 
 
 def create_router() -> Router:

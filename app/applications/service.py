@@ -13,7 +13,7 @@ from sqlmodel import col
 from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot
 from app.applications.queries import application_by_public_id
-from app.core import counts, search
+from app.core import counts, links, search
 from app.core.db import delete_on_rollback
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
@@ -330,7 +330,7 @@ async def _queue_submission_mail(
         dedupe_key=f"event:{event.id}:applicant",
         context={
             "applicant_name": applicant.name,
-            "status_url": f"{settings.base_url}/status/{application.public_id}",
+            "status_url": links.status_url(settings, application.public_id),
             "departments": list(departments),
             "sample_titles": [s.title[:TITLE_IN_MAIL] for s in samples],
         },
@@ -359,7 +359,7 @@ async def _queue_submission_mail(
             context={
                 "applicant_name": applicant.name,
                 "departments": list(departments),
-                "application_url": f"{settings.base_url}/applications/{application.id}",
+                "application_url": links.absolute(settings, "application", application_id=application.id),
             },
             application_id=application.id,
             now=now,

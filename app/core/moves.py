@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
-from app.core import counts, site, workflow
+from app.core import counts, links, site, workflow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import int_or_none
 from app.core.i18n import N_
@@ -186,7 +186,7 @@ async def transition(
             dedupe_key=f"event:{event.id}:applicant",
             context={
                 "applicant_name": applicant.name,
-                "status_url": f"{settings.base_url}/status/{application.public_id}",
+                "status_url": links.status_url(settings, application.public_id),
                 "state": to.value,
                 "state_label": workflow.PUBLIC_LABELS[to],
                 "message": message or "",
@@ -233,7 +233,7 @@ async def notify_user(
         dedupe_key=f"event:{event.id}:user:{user.id}",
         context={
             "applicant_name": applicant.name,
-            "application_url": f"{settings.base_url}/applications/{application.id}",
+            "application_url": links.absolute(settings, "application", application_id=application.id),
             "message": event.message or "",
         },
         application_id=application.id,

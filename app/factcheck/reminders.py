@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.core.outbound import enqueue_for_staff
 from app.models import Claim, FactCheckTask, OutboxEmail, TaskState, User
 from app.settings import Settings
@@ -110,7 +111,7 @@ async def queue_task_reminders(session: AsyncSession, settings: Settings, now: d
                     dedupe_key=reminder.dedupe_key,
                     context={
                         "kind": reminder.kind,
-                        "task_url": f"{settings.base_url}/tasks/{task.id}",
+                        "task_url": links.absolute(settings, "task_page", task_id=task.id),
                         "due_at": task.due_at.isoformat(),
                         "claims": int(claims or 0),
                         "checker_name": reminder.checker.name,

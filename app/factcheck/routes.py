@@ -16,7 +16,7 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error, int_or_none
 from app.core.i18n import gettext as _
 from app.core.moves import check_version, load_application, version_of
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.factcheck import extract, forms, queries, service, work
 from app.models import SampleKind, WorkSample
 
@@ -96,7 +96,7 @@ async def create_task(
         return await form_error(
             session, exc, lambda error: _new_task_again(session, settings, application_id, form, error)
         )
-    return Redirect(f"/applications/{application_id}#tasks-title", status_code=303)
+    return redirect_to(request, "application", application_id=application_id, fragment="tasks-title")
 
 
 async def _new_task_again(
@@ -195,7 +195,7 @@ async def save_task(
                 session, settings, staff, task_id, errors=error.errors, values=dict(form)
             ),
         )
-    return Redirect(f"/tasks/{task_id}?done={'completed' if complete else 'saved'}", status_code=303)
+    return redirect_to(request, "task_page", {"done": "completed" if complete else "saved"}, task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/reassign", name="task_reassign", guards=[editors_only])
@@ -223,7 +223,7 @@ async def reassign_task(
         return await form_error(
             session, exc, lambda error: _render_task(session, settings, staff, task_id, errors=error.errors)
         )
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/cancel", name="task_cancel", guards=[editors_only])
@@ -241,7 +241,7 @@ async def cancel_task(
     await work.cancel(
         session, settings=settings, task=task, reason=fields.raw("reason"), by=staff, now=clock()
     )
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 def create_router() -> Router:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
@@ -130,7 +131,7 @@ async def create_task(
         user=assignee,
         dedupe_key=f"task:{task.id}:assigned:{assignee.id}",
         context={
-            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "task_url": links.absolute(settings, "task_page", task_id=task.id),
             "claims": len(claims),
             "due_at": due_at.isoformat(),
             "creator_name": by.name,

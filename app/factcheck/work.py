@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.forms import FormFields
 from app.core.i18n import gettext as _
@@ -156,8 +157,10 @@ async def save_work(
             user=creator,
             dedupe_key=f"task:{task.id}:completed",
             context={
-                "task_url": f"{settings.base_url}/tasks/{task.id}",
-                "application_url": f"{settings.base_url}/applications/{task.application_id}",
+                "task_url": links.absolute(settings, "task_page", task_id=task.id),
+                "application_url": links.absolute(
+                    settings, "application", application_id=task.application_id
+                ),
                 "checker_name": by.name,
                 "overall_verdict": work.overall_verdict or "",
                 "verdicts": {str(k): v for k, v in tally.items() if v},
@@ -211,7 +214,7 @@ async def reassign(
         user=assignee,
         dedupe_key=f"task:{task.id}:assigned:event:{event.id}",
         context={
-            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "task_url": links.absolute(settings, "task_page", task_id=task.id),
             "claims": claims or 0,
             "due_at": task.due_at.isoformat(),
             "creator_name": by.name,
@@ -253,7 +256,7 @@ async def cancel(
             user=assignee,
             dedupe_key=f"task:{task.id}:cancelled",
             context={
-                "task_url": f"{settings.base_url}/tasks/{task.id}",
+                "task_url": links.absolute(settings, "task_page", task_id=task.id),
                 "editor_name": by.name,
                 "reason": reason,
             },

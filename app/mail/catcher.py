@@ -21,6 +21,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from app.core import links
 from app.settings import Settings
 
 log = logging.getLogger("byline.mail")
@@ -49,9 +50,9 @@ async def serving(settings: Settings) -> AsyncIterator[None]:
         return
     server = await start(settings)
     log.info(
-        "mail catcher on 127.0.0.1:%s; read the mail at %s/mail-catcher",
+        "mail catcher on 127.0.0.1:%s; read the mail at %s",
         settings.mail_catcher_port,
-        settings.base_url,
+        links.absolute(settings, "mail_catcher"),
     )
     try:
         yield

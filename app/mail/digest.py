@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.core.i18n import gettext as _
 from app.core.i18n import use_locale
 from app.core.outbound import EMAIL_TITLES, enqueue_for_staff
@@ -73,7 +74,7 @@ async def _overdue_work(
                 "name": name,
                 "state": _(STAFF_LABELS[State(state)]) if state in set(State) else str(state),
                 "due": _when(due),
-                "url": f"{settings.base_url}/applications/{app_id}",
+                "url": links.absolute(settings, "application", application_id=app_id),
             }
             for app_id, name, state, due in found.all()
         ]
@@ -93,7 +94,7 @@ async def _overdue_work(
             {
                 "name": _("Task #%(id)s", id=task_id),
                 "due": _when(due),
-                "url": f"{settings.base_url}/tasks/{task_id}",
+                "url": links.absolute(settings, "task_page", task_id=task_id),
             }
             for task_id, due in held.all()
         ]

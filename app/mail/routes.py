@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
@@ -16,7 +17,7 @@ from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
 from app.core.outbound import EMAIL_TITLES, SEALED
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.mail import queries, service, unsubscribe
 from app.mail.delivery import PAUSE_KEY
 from app.mail.render import RenderError, render
@@ -125,7 +126,7 @@ async def edit_message(
         return await form_error(
             session, exc, lambda error: _message_page(session, settings, message_id, error=error, text=text)
         )
-    return Redirect(f"/outbox/{message_id}", status_code=303)
+    return redirect_to(request, "outbox_message", message_id=message_id)
 
 
 @post("/outbox/actions", name="outbox_actions", guards=[outbox_staff])
@@ -144,10 +145,12 @@ async def outbox_actions(
         ids = ids[:1]
         service.check_stamp(await service.get_message(session, ids[0]), fields.raw("seen"))
     count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
+    # Back to the page the form was on (the outbox or one of its messages), with what was done.
+    outbox = request.app.route_reverse("outbox")
     back = fields.raw("back")
-    target = back if back.startswith("/outbox") and "//" not in back else "/outbox"
+    target = back if back.startswith(outbox) and "//" not in back else outbox
     separator = "&" if "?" in target else "?"
-    return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)
+    return Redirect(f"{target}{separator}{urlencode({'done': action, 'n': count})}", status_code=303)
 
 
 @get("/unsubscribe/{token:str}", name="unsubscribe_page")

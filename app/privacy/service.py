@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.applications import uploads
-from app.core import workflow
+from app.core import links, workflow
 from app.core.db import delete_after_commit
 from app.core.moves import transition
 from app.core.outbound import enqueue
@@ -191,7 +191,7 @@ async def _forget_mail(session: AsyncSession, application: Application) -> None:
     for row in staff_rows:
         row.context = _scrubbed(row.context)
         session.add(row)
-    url_tail = f"/applications/{app_id}"
+    url_tail = links.path("application", application_id=app_id)
     digests = (
         await session.scalars(
             select(OutboxEmail).where(

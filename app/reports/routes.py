@@ -57,15 +57,16 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
     )
 
 
-@get("/reports/export/{name:str}", name="report_export", guards=[editors_and_admins])
-async def report_export(request: Request[Any, Any, Any], clock: AppClock, name: FromPath[str]) -> Stream:
+# Not `{name}`: that is route reversal's own argument, so url_for('report_export', report=…) builds this link.
+@get("/reports/export/{report:str}", name="report_export", guards=[editors_and_admins])
+async def report_export(request: Request[Any, Any, Any], clock: AppClock, report: FromPath[str]) -> Stream:
     """One report as a CSV download, under the same filters as the page."""
     db: Database = request.app.state.db
-    found = await export.report_rows(db, name, _filters(request, clock), now=clock())
+    found = await export.report_rows(db, report, _filters(request, clock), now=clock())
     if found is None:
         raise NotFound(_("There is no such report."))
     header, rows = found
-    return attachment(f"report-{name}", clock().date(), csv_lines(header, rows))
+    return attachment(f"report-{report}", clock().date(), csv_lines(header, rows))
 
 
 def create_router() -> Router:

@@ -15,7 +15,7 @@ from app.api import schemas
 from app.api.openapi import problems
 from app.api.params import Flag, PathId, ShortText
 from app.api.strict import desk_rules
-from app.core import site, workflow
+from app.core import links, site, workflow
 from app.core.errors import Invalid
 from app.core.i18n import SOURCE_LOCALE, use_locale
 from app.core.moves import load_application
@@ -125,7 +125,9 @@ def _sample(sample: WorkSample, application_id: int) -> schemas.Sample:
         size_bytes=sample.size_bytes,
         word_count=sample.word_count,
         download_path=(
-            f"/applications/{application_id}/samples/{sample.id}/file" if sample.kind == "file" else None
+            links.path("sample_file", application_id=application_id, sample_id=sample.id)
+            if sample.kind == "file" and sample.id is not None
+            else None
         ),
     )
 

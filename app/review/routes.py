@@ -18,7 +18,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.forms import form_error
 from app.core.i18n import N_
 from app.core.moves import version_of
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
 
@@ -79,7 +79,7 @@ async def _act(
     staff: CurrentStaff,
     application_id: int,
     action: Action,
-    anchor: str = "",
+    fragment: str = "",
 ) -> Template | Redirect:
     """Run one form's action; invalid input re-renders the page with the values and messages (422)."""
     form = await request.form()
@@ -94,7 +94,7 @@ async def _act(
                 session, settings, clock, staff, application_id, error=error, values=dict(form)
             ),
         )
-    return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
+    return redirect_to(request, "application", application_id=application_id, fragment=fragment)
 
 
 @post("/applications/{application_id:int}/move", name="application_move", guards=[editors_only])
@@ -168,7 +168,7 @@ async def add_note(
         note = forms.note_input(form)
         await service.add_note(session, application=application, text=note, by=staff, now=clock())
 
-    return await _act(request, session, settings, clock, staff, application_id, action, "#timeline")
+    return await _act(request, session, settings, clock, staff, application_id, action, "timeline")
 
 
 @post("/applications/{application_id:int}/labels", name="application_labels", guards=[editors_only])
@@ -219,7 +219,7 @@ async def score(
             now=clock(),
         )
 
-    return await _act(request, session, settings, clock, staff, application_id, action, "#scores")
+    return await _act(request, session, settings, clock, staff, application_id, action, "scores")
 
 
 @get(

@@ -91,7 +91,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/dashboard/bulk/apply"): frozenset({"editor"}),
     ("GET", "/dashboard/export"): frozenset({"editor"}),
     ("GET", "/reports"): frozenset({"editor", "admin"}),
-    ("GET", "/reports/export/{name:str}"): frozenset({"editor", "admin"}),
+    ("GET", "/reports/export/{report:str}"): frozenset({"editor", "admin"}),
     ("GET", "/outbox"): frozenset({"editor", "admin"}),
     ("GET", "/outbox/{message_id:int}"): frozenset({"editor", "admin"}),
     ("POST", "/outbox/{message_id:int}/edit"): frozenset({"editor", "admin"}),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 
@@ -25,7 +26,7 @@ def state_change_data(settings: Settings, event: Event) -> dict[str, Any]:
     """What a delivery tells of a state change: ids, states, the actor's kind and id, the version, when."""
     return {
         "application_id": event.application_id,
-        "application_url": f"{settings.base_url}/api/v1/applications/{event.application_id}",
+        "application_url": links.absolute(settings, "api_application", application_id=event.application_id),
         "event_id": event.id,
         "from_state": event.from_state,
         "to_state": event.to_state,
