@@ -30,6 +30,17 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _build_links(settings: Settings) -> None:
+    """Give a process that serves no HTTP the app's routes to build links from (app/core/links.py).
+
+    Emails queued here (reminders, digests, demo moves, erasure confirmations) carry absolute links built from
+    route names; building the app registers them, exactly as in the web processes.
+    """
+    from app.main import create_app
+
+    create_app(settings)
+
+
 @click.group()
 def main() -> None:
     """Byline, the contributor desk: run `byline COMMAND --help` for each command."""
@@ -62,7 +73,7 @@ def create_admin(email: str, name: str) -> None:
     from sqlmodel import col
 
     from app.accounts.passwords import generate_password, hash_password
-    from app.applications.forms import normalize_email
+    from app.core.text import normalize_email
     from app.models import User
 
     settings = Settings()
@@ -96,6 +107,7 @@ def demo() -> None:
     from app.demo import DemoResult, load_demo
 
     settings = Settings()
+    _build_links(settings)
 
     async def load(db: Database) -> DemoResult:
         async with db.write_session() as session:
@@ -122,6 +134,7 @@ def purge() -> None:
     )
 
     settings = Settings()
+    _build_links(settings)
 
     async def run(db: Database) -> tuple[int, Cleared, int]:
         erased = 0
@@ -195,7 +208,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     log = logging.getLogger("byline")
     log.info("Byline is serving %s (listening on %s:%s)", settings.base_url, host, port)
     if settings.mail_catcher:
-        log.info("Every email lands in the mail catcher: %s/mail-catcher", settings.base_url)
+        from app.core import links
+
+        _build_links(settings)
+        log.info("Every email lands in the mail catcher: %s", links.absolute(settings, "mail_catcher"))
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -212,31 +228,20 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 @main.command()
 def worker() -> None:
-    """Send the outbox's mail and webhook deliveries until SIGTERM or SIGINT (any number, with PostgreSQL)."""
-    import signal
-
-    from app.api.delivery import WebhookSender
-    from app.mail.worker import Worker
+    """Send mail and webhook deliveries and run the scheduled jobs until SIGTERM (any number: PostgreSQL)."""
+    from app.core.background import until_signalled
+    from app.main import background_work
 
     settings = Settings()
     if settings.smtp_target is None:
         raise click.ClickException("Set BYLINE_SMTP_HOST (or BYLINE_MAIL_CATCHER) so the worker can send.")
+    _build_links(settings)
     _sweep_uploads_at_start(settings)
 
     async def run() -> None:
         db = Database(settings)
-        mail_worker = Worker(db, settings)
-        hooks = WebhookSender(db, settings)
-
-        def stop() -> None:
-            mail_worker.stop()
-            hooks.stop()
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop)
         try:
-            await asyncio.gather(mail_worker.run(), hooks.run())
+            await until_signalled(background_work(db, settings))
         finally:
             await db.dispose()
 

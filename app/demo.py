@@ -15,6 +15,7 @@ from app.accounts.passwords import generate_password, hash_password
 from app.applications import uploads
 from app.applications.forms import ApplicantFields, SampleSlot
 from app.applications.service import create_application
+from app.core.db import delete_on_rollback
 from app.core.i18n import use_locale
 from app.core.site import CONTENT_DIR
 from app.demo_states import walk_to_states
@@ -209,7 +210,7 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
                 settings=settings,
                 budget_bytes=settings.max_application_bytes,
             )
-            uploads.track_for_rollback(session, item.path)
+            delete_on_rollback(session, item.path)
             stored[0] = item
             slots.append(SampleSlot(index=0, title=title, file_name=filename))
         else:

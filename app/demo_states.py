@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.sessions import StaffUser
+from app.core.moves import transition
+from app.core.staff import StaffUser
 from app.core.workflow import Actor
 from app.factcheck.service import create_task
 from app.models import Applicant, Application, State, User
@@ -70,7 +71,7 @@ async def walk_to_states(
             at: datetime = at,
         ) -> None:
             context = {"name": applicant.name, "publication": settings.publication_name}
-            await service.transition(
+            await transition(
                 session,
                 settings=settings,
                 application=application,

@@ -72,6 +72,26 @@ class Verdict(enum.StrEnum):
     unverifiable = "unverifiable"
 
 
+class TrialState(enum.StrEnum):
+    offered = "offered"
+    submitted = "submitted"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+class FeeKind(enum.StrEnum):
+    flat = "flat"
+    per_word = "per_word"
+    unpaid = "unpaid"
+
+
+class FeeStatus(enum.StrEnum):
+    agreed = "agreed"
+    invoiced = "invoiced"
+    approved = "approved"
+    paid = "paid"
+
+
 class Recommendation(enum.StrEnum):
     accept = "accept"
     trial = "trial"
@@ -149,6 +169,8 @@ class User(SQLModel, table=True):
     is_admin: bool = False
     is_editor: bool = False
     is_fact_checker: bool = False
+    # Moves trial fees through invoiced, approved and paid (admins may too).
+    is_finance: bool = False
     is_active: bool = True
     notify: str = Field(default=NotifyMode.instant, max_length=16)
     # Notification kinds (email template names) this person turned off through List-Unsubscribe or /account.
@@ -166,7 +188,12 @@ class User(SQLModel, table=True):
 
     @property
     def roles(self) -> list[str]:
-        flags = (("admin", self.is_admin), ("editor", self.is_editor), ("fact_checker", self.is_fact_checker))
+        flags = (
+            ("admin", self.is_admin),
+            ("editor", self.is_editor),
+            ("fact_checker", self.is_fact_checker),
+            ("finance", self.is_finance),
+        )
         return [name for name, on in flags if on]
 
 
@@ -357,6 +384,8 @@ class FactCheckTask(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
     sample_id: int | None = Field(default=None, foreign_key="work_sample.id", ondelete="SET NULL")
+    # A task on a trial piece (then sample_id is None).
+    trial_piece_id: int | None = Field(default=None, foreign_key="trial_piece.id", ondelete="SET NULL")
     assignee_id: int = Field(foreign_key="staff_user.id", index=True)
     creator_id: int = Field(foreign_key="staff_user.id")
     due_at: datetime = _ts(index=True)
@@ -365,6 +394,117 @@ class FactCheckTask(SQLModel, table=True):
     summary: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = _ts()
     completed_at: datetime | None = _ts(nullable=True)
+
+
+# --- trial assignments ------------------------------------------------------------------------------------
+
+
+class Trial(SQLModel, table=True):
+    """A paid (or unpaid) trial piece offered to an applicant: the brief, its deadline and its fee terms."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    state: str = Field(default=TrialState.offered, max_length=16, index=True)
+    # The brief's language: the applicant's, fixed when it is offered.
+    locale: str = Field(default="ru", max_length=16)
+    topic: str = Field(sa_type=sa.Text)  # topic and angle
+    sources: str = Field(default="", sa_type=sa.Text)
+    style_notes: str = Field(default="", sa_type=sa.Text)
+    min_words: int = 0
+    max_words: int = 0
+    deadline_at: datetime = _ts(index=True)
+    # Firm: the form locks at the deadline. Soft: a late piece is taken and marked late.
+    deadline_firm: bool = True
+    fee_kind: str = Field(default=FeeKind.flat, max_length=16)
+    # In minor units (kopecks, cents): the flat fee, or the rate per word; the cap applies per word.
+    fee_amount_minor: int | None = None
+    fee_cap_minor: int | None = None
+    currency: str = Field(default="RUB", max_length=3)
+    # Who checks the facts of the piece when it arrives; None: the task waits for the desk to assign it.
+    fact_checker_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    offered_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    submitted_at: datetime | None = _ts(nullable=True)
+    late: bool = False
+    declined_at: datetime | None = _ts(nullable=True)
+    decline_reason: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class TrialPiece(SQLModel, table=True):
+    """The applicant's trial piece, pasted or uploaded: a draft until the final send, then fixed."""
+
+    __tablename__ = "trial_piece"
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", unique=True, ondelete="CASCADE")
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=10)  # SampleKind.text or SampleKind.file
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    file_name: str | None = Field(default=None, max_length=255)
+    storage_key: str | None = Field(default=None, max_length=80, unique=True)
+    content_type: str | None = Field(default=None, max_length=100)
+    detected_type: str | None = Field(default=None, max_length=10)
+    size_bytes: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    word_count: int | None = None
+    extracted_text: str | None = Field(default=None, sa_type=sa.Text)
+    is_final: bool = False
+    # What the arrival checks found (word count against the limits, lateness, links, similar texts).
+    checks: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    submitted_at: datetime | None = _ts(nullable=True)
+
+
+class TrialScore(SQLModel, table=True):
+    """One editor's rubric for one trial piece, 1-5 each."""
+
+    __tablename__ = "trial_score"
+    __table_args__ = (sa.UniqueConstraint("trial_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="staff_user.id", ondelete="CASCADE")
+    fact_accuracy: int
+    analysis: int
+    concision: int
+    interest: int
+    brief_fit: int
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class TrialFee(SQLModel, table=True):
+    """The fee of a trial piece accepted for payment, and who moved it through each status, and when."""
+
+    __tablename__ = "trial_fee"
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", unique=True, ondelete="CASCADE")
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    status: str = Field(default=FeeStatus.agreed, max_length=16, index=True)
+    agreed_at: datetime = _ts(index=True)
+    agreed_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    invoiced_at: datetime | None = _ts(nullable=True)
+    invoiced_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    approved_at: datetime | None = _ts(nullable=True)
+    approved_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    paid_at: datetime | None = _ts(nullable=True)
+    paid_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    note: str = Field(default="", sa_type=sa.Text)
+
+
+class TextPrint(SQLModel, table=True):
+    """One fingerprint of a stored text (a work sample or a trial piece), to find near-duplicates by index."""
+
+    __tablename__ = "text_print"
+    __table_args__ = (sa.Index("ix_text_print_hash", "hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hash: int = Field(sa_type=sa.BigInteger)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    sample_id: int | None = Field(default=None, foreign_key="work_sample.id", index=True, ondelete="CASCADE")
+    piece_id: int | None = Field(default=None, foreign_key="trial_piece.id", index=True, ondelete="CASCADE")
+    # Where the fingerprinted words start in the text (in words), to show the overlapping passage.
+    position: int = 0
 
 
 class Claim(SQLModel, table=True):
@@ -381,8 +521,8 @@ class Claim(SQLModel, table=True):
 
 
 class QueuedRow(SQLModel):
-    """What the outbox worker's claims read and write on a queued row (app/mail/claims.py): outbox emails and
-    webhook deliveries alike."""
+    """What the outbound sender's claims read and write on a queued row (app/core/outbound/claims.py): outbox
+    emails and webhook deliveries alike."""
 
     status: str = Field(default=EmailStatus.queued, max_length=16)
     attempts: int = 0

@@ -2,20 +2,82 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from app.core.i18n import valid_time_zone
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"  # noqa: S105
 MB = 1024 * 1024
 
 CommaList = Annotated[list[str], NoDecode]
+
+log = logging.getLogger("byline.settings")
+
+# Settings renamed for what they govern (mail and webhook deliveries alike): the old name is still read, with
+# a warning, for one release; the new name wins when both are set.
+RENAMED = {
+    "mail_worker_inprocess": "worker_inprocess",
+    "mail_batch_size": "delivery_batch_size",
+    "mail_poll_seconds": "delivery_poll_seconds",
+    "mail_lock_seconds": "delivery_lock_seconds",
+    "mail_max_attempts": "delivery_max_attempts",
+    "mail_retry_base_seconds": "delivery_retry_base_seconds",
+    "mail_retry_max_seconds": "delivery_retry_max_seconds",
+}
+_warned: set[str] = set()
+
+
+class _FormerNames(PydanticBaseSettingsSource):
+    """The RENAMED settings set under their old names, in the environment or `.env`, below the new names."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], sources: tuple[PydanticBaseSettingsSource, ...]
+    ) -> None:
+        super().__init__(settings_cls)
+        self.variables = [
+            {name.lower(): value for name, value in source.env_vars.items()}
+            for source in sources
+            if isinstance(source, EnvSettingsSource)
+        ]
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for old, new in RENAMED.items():
+            values = [
+                variables[f"byline_{old}"] for variables in self.variables if f"byline_{old}" in variables
+            ]
+            if not values:
+                continue
+            found[new] = values[0]
+            old_name, new_name = f"BYLINE_{old.upper()}", f"BYLINE_{new.upper()}"
+            if any(f"byline_{new}" in variables for variables in self.variables):
+                message = (
+                    f"{old_name} is ignored: it is now {new_name}, which is set too; remove the old name"
+                )
+            else:
+                message = (
+                    f"{old_name} is now {new_name}: rename it (the old name is read until the next release)"
+                )
+            if message not in _warned:  # once per process, however often the settings are read
+                _warned.add(message)
+                log.warning(message)
+        return found
 
 
 class Settings(BaseSettings):
@@ -49,17 +111,21 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_seconds: float = 30.0
-    mail_worker_inprocess: bool = True
+    # Persistent SMTP connections per sender; a refused login or TLS failure pauses mail this long.
     mail_connections: int = Field(default=4, ge=1, le=64)
-    mail_batch_size: int = Field(default=100, ge=1, le=1000)
-    mail_poll_seconds: float = 1.0
-    mail_lock_seconds: int = 300
-    mail_max_attempts: int = 8
-    mail_retry_base_seconds: float = 60.0
-    mail_retry_max_seconds: float = 3600.0
     mail_pause_seconds: float = 300.0
     mail_catcher: bool = False
     mail_catcher_port: int = 1025
+
+    # The web process runs the senders and the scheduled jobs too (one machine); false with `byline worker`.
+    worker_inprocess: bool = True
+    # How mail and webhook deliveries are claimed, retried and given up on (app/core/outbound).
+    delivery_batch_size: int = Field(default=100, ge=1, le=1000)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    delivery_lock_seconds: int = Field(default=300, ge=1)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_retry_base_seconds: float = Field(default=60.0, ge=0)
+    delivery_retry_max_seconds: float = Field(default=3600.0, ge=0)
 
     max_samples: int = 5
     max_file_bytes: int = 20 * MB
@@ -104,6 +170,8 @@ class Settings(BaseSettings):
 
     api_rate_per_minute: int = Field(default=600, ge=1)
     webhook_timeout_seconds: float = 10.0
+    # Webhook deliveries a sender makes side by side.
+    webhook_connections: int = Field(default=4, ge=1, le=64)
     # Host names webhooks may reach on internal addresses in production (loopback, private, link-local, ...).
     webhook_allowed_hosts: CommaList = Field(default_factory=list)
 
@@ -115,6 +183,18 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = None
     metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
     metrics_token: SecretStr = SecretStr("")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        former = _FormerNames(settings_cls, (env_settings, dotenv_settings))
+        return init_settings, env_settings, dotenv_settings, former, file_secret_settings
 
     @field_validator(
         "allowed_hosts", "trusted_proxies", "metrics_networks", "webhook_allowed_hosts", mode="before"
@@ -128,7 +208,7 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if valid_time_zone(value) is None:
+        if value not in available_timezones():
             raise ValueError(f"not an IANA time zone name: {value!r} (for example Europe/Moscow or UTC)")
         return value
 

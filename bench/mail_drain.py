@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, text
 from app.core.db import Database
 from app.core.migrate import upgrade_sync
 from app.mail.render import build, render
-from app.mail.worker import Worker
+from app.main import mail_sender
 from app.models import EmailStatus, OutboxEmail
 from app.settings import Settings
 from bench.uploads import VAR
@@ -109,7 +109,8 @@ async def fill(db: Database, count: int, settings: Settings) -> None:
 
 
 async def drain(db: Database, settings: Settings, count: int) -> float:
-    worker = Worker(db, settings)
+    worker = mail_sender(db, settings)
+    assert worker is not None
     started = time.perf_counter()
     task = asyncio.create_task(worker.run())
     while True:
@@ -176,9 +177,9 @@ async def measure(url: str, count: int, connections: int, port: int) -> tuple[fl
         smtp_port=port,
         smtp_security="none",
         mail_connections=connections,
-        mail_batch_size=200,
-        mail_poll_seconds=0.01,
-        mail_worker_inprocess=False,
+        delivery_batch_size=200,
+        delivery_poll_seconds=0.01,
+        worker_inprocess=False,
     )
     db = Database(settings)
     try:

@@ -102,7 +102,7 @@ def app_env(url: str, port: int) -> dict[str, str]:
         "BYLINE_RATE_APPLY_PER_EMAIL": "100000000",
         "BYLINE_LOGIN_MAX_FAILURES": "100000000",
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
-        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_WORKER_INPROCESS": "false",
         "BYLINE_MAIL_CATCHER": "false",
         "BASELINE_UPLOAD_DIR": str(run_dir / "baseline-uploads"),
     }

@@ -24,7 +24,9 @@ from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
 from app.accounts.passwords import hash_password
+from app.core.counts import recount
 from app.core.migrate import upgrade_sync
+from app.core.search import document, index_words
 from app.core.site import ensure_reference_data
 from app.models import (
     Applicant,
@@ -39,8 +41,6 @@ from app.models import (
     UserDepartment,
     WorkSample,
 )
-from app.review.counts import recount
-from app.review.search import document, index_words
 from app.settings import Settings
 
 BENCH_EMAIL = "bench@byline.example"

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
-
-import app.models
+## A migration imports nothing from `app` (tests/test_migrations.py): copy in what it needs, so that later
+## changes to the app cannot change it. A UTCDateTime column of app.models is sa.DateTime(timezone=True).
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -178,7 +178,7 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
         "BYLINE_VAR_DIR": str(settings.var_dir),
         "BYLINE_BASE_URL": base_url,
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
-        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_WORKER_INPROCESS": "false",
         "BYLINE_DEFAULT_LOCALE": settings.default_locale,
         **extra_env,
     }
@@ -227,10 +227,10 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
 def live_server_with_mail(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher."""
     extra = {
-        "BYLINE_MAIL_WORKER_INPROCESS": "true",
+        "BYLINE_WORKER_INPROCESS": "true",
         "BYLINE_MAIL_CATCHER": "true",
         "BYLINE_MAIL_CATCHER_PORT": str(free_port()),
-        "BYLINE_MAIL_POLL_SECONDS": "0.1",
+        "BYLINE_DELIVERY_POLL_SECONDS": "0.1",
     }
     with _serve(settings, tmp_path, extra) as base_url:
         yield base_url

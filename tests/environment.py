@@ -39,7 +39,7 @@ def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Setting
         db_pool_size=0,
         rate_apply_per_ip=1000,
         rate_apply_per_email=1000,
-        mail_worker_inprocess=False,
+        worker_inprocess=False,
         mail_catcher=False,
         # The suite reads English pages unless a test asks for another language.
         default_locale="en",

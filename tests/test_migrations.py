@@ -1,9 +1,12 @@
-"""Models and migrations never drift: upgrade, check, downgrade and upgrade again, on this run's database."""
+"""Models and migrations never drift: upgrade, check, downgrade and upgrade again, on this run's database; no
+migration imports the app."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -11,9 +14,40 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlmodel import SQLModel
 
 from app.core.migrate import check, downgrade_sync, upgrade_sync
-from app.review.search import matching_ids
+from app.core.search import matching_ids
 from bench.seed import seed
 from tests.environment import backend, on_postgres_server, postgres_url
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _imports_app(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        found += [name for name in names if name == "app" or name.startswith("app.")]
+    return found
+
+
+def test_no_migration_imports_the_app():
+    """A migration runs as it was written: what it needs from the app's code is copied into it."""
+    versions = sorted((MIGRATIONS / "versions").glob("*.py"))
+    assert versions
+    importing = {path.name: names for path in versions if (names := _imports_app(path.read_text()))}
+    assert importing == {}, "copy what these need from app into the migration itself"
+    template = (MIGRATIONS / "script.py.mako").read_text().splitlines()
+    assert not [line for line in template if line.startswith(("import app", "from app"))]
+
+
+def test_the_import_check_sees_every_form_of_importing_the_app():
+    for source in ("import app.models", "from app.review.search import document", "from app import models"):
+        assert _imports_app(source)
+    for source in ("import apply", "from .app import x", "import sqlalchemy as app"):
+        assert not _imports_app(source)
 
 
 async def _tables(url: str) -> set[str]:

@@ -15,14 +15,16 @@ from app.accounts.guards import CurrentStaff, staff_only
 from app.accounts.tokens import plausible
 from app.core import i18n
 from app.core.errors import Invalid, NotFound
+from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession, client_ip
-from app.mail.outbox import EMAIL_TITLES, MUTABLE
+from app.core.outbound import EMAIL_TITLES, MUTABLE
+from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
 from app.models import User
 from app.settings import Settings
 
 MAX_PASSWORD = 4096
+MAX_NAME = 200
 
 
 def _checked(token: str) -> str:
@@ -37,8 +39,8 @@ async def _logged_in(
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        service.landing_path(user), status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, service.landing_route(user), cookies=[sessions.session_cookie(token, settings)]
     )
 
 
@@ -60,23 +62,37 @@ async def accept_invitation(
     clock: AppClock,
     token: FromPath[str],
 ) -> Template | Redirect:
-    form = await request.form()
-    name = str(form.get("name") or "")[:200]
+    fields = FormFields(await request.form())
+    name = fields.text("name", limit=MAX_NAME, one_line=True)
+    password = fields.secret("password", limit=MAX_PASSWORD)
+    confirm = fields.secret("confirm", limit=MAX_PASSWORD)
     try:
+        fields.check(_("Please check the form."))
         user = await invitations.accept(
             session,
             settings=settings,
             token=_checked(token),
             name=name,
-            password=str(form.get("password") or "")[:MAX_PASSWORD],
-            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
+            password=password,
+            confirm=confirm,
             now=clock(),
         )
     except Invalid as exc:
-        invitation = await invitations.usable(session, token, clock())
-        context = {"invitation": invitation, "name": name, "errors": exc.errors, "token": token}
-        return Template("accounts/accept.html", context=context, status_code=422)
+        return await form_error(session, exc, lambda error: _accept_page(session, clock, token, name, error))
     return await _logged_in(session, settings, clock, user, request)
+
+
+async def _accept_page(
+    session: DbSession, clock: AppClock, token: str, name: str, error: Invalid | None = None
+) -> Template:
+    invitation = await invitations.usable(session, token, clock())
+    context = {
+        "invitation": invitation,
+        "name": name,
+        "errors": error.errors if error else {},
+        "token": token,
+    }
+    return Template("accounts/accept.html", context=context)
 
 
 @get("/password/forgot", name="password_forgot")
@@ -100,10 +116,17 @@ async def forgot(
     return Template("accounts/forgot.html", context={"sent": True, "email": email}, background=link)
 
 
+async def _reset_page(
+    session: DbSession, clock: AppClock, token: str, error: Invalid | None = None
+) -> Template:
+    _, user = await reset.usable(session, _checked(token), clock())
+    context = {"email": user.email, "errors": error.errors if error else {}, "token": token}
+    return Template("accounts/reset.html", context=context)
+
+
 @get("/password/reset/{token:str}", name="password_reset")
 async def reset_page(session: DbSession, clock: AppClock, token: FromPath[str]) -> Template:
-    _, user = await reset.usable(session, _checked(token), clock())
-    return Template("accounts/reset.html", context={"email": user.email, "errors": {}, "token": token})
+    return await _reset_page(session, clock, token)
 
 
 @post("/password/reset/{token:str}", name="password_reset_submit")
@@ -115,21 +138,17 @@ async def reset_password(
     token: FromPath[str],
 ) -> Template | Redirect:
     """Set the new password; every session of the person ends, and they log in with it."""
-    form = await request.form()
+    fields = FormFields(await request.form())
+    password = fields.secret("password", limit=MAX_PASSWORD)
+    confirm = fields.secret("confirm", limit=MAX_PASSWORD)
     try:
+        fields.check(_("Please check the form."))
         await reset.reset_password(
-            session,
-            settings=settings,
-            token=_checked(token),
-            password=str(form.get("password") or "")[:MAX_PASSWORD],
-            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
-            now=clock(),
+            session, settings=settings, token=_checked(token), password=password, confirm=confirm, now=clock()
         )
     except Invalid as exc:
-        _, user = await reset.usable(session, token, clock())
-        context = {"email": user.email, "errors": exc.errors, "token": token}
-        return Template("accounts/reset.html", context=context, status_code=422)
-    return Redirect("/login?reset=1", status_code=303)
+        return await form_error(session, exc, lambda error: _reset_page(session, clock, token, error))
+    return redirect_to(request, "login", {"reset": 1})
 
 
 async def _account_page(
@@ -139,7 +158,6 @@ async def _account_page(
     *,
     errors: dict[str, str] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     user = await session.get(User, staff.id)
     assert user is not None
@@ -153,7 +171,6 @@ async def _account_page(
             "time_zones": i18n.time_zone_choices(),
             "site_time_zone": settings.time_zone,
         },
-        status_code=status_code,
     )
 
 
@@ -187,37 +204,38 @@ async def change_password(
     clock: AppClock,
     staff: CurrentStaff,
 ) -> Template | Redirect:
-    form = await request.form()
+    fields = FormFields(await request.form())
+    current = fields.secret("current", limit=MAX_PASSWORD)
+    password = fields.secret("password", limit=MAX_PASSWORD)
+    confirm = fields.secret("confirm", limit=MAX_PASSWORD)
     try:
+        fields.check(_("Please check the form."))
         user = await reset.change_password(
-            session,
-            settings=settings,
-            user_id=staff.id,
-            current=str(form.get("current") or "")[:MAX_PASSWORD],
-            password=str(form.get("password") or "")[:MAX_PASSWORD],
-            confirm=str(form.get("confirm") or "")[:MAX_PASSWORD],
+            session, settings=settings, user_id=staff.id, current=current, password=password, confirm=confirm
         )
     except Invalid as exc:
-        return await _account_page(session, settings, staff, errors=exc.errors, status_code=422)
+        return await form_error(
+            session, exc, lambda error: _account_page(session, settings, staff, errors=error.errors)
+        )
     token = await sessions.start_session(
         session, user=user, settings=settings, now=clock(), user_agent=request.headers.get("user-agent", "")
     )
-    return Redirect(
-        "/account?done=password", status_code=303, cookies=[sessions.session_cookie(token, settings)]
+    return redirect_to(
+        request, "account", {"done": "password"}, cookies=[sessions.session_cookie(token, settings)]
     )
 
 
 @post("/account/notifications", name="account_notifications", guards=[staff_only])
 async def notifications(request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff) -> Redirect:
-    form = await request.form()
-    wanted = set(form.getall("kinds")) if "kinds" in form else set()
+    fields = FormFields(await request.form())
+    wanted = set(fields.values("kinds"))
     await preferences.set_notifications(
         session,
         user_id=staff.id,
-        mode=str(form.get("notify") or ""),
+        mode=fields.raw("notify"),
         muted=[k for k in MUTABLE if k not in wanted],
     )
-    return Redirect("/account?done=notifications", status_code=303)
+    return redirect_to(request, "account", {"done": "notifications"})
 
 
 @post("/account/language", name="account_language", guards=[staff_only])
@@ -225,17 +243,17 @@ async def language(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
 ) -> Template | Redirect:
     """Save the language and time zone the pages are shown in; the next page uses them."""
-    form = await request.form()
+    fields = FormFields(await request.form())
+    locale = fields.text("locale", limit=16)
+    time_zone = fields.text("time_zone", limit=64)
     try:
-        await preferences.set_language(
-            session,
-            user_id=staff.id,
-            locale=str(form.get("locale") or "")[:16],
-            time_zone=str(form.get("time_zone") or "")[:64],
-        )
+        fields.check(_("Please correct the fields marked below."))
+        await preferences.set_language(session, user_id=staff.id, locale=locale, time_zone=time_zone)
     except Invalid as exc:
-        return await _account_page(session, settings, staff, errors=exc.errors, status_code=422)
-    return Redirect(request.app.route_reverse("account") + "?done=language", status_code=303)
+        return await form_error(
+            session, exc, lambda error: _account_page(session, settings, staff, errors=error.errors)
+        )
+    return redirect_to(request, "account", {"done": "language"})
 
 
 def create_router() -> Router:

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.sessions import end_user_sessions
-from app.api.tokens import revoke_all
 from app.core import site
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import N_
-from app.models import Department, Invitation, User, UserDepartment
+from app.models import ApiToken, Department, Invitation, User, UserDepartment
 
 LAST_ADMIN = N_("Byline needs at least one active admin: make someone else admin first.")
 
@@ -114,6 +113,6 @@ async def set_active(session: AsyncSession, *, user_id: int, active: bool) -> Us
     session.add(user)
     if not active:
         await end_user_sessions(session, user_id)
-        await revoke_all(session, user_id)
+        await session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user_id))
     await session.flush()
     return user

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -13,18 +12,21 @@ from app.accounts import admin, invitations
 from app.accounts.guards import CurrentStaff, admin_only
 from app.core import site
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.text import strip_bidi
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
+
+MAX_EMAIL = 320
+MAX_NAME = 200
 
 
-def _roles(form: FormMultiDict) -> list[str]:
-    return [r for r in (form.getall("roles") if "roles" in form else []) if r in invitations.ROLES]
-
-
-def _departments(form: FormMultiDict) -> list[int]:
-    return [int(v) for v in (form.getall("departments") if "departments" in form else []) if str(v).isdigit()]
+def _roles(fields: FormFields) -> list[str]:
+    """The roles ticked; at least one is needed."""
+    roles = [role for role in fields.values("roles") if role in invitations.ROLES]
+    if not roles:
+        fields.fail("roles", _("Choose at least one role."))
+    return roles
 
 
 async def _users_page(
@@ -34,7 +36,6 @@ async def _users_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     return Template(
         "accounts/users.html",
@@ -48,7 +49,6 @@ async def _users_page(
             "now": clock(),
             "role_names": invitations.ROLE_NAMES,
         },
-        status_code=status_code,
     )
 
 
@@ -78,30 +78,30 @@ async def invite(
     staff: CurrentStaff,
 ) -> Template | Redirect:
     """Invite a person by email with their roles and departments."""
-    form = await request.form()
+    fields = FormFields(await request.form())
+    email = fields.text("email", limit=MAX_EMAIL)
+    if "@" not in email or any(c in email for c in "\r\n <>,"):
+        fields.fail("email", _("Give the person's email address."))
     data = invitations.InviteInput(
-        email=str(form.get("email") or "").strip()[:320],
-        name=" ".join(strip_bidi(str(form.get("name") or "")).split())[:200],
-        roles=_roles(form),
-        department_ids=_departments(form),
+        email=email,
+        name=fields.text("name", limit=MAX_NAME, one_line=True),
+        roles=_roles(fields),
+        department_ids=fields.ids("departments"),
     )
     values = {"email": data.email, "name": data.name, "roles": data.roles, "departments": data.department_ids}
-    errors: dict[str, str] = {}
-    if "@" not in data.email or any(c in data.email for c in "\r\n <>,"):
-        errors["email"] = _("Give the person's email address.")
-    if not data.roles:
-        errors["roles"] = _("Choose at least one role.")
     try:
-        if errors:
-            raise Invalid(_("Please check the form."), errors)
+        fields.check(_("Please check the form."))
         await invitations.invite(session, settings=settings, data=data, by=staff, now=clock())
     except Invalid as exc:
-        return await _users_page(session, clock, values=values, errors=exc.errors, status_code=422)
-    return Redirect("/admin/users?done=invited", status_code=303)
+        return await form_error(
+            session, exc, lambda error: _users_page(session, clock, values=values, errors=error.errors)
+        )
+    return redirect_to(request, "admin_users", {"done": "invited"})
 
 
 @post("/admin/invitations/{invitation_id:int}/resend", name="admin_invite_resend", guards=[admin_only])
 async def resend(
+    request: Request[Any, Any, Any],
     session: DbSession,
     settings: AppSettings,
     clock: AppClock,
@@ -109,18 +109,18 @@ async def resend(
     invitation_id: FromPath[int],
 ) -> Redirect:
     await invitations.resend(session, settings=settings, invitation_id=invitation_id, by=staff, now=clock())
-    return Redirect("/admin/users?done=resent", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "resent"})
 
 
 @post("/admin/invitations/{invitation_id:int}/revoke", name="admin_invite_revoke", guards=[admin_only])
-async def revoke(session: DbSession, clock: AppClock, invitation_id: FromPath[int]) -> Redirect:
+async def revoke(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, invitation_id: FromPath[int]
+) -> Redirect:
     await invitations.revoke(session, invitation_id=invitation_id, now=clock())
-    return Redirect("/admin/users?done=revoked", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "revoked"})
 
 
-async def _user_page(
-    session: DbSession, user_id: int, *, errors: dict[str, str] | None = None, status_code: int = 200
-) -> Template:
+async def _user_page(session: DbSession, user_id: int, *, errors: dict[str, str] | None = None) -> Template:
     user = await admin.get_user(session, user_id)
     return Template(
         "accounts/user.html",
@@ -131,7 +131,6 @@ async def _user_page(
             "role_names": invitations.ROLE_NAMES,
             "errors": errors or {},
         },
-        status_code=status_code,
     )
 
 
@@ -145,26 +144,26 @@ async def user_page(session: DbSession, user_id: FromPath[int]) -> Template:
 async def save_user(
     request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]
 ) -> Template | Redirect:
-    form = await request.form()
-    roles = _roles(form)
-    if not roles:
-        return await _user_page(
-            session, user_id, errors={"roles": _("Choose at least one role.")}, status_code=422
-        )
-    await admin.update_user(session, user_id=user_id, roles=roles, departments=_departments(form))
-    return Redirect("/admin/users?done=saved", status_code=303)
+    fields = FormFields(await request.form())
+    roles = _roles(fields)
+    try:
+        fields.check(_("Please check the form."))
+        await admin.update_user(session, user_id=user_id, roles=roles, departments=fields.ids("departments"))
+    except Invalid as exc:
+        return await form_error(session, exc, lambda error: _user_page(session, user_id, errors=error.errors))
+    return redirect_to(request, "admin_users", {"done": "saved"})
 
 
 @post("/admin/users/{user_id:int}/deactivate", name="admin_user_deactivate", guards=[admin_only])
-async def deactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def deactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=False)
-    return Redirect("/admin/users?done=deactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "deactivated"})
 
 
 @post("/admin/users/{user_id:int}/reactivate", name="admin_user_reactivate", guards=[admin_only])
-async def reactivate(session: DbSession, user_id: FromPath[int]) -> Redirect:
+async def reactivate(request: Request[Any, Any, Any], session: DbSession, user_id: FromPath[int]) -> Redirect:
     await admin.set_active(session, user_id=user_id, active=True)
-    return Redirect("/admin/users?done=reactivated", status_code=303)
+    return redirect_to(request, "admin_users", {"done": "reactivated"})
 
 
 async def _content_page(
@@ -184,7 +183,6 @@ async def _content_page(
             "text_limit": site.TEXT_LIMIT,
             "name_limit": site.NAME_LIMIT,
         },
-        status_code=422 if errors else 200,
     )
 
 
@@ -203,8 +201,12 @@ async def save_content(
     values = {str(key): str(value) for key, value in form.items() if isinstance(value, str)}
     errors = await site.save_content(session, values, clock())
     if errors:
-        return await _content_page(session, values=values, errors=errors)
-    return Redirect(request.app.route_reverse("admin_content") + "?done=saved", status_code=303)
+        return await form_error(
+            session,
+            Invalid(_("Please check the form."), errors),
+            lambda error: _content_page(session, values=values, errors=error.errors),
+        )
+    return redirect_to(request, "admin_content", {"done": "saved"})
 
 
 def create_router() -> Router:

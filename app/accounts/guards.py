@@ -11,16 +11,16 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from app.accounts.sessions import StaffUser
 from app.core.errors import PasswordChangeRequired, RoleRequired
 from app.core.i18n import N_
+from app.core.staff import StaffUser
 
 # Handlers behind a guard take `staff: CurrentStaff`.
 CurrentStaff = NamedDependency[StaffUser]
 
 
-# Where a person who must replace a one-time password may still go.
-PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
+# The routes a person who must replace a one-time password may still use.
+PASSWORD_CHANGE_ROUTES = frozenset({"account_password", "account_password_change", "logout"})
 
 
 def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
@@ -28,7 +28,8 @@ def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     user = connection.scope.get("user")
     if not isinstance(user, StaffUser):
         raise NotAuthorizedException(N_("Please log in."))
-    if user.must_change_password and connection.scope.get("path") not in PASSWORD_CHANGE_PATHS:
+    handler = connection.scope.get("route_handler")
+    if user.must_change_password and getattr(handler, "name", None) not in PASSWORD_CHANGE_ROUTES:
         raise PasswordChangeRequired(N_("Choose your own password first: you logged in with a one-time one."))
     return user
 

@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.passwords import hash_password, password_problem
-from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token
-from app.applications.forms import normalize_email
+from app.core import links
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import N_, use_locale
 from app.core.i18n import gettext as _
-from app.core.text import strip_bidi
-from app.mail.outbox import enqueue
+from app.core.outbound import enqueue
+from app.core.staff import StaffUser
+from app.core.text import normalize_email, strip_bidi
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
 
@@ -70,7 +70,7 @@ async def _send(
         recipient_name=invitation.name,
         dedupe_key=f"invitation:{invitation.id}:{invitation.token_hash[:16]}",
         context={
-            "accept_url": f"{settings.base_url}/invitations/{token}",
+            "accept_url": links.absolute(settings, "invitation", token=token),
             "inviter_name": by.name,
             "roles": role_names,
             "expires": invitation.expires_at.isoformat(),

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import i18n
 from app.core.errors import Invalid, NotFound
-from app.mail.outbox import MUTABLE
+from app.core.outbound import MUTABLE
 from app.models import NotifyMode, User
 
 

@@ -17,13 +17,13 @@ from sqlmodel import col
 from app.accounts.passwords import hash_password, password_problem, verify_password
 from app.accounts.sessions import end_user_sessions
 from app.accounts.tokens import hash_token, new_token
-from app.applications.forms import normalize_email
-from app.core import ratelimit
+from app.core import links, ratelimit
 from app.core.db import Database
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.mail.outbox import enqueue
+from app.core.outbound import enqueue
+from app.core.text import normalize_email
 from app.models import PasswordReset, User
 from app.settings import Settings
 
@@ -88,7 +88,7 @@ async def _queue_link(session: AsyncSession, *, settings: Settings, email: str, 
         recipient=user.email,
         recipient_name=user.name,
         dedupe_key=f"password-reset:{token_hash[:24]}",
-        context={"reset_url": f"{settings.base_url}/password/reset/{token}", "minutes": minutes},
+        context={"reset_url": links.absolute(settings, "password_reset", token=token), "minutes": minutes},
         user_id=user.id,
         is_staff=True,
         now=now,

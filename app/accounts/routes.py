@@ -11,7 +11,8 @@ from app.accounts import service, sessions
 from app.accounts.guards import CurrentStaff, staff_only
 from app.core.db import Database
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession, client_ip
+from app.core.staff import StaffUser
+from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
 
 
 @get("/login", name="login")
@@ -19,7 +20,7 @@ async def login_form(request: Request[Any, Any, Any]) -> Template | Redirect:
     """The login form; someone already logged in goes straight on."""
     next = request.query_params.get("next", "")
     if request.scope.get("user") is not None:
-        return Redirect(service.safe_next(next) or "/dashboard", status_code=303)
+        return Redirect(service.safe_next(next) or request.app.route_reverse("dashboard"), status_code=303)
     notice = _("Your new password is set: log in with it.") if request.query_params.get("reset") else ""
     context = {"next": service.safe_next(next) or "", "email": "", "notice": notice}
     return Template("accounts/login.html", context=context)
@@ -53,22 +54,24 @@ async def login_submit(
             status_code=401,
         )
     previous = request.scope.get("user")
-    if isinstance(previous, sessions.StaffUser):
+    if isinstance(previous, StaffUser):
         await sessions.end_session(session, previous.session_id)
     token = await sessions.start_session(
         session, user=user, settings=settings, now=now, user_agent=request.headers.get("user-agent", "")
     )
-    target = (
-        service.landing_path(user) if user.must_change_password else next_path or service.landing_path(user)
-    )
-    return Redirect(target, status_code=303, cookies=[sessions.session_cookie(token, settings)])
+    cookie = sessions.session_cookie(token, settings)
+    if next_path and not user.must_change_password:
+        return Redirect(next_path, status_code=303, cookies=[cookie])
+    return redirect_to(request, service.landing_route(user), cookies=[cookie])
 
 
 @post("/logout", name="logout", guards=[staff_only])
-async def logout(session: DbSession, settings: AppSettings, staff: CurrentStaff) -> Redirect:
+async def logout(
+    request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Redirect:
     """End this session on the server and drop the cookie."""
     await sessions.end_session(session, staff.session_id)
-    return Redirect("/login", status_code=303, cookies=[sessions.expired_cookie(settings)])
+    return redirect_to(request, "login", cookies=[sessions.expired_cookie(settings)])
 
 
 def create_router() -> Router:

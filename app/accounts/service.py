@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
-from app.applications.forms import normalize_email
 from app.core import ratelimit
 from app.core.db import Database
 from app.core.errors import DomainError, RateLimited
 from app.core.i18n import N_
+from app.core.text import normalize_email
 from app.models import User
 from app.settings import Settings
 
@@ -115,15 +115,15 @@ async def authenticate(
     return user
 
 
-def landing_path(user: User) -> str:
-    """Where a person lands after logging in: their main page."""
+def landing_route(user: User) -> str:
+    """The name of the route a person lands on after logging in: their main page."""
     if user.must_change_password:
-        return "/account/password"
+        return "account_password"
     if user.is_editor:
-        return "/dashboard"
+        return "dashboard"
     if user.is_fact_checker:
-        return "/tasks"
-    return "/admin/users"
+        return "my_tasks"
+    return "admin_users"
 
 
 def safe_next(value: str) -> str | None:

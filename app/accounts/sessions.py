@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,36 +21,13 @@ from sqlmodel import col
 
 from app.accounts.tokens import hash_token
 from app.core.db import SAFE_METHODS, Database
+from app.core.staff import StaffUser
 from app.core.web import Clock
 from app.models import StaffSession, User
 from app.settings import Settings
 
 COOKIE_NAME = "byline_session"
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class StaffUser:
-    """The logged-in staff member as the request sees them."""
-
-    id: int
-    email: str
-    name: str
-    is_admin: bool
-    is_editor: bool
-    is_fact_checker: bool
-    session_id: str
-    must_change_password: bool = False
-    locale: str | None = None
-    time_zone: str | None = None
-
-    @property
-    def roles(self) -> list[str]:
-        flags = (("admin", self.is_admin), ("editor", self.is_editor), ("fact_checker", self.is_fact_checker))
-        return [name for name, on in flags if on]
-
-    def has_role(self, role: str) -> bool:
-        return role in self.roles
 
 
 async def start_session(

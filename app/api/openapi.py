@@ -26,6 +26,12 @@ from app.api.schemas import Problem
 from app.core.errors import PROBLEM_JSON
 
 PATH = "/api/v1"
+# Litestar's OpenAPI plugin serves the reference page and the document under no route name to reverse: the
+# pages that link to them use these paths, declared once here.
+REFERENCE = "/docs"
+DOCUMENT = "/openapi.json"
+DOCS_PATH = PATH + REFERENCE
+DOCUMENT_PATH = PATH + DOCUMENT
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not JSON (one value, in UTF-8).",
@@ -134,7 +140,7 @@ class ReferencePage(OpenAPIRenderPlugin):
     """A page listing every operation, rendered on the server (the CSP allows no outside script)."""
 
     def __init__(self) -> None:
-        super().__init__(path="/docs")
+        super().__init__(path=REFERENCE)
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         schema = tidy(openapi_schema)
@@ -143,7 +149,7 @@ class ReferencePage(OpenAPIRenderPlugin):
             "openapi_version": schema.get("openapi", ""),
             "operations": list(_operations(schema)),
             "schemas": schema.get("components", {}).get("schemas", {}),
-            "json_path": f"{PATH}/openapi.json",
+            "json_path": DOCUMENT_PATH,
             "request": request,
         }
         engine = request.app.template_engine
@@ -161,7 +167,7 @@ def openapi_config() -> OpenAPIConfig:
             "(`Authorization: Bearer <token>`, made on /account/tokens) and acts with its owner's roles."
         ),
         path=PATH,
-        render_plugins=[ReferencePage(), SchemaJson()],
+        render_plugins=[ReferencePage(), SchemaJson(path=DOCUMENT)],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(

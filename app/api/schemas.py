@@ -14,10 +14,17 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from app.core import workflow
-from app.factcheck.service import MAX_CLAIM_CHARS, MAX_CLAIMS
-from app.factcheck.work import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
+from app.core.limits import (
+    MAX_CLAIM_CHARS,
+    MAX_CLAIMS,
+    MAX_NOTE,
+    MAX_SOURCES,
+    MAX_SUMMARY,
+    MAX_URL,
+    MESSAGE_LIMIT,
+    REASON_LIMIT,
+)
 from app.models import EmailStatus, State, TaskState, Verdict
-from app.review.forms import MESSAGE_LIMIT, REASON_LIMIT
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]

@@ -9,10 +9,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.accounts.guards import CurrentStaff, staff_only
-from app.api import tokens
+from app.api import openapi, tokens
+from app.core import links
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 PAGE = "api/tokens.html"
 
@@ -26,7 +28,6 @@ async def _page(
     new_name: str = "",
     errors: dict[str, str] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     return Template(
         PAGE,
@@ -36,9 +37,10 @@ async def _page(
             "new_name": new_name,
             "errors": errors or {},
             "notice": notice,
-            "base_url": settings.base_url,
+            "me_url": links.absolute(settings, "api_me"),
+            "docs_path": openapi.DOCS_PATH,
+            "document_path": openapi.DOCUMENT_PATH,
         },
-        status_code=status_code,
     )
 
 
@@ -60,20 +62,25 @@ async def create_token(
     staff: CurrentStaff,
 ) -> Template:
     """Make a token and show it this once: only its hash is kept."""
-    form = await request.form()
-    name = str(form.get("name") or "")[:500]
+    fields = FormFields(await request.form())
+    name = fields.text("name", limit=tokens.MAX_NAME, one_line=True)
     try:
+        fields.check(_("The name is too long."))
         row, token = await tokens.create_token(session, user_id=staff.id, name=name, now=clock())
     except Invalid as exc:
-        return await _page(session, settings, staff, errors=exc.errors, new_name=name, status_code=422)
+        return await form_error(
+            session, exc, lambda error: _page(session, settings, staff, errors=error.errors, new_name=name)
+        )
     return await _page(session, settings, staff, new_token=token, new_name=row.name)
 
 
 @post("/account/tokens/{token_id:int}/revoke", name="api_token_revoke", guards=[staff_only])
-async def revoke_token(session: DbSession, staff: CurrentStaff, token_id: FromPath[int]) -> Redirect:
+async def revoke_token(
+    request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff, token_id: FromPath[int]
+) -> Redirect:
     """Revoke one of your tokens; it stops working at once."""
     await tokens.revoke_token(session, user_id=staff.id, token_id=token_id)
-    return Redirect("/account/tokens?done=revoked", status_code=303)
+    return redirect_to(request, "api_tokens", {"done": "revoked"})
 
 
 def create_router() -> Router:

@@ -12,12 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.accounts.tokens import hash_token, new_token, plausible
 from app.core.db import Database
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.staff import StaffUser
 from app.models import ApiToken, User
 
 MAX_TOKENS = 20
@@ -73,11 +73,6 @@ async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) ->
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound(N_("There is no such token."))
-
-
-async def revoke_all(session: AsyncSession, user_id: int) -> None:
-    """Delete every token of a person (deactivation)."""
-    await session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user_id))
 
 
 async def load_token_user(db: Database, token: str, *, now: datetime) -> tuple[StaffUser, int] | None:

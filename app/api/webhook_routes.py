@@ -12,9 +12,10 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, admin_only
 from app.api import webhooks
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 NOTICES = {
     "on": N_("The webhook is on."),
@@ -32,7 +33,6 @@ async def _page(
     url: str = "",
     errors: dict[str, str] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     hooks = await webhooks.list_webhooks(session)
     return Template(
@@ -48,7 +48,6 @@ async def _page(
             "signature_header": webhooks.SIGNATURE_HEADER,
             "timestamp_header": webhooks.TIMESTAMP_HEADER,
         },
-        status_code=status_code,
     )
 
 
@@ -68,13 +67,15 @@ async def create_webhook(
     staff: CurrentStaff,
 ) -> Template:
     """Add a webhook; its signing secret is shown this once."""
-    url = str((await request.form()).get("url") or "")[: webhooks.MAX_URL + 1]
+    fields = FormFields(await request.form())
+    url = fields.text("url", limit=webhooks.MAX_URL)
     try:
+        fields.check(_("Check the address."))
         hook, secret = await webhooks.create_webhook(
             session, settings=settings, url=url, by=staff, now=clock()
         )
     except Invalid as exc:
-        return await _page(session, url=url, errors=exc.errors, status_code=422)
+        return await form_error(session, exc, lambda error: _page(session, url=url, errors=error.errors))
     return await _page(session, created=(hook.url, secret))
 
 
@@ -83,22 +84,26 @@ async def toggle_webhook(
     request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
 ) -> Redirect:
     """Turn a webhook on or off."""
-    active = (await request.form()).get("active") == "on"
+    active = FormFields(await request.form()).raw("active") == "on"
     await webhooks.set_active(session, webhook_id=webhook_id, active=active)
-    return Redirect(f"/admin/webhooks?done={'on' if active else 'off'}", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "on" if active else "off"})
 
 
 @post("/admin/webhooks/{webhook_id:int}/delete", name="admin_webhook_delete", guards=[admin_only])
-async def delete_webhook(session: DbSession, webhook_id: FromPath[int]) -> Redirect:
+async def delete_webhook(
+    request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
+) -> Redirect:
     await webhooks.delete_webhook(session, webhook_id=webhook_id)
-    return Redirect("/admin/webhooks?done=deleted", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "deleted"})
 
 
 @post("/admin/webhooks/deliveries/{delivery_id:int}/retry", name="admin_webhook_retry", guards=[admin_only])
-async def retry_delivery(session: DbSession, clock: AppClock, delivery_id: FromPath[int]) -> Redirect:
+async def retry_delivery(
+    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, delivery_id: FromPath[int]
+) -> Redirect:
     """Queue a failed or dead delivery again."""
     done = await webhooks.retry_delivery(session, delivery_id=delivery_id, now=clock())
-    return Redirect(f"/admin/webhooks?done={'retried' if done else 'moved_on'}", status_code=303)
+    return redirect_to(request, "admin_webhooks", {"done": "retried" if done else "moved_on"})
 
 
 def create_router() -> Router:

@@ -1,7 +1,7 @@
 """Outgoing webhooks: addresses an admin registers, told of every state change by a signed POST.
 
-`queue_state_change` writes one delivery per active webhook in the transaction of the move itself (nothing is
-sent for a move that was rolled back); `app/api/delivery.py` sends them with the outbox's claims and backoff.
+Moves queue one delivery per active webhook in their own transaction (`queue_state_change` in
+app/core/outbound/webhooks.py); the outbound sender sends them with the HTTP channel of app/api/delivery.py.
 Each delivery is signed: `X-Byline-Signature: sha256=<hex>` is HMAC-SHA256 with the webhook's secret over
 `<X-Byline-Timestamp>.<raw body>`, so a receiver can check both the body and how fresh the attempt is.
 """
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
-import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -20,15 +18,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.api import destinations
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
-from app.models import EmailStatus, Event, Webhook, WebhookDelivery
+from app.core.staff import StaffUser
+from app.models import EmailStatus, Webhook, WebhookDelivery
 from app.settings import Settings
 
-STATE_CHANGED = "application.state_changed"
 SIGNATURE_HEADER = "X-Byline-Signature"
 TIMESTAMP_HEADER = "X-Byline-Timestamp"
 DELIVERY_HEADER = "X-Byline-Delivery"
@@ -148,37 +145,3 @@ async def retry_delivery(session: AsyncSession, *, delivery_id: int, now: dateti
         .values(status=EmailStatus.queued, attempts=0, next_attempt_at=now, locked_by=None, locked_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def queue_state_change(session: AsyncSession, *, settings: Settings, event: Event) -> None:
-    """One delivery per active webhook for a state change, in the caller's transaction."""
-    hook_ids: list[int] = list(
-        (await session.scalars(select(col(Webhook.id)).where(col(Webhook.is_active)))).all()  # type: ignore[arg-type]
-    )
-    if not hook_ids:
-        return
-    data = {
-        "application_id": event.application_id,
-        "application_url": f"{settings.base_url}/api/v1/applications/{event.application_id}",
-        "event_id": event.id,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "actor": event.actor,
-        "actor_user_id": event.actor_user_id,
-        "version": event.data.get("version"),
-        "at": event.created_at.isoformat(),
-    }
-    for hook_id in hook_ids:
-        uid = uuid.uuid4().hex
-        body = json.dumps({"id": uid, "type": STATE_CHANGED, "data": data}, separators=(",", ":"))
-        session.add(
-            WebhookDelivery(
-                webhook_id=hook_id,
-                uid=uid,
-                event=STATE_CHANGED,
-                body=body,
-                status=EmailStatus.queued,
-                next_attempt_at=event.created_at,
-                created_at=event.created_at,
-            )
-        )

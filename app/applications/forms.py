@@ -12,13 +12,12 @@ from email_validator import EmailNotValidError, validate_email
 from litestar.datastructures import FormMultiDict, UploadFile
 from pydantic import BaseModel, ValidationError, field_validator
 
+from app.core.forms import CONTROL, LINE_BREAK, clean_text
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
 from app.core.text import strip_bidi
 from app.settings import Settings
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 SAMPLE_PARTS = ("title", "url", "text", "file")
 SAMPLE_FIELD = re.compile(r"^sample-\d+-(?:title|url|text|file)$")
@@ -39,11 +38,6 @@ LIMITS = {
 EMAIL_MESSAGE = N_("Enter an email address like name@example.com.")
 MAX_PROFILE_LINKS = 3
 MIN_MOTIVATION = 50
-
-
-def normalize_email(address: str) -> str:
-    """The identity used to link repeat applications: NFC, trimmed, lower-cased."""
-    return unicodedata.normalize("NFC", address.strip()).lower()
 
 
 def check_url(value: str) -> str:
@@ -82,7 +76,7 @@ def _single_line(value: str, label: str, limit: int) -> str:
 
 
 def _text(value: str, label: str, limit: int) -> str:
-    value = CONTROL.sub("", unicodedata.normalize("NFC", value.replace("\r\n", "\n"))).strip()
+    value = clean_text(value)
     if len(value) > limit:
         raise ValueError(
             ngettext(

@@ -14,14 +14,15 @@ from app.applications import uploads
 from app.applications.forms import LIMITS, check_url
 from app.applications.queries import application_by_public_id
 from app.applications.service import attach_file
+from app.core import search
+from app.core.db import delete_on_rollback
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.moves import transition
 from app.core.text import strip_bidi
 from app.core.workflow import Actor
 from app.models import SampleKind, State, WorkSample
-from app.review import search
-from app.review.service import transition
 from app.settings import Settings
 
 REPLY_LIMIT = 10_000
@@ -105,7 +106,7 @@ async def reply(
             except uploads.UploadRejected as exc:
                 status = exc.status_code
                 raise Invalid(exc.message, {"sample_file": exc.message}, status_code=status) from None
-            uploads.track_for_rollback(session, item.path)
+            delete_on_rollback(session, item.path)
             attach_file(sample, item)
         else:
             sample.url = form.url

@@ -13,10 +13,11 @@ from app.applications.forms import LIMITS, ParsedForm, in_page_order, parse_form
 from app.applications.queries import application_by_public_id, status_view
 from app.applications.reply import ReplyForm, parse_reply
 from app.applications.spam import HONEYPOT_FIELD, issue_form_token
-from app.core import site, workflow
+from app.core import links, site, workflow
 from app.core.errors import Invalid
+from app.core.forms import form_error
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession, client_ip
+from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
 from app.models import State
 from app.settings import MB, Settings
 
@@ -42,7 +43,6 @@ async def _form_page(
     *,
     parsed: ParsedForm | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Template:
     errors = errors or {}
     token = parsed.form_token if parsed and parsed.form_token and "form" not in errors else None
@@ -62,7 +62,6 @@ async def _form_page(
             "consent_text": await site.consent(session, settings.publication_name),
             "limits": LIMITS,
         },
-        status_code=status_code,
     )
 
 
@@ -87,14 +86,14 @@ def submit_handler(settings: Settings) -> Any:
             )
         except Invalid as exc:
             errors = {**parsed.errors, **exc.errors}
-            return await _form_page(
-                session, settings, parsed=parsed, errors=errors, status_code=exc.status_code
+            return await form_error(
+                session, exc, lambda error: _form_page(session, settings, parsed=parsed, errors=errors)
             )
         finally:
             for slot in parsed.slots:
                 if slot.upload is not None:
                     await slot.upload.close()
-        return Redirect(request.app.route_reverse("apply_received", public_id=public_id), status_code=303)
+        return redirect_to(request, "apply_received", public_id=public_id)
 
     return apply_submit
 
@@ -105,15 +104,14 @@ async def apply_received(
 ) -> Template | Redirect:
     """Thank-you page with the private status link, in full so that it can be copied and kept."""
     application, applicant = await application_by_public_id(session, public_id)
-    status_path = request.app.route_reverse("status", public_id=public_id)
     if application.erased_at is not None:
-        return Redirect(status_path, status_code=303)
+        return redirect_to(request, "status", public_id=public_id)
     return Template(
         "applications/received.html",
         context={
             "application": application,
             "applicant": applicant,
-            "status_url": settings.base_url.rstrip("/") + status_path,
+            "status_url": links.status_url(settings, public_id),
         },
     )
 
@@ -124,7 +122,6 @@ async def _status_page(
     *,
     reply_form: ReplyForm | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Template:
     view = await status_view(session, public_id)
     state = view.application.state
@@ -141,7 +138,6 @@ async def _status_page(
             "values": reply_form.values if reply_form else {},
             "errors": errors or {},
         },
-        status_code=status_code,
     )
 
 
@@ -167,24 +163,27 @@ def reply_handler(settings: Settings) -> Any:
         try:
             await reply.reply(session, settings=settings, public_id=public_id, form=form, now=clock())
         except Invalid as exc:
-            await session.rollback()
-            return await _status_page(
-                session, public_id, reply_form=form, errors=exc.errors, status_code=exc.status_code
+            return await form_error(
+                session,
+                exc,
+                lambda error: _status_page(session, public_id, reply_form=form, errors=error.errors),
             )
         finally:
             if form.upload is not None:
                 await form.upload.close()
-        return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
+        return redirect_to(request, "status", public_id=public_id)
 
     return reply_submit
 
 
 @get("/status/{public_id:str}/withdraw", name="withdraw_confirm")
-async def withdraw_confirm(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
+async def withdraw_confirm(
+    request: Request[Any, Any, Any], session: DbSession, public_id: FromPath[str]
+) -> Template | Redirect:
     """Ask the applicant to confirm the withdrawal."""
     application, _applicant = await application_by_public_id(session, public_id)
     if workflow.find_move(application.state, State.withdrawn, workflow.Actor.applicant) is None:
-        return Redirect(f"/status/{public_id}", status_code=303)
+        return redirect_to(request, "status", public_id=public_id)
     return Template("applications/withdraw.html", context={"application": application})
 
 
@@ -204,7 +203,7 @@ async def withdraw(
             _("Keep the reason under 2,000 characters."), {"reason": _("At most 2,000 characters.")}
         )
     await service.withdraw(session, settings=settings, public_id=public_id, reason=reason, now=clock())
-    return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
+    return redirect_to(request, "status", public_id=public_id)
 
 
 def create_router(settings: Settings) -> Router:

@@ -11,14 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.applications import spam, uploads
-from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot, normalize_email
+from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot
 from app.applications.queries import application_by_public_id
+from app.core import counts, links, search
+from app.core.db import delete_on_rollback
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
 from app.core.i18n import gettext as _
+from app.core.moves import transition
+from app.core.outbound import enqueue, enqueue_for_staff
 from app.core.site import CONSENT_VERSION, consent
+from app.core.text import normalize_email
 from app.core.workflow import DEFAULT_DUE, Actor
-from app.mail.outbox import enqueue, enqueue_for_staff
 from app.models import (
     Applicant,
     Application,
@@ -33,8 +37,6 @@ from app.models import (
     UserDepartment,
     WorkSample,
 )
-from app.review import counts, search
-from app.review.service import transition
 from app.settings import Settings
 
 TITLE_IN_MAIL = 80
@@ -48,7 +50,7 @@ def new_public_id() -> str:
 async def _store_files(
     session: AsyncSession, parsed: ParsedForm, settings: Settings
 ) -> dict[int, uploads.StoredFile]:
-    """Stream every attached file to the upload folder; on any refusal remove them all and say where."""
+    """Stream every attached file to the upload folder; on any refusal say where (a rollback removes them)."""
     stored: dict[int, uploads.StoredFile] = {}
     errors: dict[str, str] = {}
     budget = settings.max_application_bytes
@@ -65,11 +67,10 @@ async def _store_files(
             if exc.status_code == 413:
                 status = 413
             continue
-        uploads.track_for_rollback(session, item.path)
+        delete_on_rollback(session, item.path)
         stored[slot.index] = item
         budget -= item.size_bytes
     if errors:
-        _remove(settings, stored)
         raise Invalid(_("Some work samples could not be accepted."), errors, status_code=status)
     return stored
 
@@ -173,6 +174,7 @@ async def submit_application(
             raise
         return existing
     except BaseException:
+        # Also when the request is cancelled, which ends no transaction to remove them with.
         _remove(settings, stored)
         raise
     return application.public_id
@@ -328,7 +330,7 @@ async def _queue_submission_mail(
         dedupe_key=f"event:{event.id}:applicant",
         context={
             "applicant_name": applicant.name,
-            "status_url": f"{settings.base_url}/status/{application.public_id}",
+            "status_url": links.status_url(settings, application.public_id),
             "departments": list(departments),
             "sample_titles": [s.title[:TITLE_IN_MAIL] for s in samples],
         },
@@ -357,7 +359,7 @@ async def _queue_submission_mail(
             context={
                 "applicant_name": applicant.name,
                 "departments": list(departments),
-                "application_url": f"{settings.base_url}/applications/{application.id}",
+                "application_url": links.absolute(settings, "application", application_id=application.id),
             },
             application_id=application.id,
             now=now,

@@ -24,9 +24,6 @@ from typing import IO, Any, BinaryIO
 
 import anyio.to_thread
 from litestar.datastructures import UploadFile
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 
 from app.applications import inspection
 from app.applications.inspection import Inspection, UploadRejected
@@ -378,44 +375,14 @@ async def store_upload(
     )
 
 
-def remove_stored(settings: Settings, storage_key: str) -> None:
-    """Delete a stored upload (and any leftover partial file); a missing file is not an error."""
+def stored_paths(settings: Settings, storage_key: str) -> tuple[Path, Path]:
+    """Where a stored upload and its partial file (left by an interrupted upload) are."""
     if not STORAGE_KEY.fullmatch(storage_key):
         raise ValueError(f"not a storage key: {storage_key!r}")
     folder = settings.uploads_path
-    _discard(folder / storage_key, folder / f"{storage_key}{PART_SUFFIX}")
+    return folder / storage_key, folder / f"{storage_key}{PART_SUFFIX}"
 
 
-# --- rollback cleanup -----------------------------------------------------------------------------------
-
-_TRACKED = "byline.uploads.tracked"
-
-
-def track_for_rollback(session: AsyncSession, path: Path) -> None:
-    """Delete `path` if the session's transaction is rolled back or ends without a commit."""
-    session.sync_session.info.setdefault(_TRACKED, []).append(path)
-
-
-def _discard_tracked(session: Session) -> None:
-    paths: list[Path] = session.info.pop(_TRACKED, [])
-    _discard(*paths)
-
-
-@event.listens_for(Session, "after_rollback")
-def _on_rollback(session: Session) -> None:
-    # A savepoint rollback leaves the outer transaction, and the rows pointing at these files, alive.
-    if not session.in_nested_transaction():
-        _discard_tracked(session)
-
-
-@event.listens_for(Session, "after_commit")
-def _on_commit(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_TRACKED, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    # Closing a session with its transaction still open discards the rows, so their files go too.
-    if transaction.parent is None:
-        _discard_tracked(session)
+def remove_stored(settings: Settings, storage_key: str) -> None:
+    """Delete a stored upload (and any leftover partial file); a missing file is not an error."""
+    _discard(*stored_paths(settings, storage_key))

@@ -1,15 +1,20 @@
-"""The database layer: engine, session factory, SQLite pragmas and the metadata naming convention."""
+"""The database layer: engine, session factory, SQLite pragmas, the metadata naming convention, and files
+that follow a transaction (kept or deleted with the rows that point at them)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from litestar.types import Message, Scope
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
@@ -68,6 +73,135 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# --- files that follow the transaction ------------------------------------------------------------------
+#
+# An upload is written to disk before the rows that point at it, and an erasure deletes rows whose files must
+# go too. Both are registered on the session: `delete_on_rollback` for new files (kept when the transaction
+# commits, deleted when it rolls back or the session closes without committing), `delete_after_commit` for
+# files of deleted rows (deleted once the transaction commits, kept when it rolls back). The events below keep
+# the books on the synchronous session; `AppSession` deletes what is due in a worker thread after its commit,
+# rollback or close, so the event loop never waits on the disk.
+
+_NEW = "byline.files.new"  # [Path]: settled by the outermost transaction
+_ERASED = "byline.files.erased"  # {SessionTransaction: [Path]}: settled by the (sub)transaction they were in
+_COMMITTED = "byline.files.committed"  # the transaction whose commit is under way
+_DUE = "byline.files.due"  # [Path]: to delete now
+
+
+class _FileSession(Session):
+    """The synchronous side of `AppSession`; the file events listen on this class only."""
+
+
+def _innermost(session: Session) -> SessionTransaction:
+    return session.get_nested_transaction() or session.get_transaction() or session.begin()
+
+
+def _enclosing(transaction: SessionTransaction) -> SessionTransaction:
+    """The savepoint or outermost transaction that a savepoint's outcome passes to."""
+    parent = transaction.parent
+    assert parent is not None
+    while parent.parent is not None and not parent.nested:
+        parent = parent.parent
+    return parent
+
+
+@event.listens_for(_FileSession, "after_commit")
+def _on_commit(session: Session) -> None:
+    # Called for the outermost transaction and for each savepoint released; after_transaction_end follows.
+    session.info[_COMMITTED] = session.get_nested_transaction() or session.get_transaction()
+
+
+@event.listens_for(_FileSession, "after_transaction_end")
+def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None and not transaction.nested:
+        return  # an inner subtransaction (a flush): it settles nothing
+    committed = session.info.pop(_COMMITTED, None) is transaction
+    erased: list[Path] = session.info.get(_ERASED, {}).pop(transaction, [])
+    if transaction.nested:
+        # A released savepoint hands its erased files to the transaction around it; a rolled-back one has
+        # brought their rows back, so they stay. New files are not touched: rows written outside the savepoint
+        # may point at them.
+        if committed and erased:
+            session.info.setdefault(_ERASED, {}).setdefault(_enclosing(transaction), []).extend(erased)
+        return
+    new: list[Path] = session.info.pop(_NEW, [])
+    due = erased if committed else new
+    if not due:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a session used without an event loop: nothing to hand the work to
+        _delete(due)
+    else:
+        session.info.setdefault(_DUE, []).extend(due)
+
+
+def _delete(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _file_session(session: AsyncSession) -> Session:
+    if not isinstance(session.sync_session, _FileSession):
+        raise TypeError("files follow the transaction only in sessions made by Database.sessionmaker")
+    return session.sync_session
+
+
+def delete_on_rollback(session: AsyncSession, *paths: Path) -> None:
+    """New files for rows of this session's transaction: kept if it commits, deleted if it rolls back or the
+    session closes without committing. A savepoint rolled back leaves them to the outermost transaction."""
+    sync = _file_session(session)
+    _innermost(sync)  # the transaction that settles them has begun, even before the first statement
+    sync.info.setdefault(_NEW, []).extend(paths)
+
+
+def delete_after_commit(session: AsyncSession, *paths: Path) -> None:
+    """Files of rows this transaction deletes: deleted once it commits, kept if it (or the savepoint they were
+    registered in) rolls back."""
+    sync = _file_session(session)
+    sync.info.setdefault(_ERASED, {}).setdefault(_innermost(sync), []).extend(paths)
+
+
+class AppSession(AsyncSession):
+    """The session every `Database` makes: after a commit, rollback or close it deletes the files that became
+    due (see `delete_on_rollback` and `delete_after_commit`) in a worker thread."""
+
+    sync_session_class = _FileSession
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            await self._delete_due()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            await self._delete_due()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self._delete_due()
+
+    async def _delete_due(self) -> None:
+        due: list[Path] = self.sync_session.info.pop(_DUE, [])
+        if not due:
+            return
+        try:
+            await anyio.to_thread.run_sync(_delete, due)
+        except BaseException:
+            _delete(due)  # cancelled while waiting: finish here rather than leave the files behind
+            raise
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AppSession]:
+    """Sessions whose registered files follow their transactions."""
+    return async_sessionmaker(engine, class_=AppSession, expire_on_commit=False, autoflush=False)
+
+
 class Database:
     """The engine, a writer view of it, and the session factory."""
 
@@ -75,7 +209,7 @@ class Database:
         self.engine = create_engine(settings, pool=pool)
         # Same pool and events; sessions bound here BEGIN IMMEDIATE on SQLite at their first statement.
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.sessionmaker = make_sessionmaker(self.engine)
 
     def request_session(self, scope: Scope) -> AsyncSession:
         """The request's session, made on first use; requests that may write get the writer view."""

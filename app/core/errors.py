@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.web import ensure_language
+from app.core.web import ensure_language, redirect_to
 
 log = logging.getLogger("byline.errors")
 
@@ -173,9 +172,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     """
     status = exc.status_code
     if status == 401 and request.method == "GET" and not _wants_json(request):
-        return Redirect(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+        return redirect_to(request, "login", {"next": request.url.path})
     if isinstance(exc, PasswordChangeRequired) and request.method == "GET" and not _wants_json(request):
-        return Redirect("/account/password", status_code=303)
+        return redirect_to(request, "account_password")
     if isinstance(exc, ValidationException) and _wants_json(request):
         # The API's input that does not fit its schema: the same 422 as a service's Invalid.
         errors = _validation_errors(exc)

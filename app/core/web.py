@@ -12,15 +12,16 @@ from urllib.parse import parse_qs, urlencode
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import i18n, site
+from app.core import i18n, links, site
 from app.core.workflow import STAFF_LABELS
 from app.settings import Settings
 
@@ -245,6 +246,21 @@ async def htmx_history(message: Message, scope: Scope) -> None:
         return
     if any(name == b"hx-request" for name, _ in scope.get("headers", [])):
         MutableScopeHeaders.from_message(message)["HX-Push-Url"] = "false"
+
+
+def redirect_to(
+    request: Request[Any, Any, Any],
+    route: str,
+    /,
+    query: links.Query = None,
+    *,
+    fragment: str = "",
+    cookies: list[Cookie] | None = None,
+    **params: Any,
+) -> Redirect:
+    """A 303 to the route named `route` (path parameters in `params`), with `query` and `fragment` if any."""
+    target = links.with_query(request.app.route_reverse(route, **params), query)
+    return Redirect(f"{target}#{fragment}" if fragment else target, status_code=303, cookies=cookies)
 
 
 def client_ip(request: Request[Any, Any, Any], settings: Settings) -> str:

@@ -13,9 +13,9 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.core.errors import NotFound
 from app.core.i18n import gettext as _
+from app.core.staff import StaffUser
 from app.factcheck import extract
 from app.models import Claim, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings

@@ -1,9 +1,9 @@
 """Reminders of open fact-check tasks: before the due time, when it passes, then to the task's creator.
 
-The worker's scheduler calls `queue_task_reminders` every minute. Each reminder is an outbox row whose
-dedupe key names the task, the kind and the due time, so it is queued once: across restarts, with several
-workers at once (a second insert of the same key is skipped in its own savepoint), and again only if an editor
-moves the due date.
+Every worker runs `queue_task_reminders` once a minute (a job registered in app/main.py). Each reminder is
+an outbox row whose dedupe key names the task, the kind and the due time, so it is queued once: across
+restarts, with several workers at once (a second insert of the same key is skipped in its own savepoint), and
+again only if an editor moves the due date.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.mail.outbox import enqueue_for_staff
+from app.core import links
+from app.core.outbound import enqueue_for_staff
 from app.models import Claim, FactCheckTask, OutboxEmail, TaskState, User
 from app.settings import Settings
 
@@ -110,7 +111,7 @@ async def queue_task_reminders(session: AsyncSession, settings: Settings, now: d
                     dedupe_key=reminder.dedupe_key,
                     context={
                         "kind": reminder.kind,
-                        "task_url": f"{settings.base_url}/tasks/{task.id}",
+                        "task_url": links.absolute(settings, "task_page", task_id=task.id),
                         "due_at": task.due_at.isoformat(),
                         "claims": int(claims or 0),
                         "checker_name": reminder.checker.name,

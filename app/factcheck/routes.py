@@ -13,18 +13,12 @@ from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error, int_or_none
 from app.core.i18n import gettext as _
-from app.core.web import AppClock, AppSettings, DbSession
-from app.factcheck import extract, queries, service, work
+from app.core.moves import check_version, load_application, version_of
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
+from app.factcheck import extract, forms, queries, service, work
 from app.models import SampleKind, WorkSample
-from app.review import forms
-from app.review.service import check_version, load_application
-
-
-def _ticked_and_typed(form: FormMultiDict) -> list[str]:
-    ticked = [" ".join(str(v).split()) for v in form.getall("sentence")] if "sentence" in form else []
-    typed = service.split_claims(str(form.get("task_claims") or "")[:100_000])
-    return [claim for claim in [*ticked, *typed] if claim]
 
 
 async def _new_task_context(
@@ -67,7 +61,7 @@ async def new_task(
     application_id: FromPath[int],
 ) -> Template:
     """Pick the claims of a new task by ticking sentences of a sample, or type them."""
-    sample = forms.int_or_none(request.query_params.get("sample"))
+    sample = int_or_none(request.query_params.get("sample"))
     context = await _new_task_context(session, settings, application_id, sample)
     return Template("factcheck/new_task.html", context=context)
 
@@ -83,27 +77,36 @@ async def create_task(
 ) -> Template | Redirect:
     """Create the task; the fact-checker is emailed. Bad input: the page again with every choice kept."""
     form = await request.form()
-    sample_id = forms.int_or_none(form.get("task_sample"))
     try:
         application, _ = await load_application(session, application_id)
-        await check_version(session, application, forms.version_of(form))
+        await check_version(session, application, version_of(form))
+        task = forms.new_task_input(form)
         await service.create_task(
             session,
             settings=settings,
             application=application,
             by=staff,
-            assignee_id=forms.int_or_none(form.get("task_assignee")),
-            sample_id=sample_id,
-            claims=_ticked_and_typed(form),
-            due_at=forms.due_date(str(form.get("task_due") or "")[:20]),
+            assignee_id=task.assignee_id,
+            sample_id=task.sample_id,
+            claims=task.claims,
+            due_at=task.due_at,
             now=clock(),
         )
     except Invalid as exc:
-        context = await _new_task_context(session, settings, application_id, sample_id)
-        ticked = set(form.getall("sentence")) if "sentence" in form else set()
-        context.update(values=dict(form), ticked=ticked, errors=exc.errors, error=exc.message)
-        return Template("factcheck/new_task.html", context=context, status_code=422)
-    return Redirect(f"/applications/{application_id}#tasks-title", status_code=303)
+        return await form_error(
+            session, exc, lambda error: _new_task_again(session, settings, application_id, form, error)
+        )
+    return redirect_to(request, "application", application_id=application_id, fragment="tasks-title")
+
+
+async def _new_task_again(
+    session: DbSession, settings: AppSettings, application_id: int, form: FormMultiDict, error: Invalid
+) -> Template:
+    """The new-task page again with every choice kept and the messages at the fields."""
+    context = await _new_task_context(session, settings, application_id, int_or_none(form.get("task_sample")))
+    ticked = set(FormFields(form).values("sentence"))
+    context.update(values=dict(form), ticked=ticked, errors=error.errors, error=error.message)
+    return Template("factcheck/new_task.html", context=context)
 
 
 @get("/tasks", name="my_tasks", guards=[checkers_and_editors])
@@ -124,7 +127,6 @@ async def _render_task(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Template:
     task = await queries.task_for(session, task_id, staff)
     checkers = await service.fact_checkers_with_load(session) if staff.is_editor else []
@@ -138,7 +140,6 @@ async def _render_task(
             "notice": notice,
             "mine": task.assignee_id == staff.id,
         },
-        status_code=status_code,
     )
 
 
@@ -187,10 +188,14 @@ async def save_task(
             now=clock(),
         )
     except Invalid as exc:
-        return await _render_task(
-            session, settings, staff, task_id, errors=exc.errors, values=dict(form), status_code=422
+        return await form_error(
+            session,
+            exc,
+            lambda error: _render_task(
+                session, settings, staff, task_id, errors=error.errors, values=dict(form)
+            ),
         )
-    return Redirect(f"/tasks/{task_id}?done={'completed' if complete else 'saved'}", status_code=303)
+    return redirect_to(request, "task_page", {"done": "completed" if complete else "saved"}, task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/reassign", name="task_reassign", guards=[editors_only])
@@ -204,19 +209,21 @@ async def reassign_task(
 ) -> Template | Redirect:
     """Hand the task to another fact-checker."""
     task = await queries.task_for(session, task_id, staff)
-    form = await request.form()
+    fields = FormFields(await request.form())
     try:
         await work.reassign(
             session,
             settings=settings,
             task=task,
-            assignee_id=forms.int_or_none(form.get("assignee")),
+            assignee_id=fields.integer("assignee"),
             by=staff,
             now=clock(),
         )
     except Invalid as exc:
-        return await _render_task(session, settings, staff, task_id, errors=exc.errors, status_code=422)
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+        return await form_error(
+            session, exc, lambda error: _render_task(session, settings, staff, task_id, errors=error.errors)
+        )
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 @post("/tasks/{task_id:int}/cancel", name="task_cancel", guards=[editors_only])
@@ -230,11 +237,11 @@ async def cancel_task(
 ) -> Redirect:
     """Cancel the task; it no longer holds the application in fact check."""
     task = await queries.task_for(session, task_id, staff)
-    form = await request.form()
+    fields = FormFields(await request.form())
     await work.cancel(
-        session, settings=settings, task=task, reason=str(form.get("reason") or ""), by=staff, now=clock()
+        session, settings=settings, task=task, reason=fields.raw("reason"), by=staff, now=clock()
     )
-    return Redirect(f"/tasks/{task_id}", status_code=303)
+    return redirect_to(request, "task_page", task_id=task_id)
 
 
 def create_router() -> Router:

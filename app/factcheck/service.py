@@ -9,17 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
+from app.core import links
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.limits import MAX_CLAIM_CHARS, MAX_CLAIMS
+from app.core.outbound import enqueue_for_staff
+from app.core.staff import StaffUser
 from app.core.workflow import is_final
-from app.mail.outbox import enqueue_for_staff
 from app.models import Application, Claim, Event, FactCheckTask, TaskState, User, WorkSample
 from app.settings import Settings
-
-MAX_CLAIMS = 50
-MAX_CLAIM_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ async def create_task(
         user=assignee,
         dedupe_key=f"task:{task.id}:assigned:{assignee.id}",
         context={
-            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "task_url": links.absolute(settings, "task_page", task_id=task.id),
             "claims": len(claims),
             "due_at": due_at.isoformat(),
             "creator_name": by.name,

@@ -6,27 +6,28 @@ the same transaction. State changes are conditional updates, so two people actin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from litestar.datastructures import FormMultiDict
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
+from app.core import links
 from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.forms import FormFields
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.mail.outbox import enqueue_for_staff
+from app.core.limits import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
+from app.core.outbound import enqueue_for_staff
+from app.core.staff import StaffUser
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
 from app.settings import Settings
 
 LIVE = (TaskState.open, TaskState.in_progress)
-MAX_SOURCES = 10
-MAX_URL = 2000
-MAX_NOTE = 5000
-MAX_SUMMARY = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,46 +50,39 @@ def _url_ok(url: str) -> bool:
     return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.strip("/")) and " " not in url
 
 
-def parse_work(form: Any, claims: list[Claim], *, complete: bool) -> TaskWork:
+def parse_work(form: FormMultiDict | Mapping[str, str], claims: list[Claim], *, complete: bool) -> TaskWork:
     """The verdicts, sources and notes of a task form; Invalid with a message at each field otherwise."""
-    errors: dict[str, str] = {}
+    fields = FormFields(form)
+    verdicts = ["", *Verdict]
     work: list[ClaimWork] = []
     for number, claim in enumerate(claims, start=1):
         key = str(claim.id)
-        verdict = str(form.get(f"verdict-{key}") or "") or None
-        if verdict is not None and verdict not in set(Verdict):
-            errors[f"verdict-{key}"] = _("Choose one of the verdicts.")
-        elif verdict is None and complete:
-            errors[f"verdict-{key}"] = _(
-                "Give claim %(number)s a verdict before completing the task.", number=number
+        verdict = fields.choice(f"verdict-{key}", verdicts, message=_("Choose one of the verdicts.")) or None
+        if verdict is None and complete:
+            fields.fail(
+                f"verdict-{key}",
+                _("Give claim %(number)s a verdict before completing the task.", number=number),
             )
-        sources = [
-            line.strip() for line in str(form.get(f"sources-{key}") or "").splitlines() if line.strip()
-        ]
+        sources = [line.strip() for line in fields.raw(f"sources-{key}").splitlines() if line.strip()]
         if len(sources) > MAX_SOURCES:
-            errors[f"sources-{key}"] = ngettext(
-                "At most %(num)s source per claim.", "At most %(num)s sources per claim.", MAX_SOURCES
+            fields.fail(
+                f"sources-{key}",
+                ngettext(
+                    "At most %(num)s source per claim.", "At most %(num)s sources per claim.", MAX_SOURCES
+                ),
             )
         elif any(len(url) > MAX_URL or not _url_ok(url) for url in sources):
-            errors[f"sources-{key}"] = _(
-                "Sources must be web addresses starting with http:// or https://, one per line."
+            fields.fail(
+                f"sources-{key}",
+                _("Sources must be web addresses starting with http:// or https://, one per line."),
             )
-        note = str(form.get(f"note-{key}") or "").strip()
-        if len(note) > MAX_NOTE:
-            errors[f"note-{key}"] = ngettext(
-                "At most %(num)s character.", "At most %(num)s characters.", MAX_NOTE
-            )
+        note = fields.text(f"note-{key}", limit=MAX_NOTE)
         work.append(ClaimWork(claim.id or 0, verdict, sources, note))
-    overall = str(form.get("overall_verdict") or "") or None
-    if overall is not None and overall not in set(Verdict):
-        errors["overall_verdict"] = _("Choose one of the verdicts.")
-    elif overall is None and complete:
-        errors["overall_verdict"] = _("Give an overall verdict before completing the task.")
-    summary = str(form.get("summary") or "").strip()
-    if len(summary) > MAX_SUMMARY:
-        errors["summary"] = ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_SUMMARY)
-    if errors:
-        raise Invalid(_("Some answers need another look."), errors)
+    overall = fields.choice("overall_verdict", verdicts, message=_("Choose one of the verdicts.")) or None
+    if overall is None and complete:
+        fields.fail("overall_verdict", _("Give an overall verdict before completing the task."))
+    summary = fields.text("summary", limit=MAX_SUMMARY)
+    fields.check(_("Some answers need another look."))
     return TaskWork(work, overall, summary)
 
 
@@ -163,8 +157,10 @@ async def save_work(
             user=creator,
             dedupe_key=f"task:{task.id}:completed",
             context={
-                "task_url": f"{settings.base_url}/tasks/{task.id}",
-                "application_url": f"{settings.base_url}/applications/{task.application_id}",
+                "task_url": links.absolute(settings, "task_page", task_id=task.id),
+                "application_url": links.absolute(
+                    settings, "application", application_id=task.application_id
+                ),
                 "checker_name": by.name,
                 "overall_verdict": work.overall_verdict or "",
                 "verdicts": {str(k): v for k, v in tally.items() if v},
@@ -218,7 +214,7 @@ async def reassign(
         user=assignee,
         dedupe_key=f"task:{task.id}:assigned:event:{event.id}",
         context={
-            "task_url": f"{settings.base_url}/tasks/{task.id}",
+            "task_url": links.absolute(settings, "task_page", task_id=task.id),
             "claims": claims or 0,
             "due_at": task.due_at.isoformat(),
             "creator_name": by.name,
@@ -260,7 +256,7 @@ async def cancel(
             user=assignee,
             dedupe_key=f"task:{task.id}:cancelled",
             context={
-                "task_url": f"{settings.base_url}/tasks/{task.id}",
+                "task_url": links.absolute(settings, "task_page", task_id=task.id),
                 "editor_name": by.name,
                 "reason": reason,
             },

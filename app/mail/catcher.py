@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -18,8 +21,10 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from app.core import links
 from app.settings import Settings
 
+log = logging.getLogger("byline.mail")
 MAX_LISTED = 300
 NAME_LENGTH = 31  # yyyymmddThhmmss-ffffff-<8 hex>
 
@@ -35,6 +40,25 @@ class _Keeper:
         raw = data if isinstance(data, bytes) else str(data).encode()
         await asyncio.to_thread(target.write_bytes, raw)
         return "250 Message kept"
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[None]:
+    """The catcher while the block runs, when the settings turn it on (the web process of `make run`)."""
+    if not settings.mail_catcher:
+        yield
+        return
+    server = await start(settings)
+    log.info(
+        "mail catcher on 127.0.0.1:%s; read the mail at %s",
+        settings.mail_catcher_port,
+        links.absolute(settings, "mail_catcher"),
+    )
+    try:
+        yield
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def start(settings: Settings) -> asyncio.Server:

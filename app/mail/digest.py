@@ -1,9 +1,10 @@
 """The daily digest: one message a day per staff member with the notifications they chose to take in it
 (everything since the last one) and their overdue work: applications assigned to them, tasks they hold.
 
-The worker's scheduler calls `queue_daily_digests` every minute; from `BYLINE_DIGEST_HOUR` (UTC) on, each
-person gets at most one digest that day (its dedupe key names the person and the date), whatever the number of
-workers. The notifications it gathers are marked `digested` in the same savepoint as the digest is queued.
+Every worker runs `queue_daily_digests` once a minute (a job registered in app/main.py); from
+`BYLINE_DIGEST_HOUR` (UTC) on, each person gets at most one digest that day (its dedupe key names the person
+and the date), whatever the number of workers. The notifications it gathers are marked `digested` in the
+same savepoint as the digest is queued.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core import links
 from app.core.i18n import gettext as _
 from app.core.i18n import use_locale
+from app.core.outbound import EMAIL_TITLES, enqueue_for_staff
 from app.core.workflow import OPEN_STATES, STAFF_LABELS
-from app.mail.outbox import EMAIL_TITLES, enqueue_for_staff
 from app.models import Applicant, Application, EmailStatus, FactCheckTask, OutboxEmail, State, TaskState, User
 from app.settings import Settings
 
@@ -72,7 +74,7 @@ async def _overdue_work(
                 "name": name,
                 "state": _(STAFF_LABELS[State(state)]) if state in set(State) else str(state),
                 "due": _when(due),
-                "url": f"{settings.base_url}/applications/{app_id}",
+                "url": links.absolute(settings, "application", application_id=app_id),
             }
             for app_id, name, state, due in found.all()
         ]
@@ -92,7 +94,7 @@ async def _overdue_work(
             {
                 "name": _("Task #%(id)s", id=task_id),
                 "due": _when(due),
-                "url": f"{settings.base_url}/tasks/{task_id}",
+                "url": links.absolute(settings, "task_page", task_id=task_id),
             }
             for task_id, due in held.all()
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
@@ -12,11 +13,13 @@ from litestar.response import Redirect, Template
 from app.accounts.guards import CurrentStaff, role_required
 from app.core import site
 from app.core.errors import Invalid
+from app.core.forms import FormFields, form_error
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.outbound import EMAIL_TITLES, SEALED
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.mail import queries, service, unsubscribe
-from app.mail.outbox import EMAIL_TITLES, PAUSE_KEY, SEALED
+from app.mail.delivery import PAUSE_KEY
 from app.mail.render import RenderError, render
 from app.models import EmailStatus
 
@@ -114,15 +117,16 @@ async def edit_message(
     request: Request[Any, Any, Any], session: DbSession, settings: AppSettings, message_id: FromPath[int]
 ) -> Template | Redirect:
     """Change a held message's text before releasing it, unless someone else changed it first."""
-    form = await request.form()
-    text = str(form.get("message") or "")
+    fields = FormFields(await request.form())
+    text = fields.raw("message")
     row = await service.get_message(session, message_id)
     try:
-        await service.edit_held(session, row=row, message=text, seen=str(form.get("seen") or ""))
+        await service.edit_held(session, row=row, message=text, seen=fields.raw("seen"))
     except Invalid as exc:
-        await session.rollback()
-        return await _message_page(session, settings, message_id, error=exc, text=text)
-    return Redirect(f"/outbox/{message_id}", status_code=303)
+        return await form_error(
+            session, exc, lambda error: _message_page(session, settings, message_id, error=error, text=text)
+        )
+    return redirect_to(request, "outbox_message", message_id=message_id)
 
 
 @post("/outbox/actions", name="outbox_actions", guards=[outbox_staff])
@@ -131,19 +135,22 @@ async def outbox_actions(
 ) -> Redirect:
     """Release, retry or cancel the ticked messages (or the one a message page sends)."""
     form = await request.form()
-    action = str(form.get("action") or "")
-    ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
+    fields = FormFields(form)
+    action = fields.raw("action")
+    ids = fields.ids("ids")
     if action not in ACTIONS or not ids:
         raise Invalid(_("Tick at least one message and choose what to do."))
     if "seen" in form:
         # Sent from one message's page: act on that message only, and only on the text the page showed.
         ids = ids[:1]
-        service.check_stamp(await service.get_message(session, ids[0]), str(form.get("seen")))
+        service.check_stamp(await service.get_message(session, ids[0]), fields.raw("seen"))
     count = await ACTIONS[action](session, ids=ids[:500], by=staff, now=clock())
-    back = str(form.get("back") or "")
-    target = back if back.startswith("/outbox") and "//" not in back else "/outbox"
+    # Back to the page the form was on (the outbox or one of its messages), with what was done.
+    outbox = request.app.route_reverse("outbox")
+    back = fields.raw("back")
+    target = back if back.startswith(outbox) and "//" not in back else outbox
     separator = "&" if "?" in target else "?"
-    return Redirect(f"{target}{separator}done={action}&n={count}", status_code=303)
+    return Redirect(f"{target}{separator}{urlencode({'done': action, 'n': count})}", status_code=303)
 
 
 @get("/unsubscribe/{token:str}", name="unsubscribe_page")

@@ -10,14 +10,14 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.i18n import format_number, ngettext
 from app.core.i18n import gettext as _
+from app.core.limits import MESSAGE_LIMIT
+from app.core.staff import StaffUser
 from app.models import EmailStatus, Event, OutboxEmail
 
 EDITABLE_KEY = "message"
-MESSAGE_LIMIT = 20_000
 
 
 async def get_message(session: AsyncSession, message_id: int) -> OutboxEmail:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import links
 from app.core.errors import NotFound
 from app.core.i18n import gettext
+from app.core.outbound import EMAIL_TITLES, MUTABLE
 from app.core.web import Signer, TokenExpired, TokenInvalid
-from app.mail.outbox import EMAIL_TITLES, MUTABLE
 from app.models import OutboxEmail, User
 from app.settings import Settings
 
@@ -24,7 +25,7 @@ def link(row: OutboxEmail, settings: Settings) -> str:
     if not row.is_staff or row.user_id is None or row.template not in MUTABLE:
         return ""
     token = Signer(settings, SALT).dumps([row.user_id, row.template])
-    return f"{settings.base_url}/unsubscribe/{token}"
+    return links.absolute(settings, "unsubscribe_page", token=token)
 
 
 async def resolve(session: AsyncSession, token: str, settings: Settings) -> tuple[User, str]:

@@ -13,7 +13,7 @@ from sqlmodel import col
 from app.accounts.guards import admin_only
 from app.applications.queries import NOT_FOUND, application_by_public_id, status_view
 from app.core.errors import NotFound
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.models import Erasure
 from app.privacy import export
 from app.privacy.service import Requester, erase
@@ -39,11 +39,13 @@ async def data_export(session: DbSession, settings: AppSettings, public_id: From
 
 
 @get("/status/{public_id:str}/erase", name="erase_confirm")
-async def erase_confirm(session: DbSession, public_id: FromPath[str]) -> Template | Redirect:
+async def erase_confirm(
+    request: Request[Any, Any, Any], session: DbSession, public_id: FromPath[str]
+) -> Template | Redirect:
     """Ask the applicant to confirm the erasure."""
     application, _ = await application_by_public_id(session, public_id)
     if application.erased_at is not None:
-        return Redirect(f"/status/{public_id}", status_code=303)
+        return redirect_to(request, "status", public_id=public_id)
     return Template("privacy/erase.html", context={"application": application})
 
 
@@ -65,7 +67,7 @@ async def erase_data(
         requested_by=Requester.applicant,
         now=clock(),
     )
-    return Redirect(request.app.route_reverse("status", public_id=public_id), status_code=303)
+    return redirect_to(request, "status", public_id=public_id)
 
 
 @get("/admin/erasures", name="erasures", guards=[admin_only])

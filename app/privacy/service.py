@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
 from app.applications import uploads
-from app.core import workflow
+from app.core import links, workflow
+from app.core.db import delete_after_commit
+from app.core.moves import transition
+from app.core.outbound import enqueue
 from app.core.workflow import Actor
-from app.mail.outbox import enqueue
 from app.models import (
     Applicant,
     Application,
@@ -37,7 +38,6 @@ from app.models import (
     WebhookDelivery,
     WorkSample,
 )
-from app.review.service import transition
 from app.settings import Settings
 
 # What staff pages, mail and the API show where the applicant's name was.
@@ -160,7 +160,7 @@ async def _drop_samples(session: AsyncSession, settings: Settings, app_id: int) 
     await session.execute(delete(WorkSample).where(col(WorkSample.application_id) == app_id))
     for key in keys:
         if key:
-            remove_after_commit(session, settings, key)
+            delete_after_commit(session, *uploads.stored_paths(settings, key))
 
 
 async def _strip_events(session: AsyncSession, app_id: int) -> None:
@@ -191,7 +191,7 @@ async def _forget_mail(session: AsyncSession, application: Application) -> None:
     for row in staff_rows:
         row.context = _scrubbed(row.context)
         session.add(row)
-    url_tail = f"/applications/{app_id}"
+    url_tail = links.path("application", application_id=app_id)
     digests = (
         await session.scalars(
             select(OutboxEmail).where(
@@ -231,27 +231,3 @@ async def forget_confirmation_addresses(session: AsyncSession, ids: list[int]) -
         )
         .values(recipient="", recipient_name="", last_error=None)
     )
-
-
-# --- files go once the erasure is committed -------------------------------------------------------------
-
-_DOOMED = "byline.privacy.files"
-
-
-def remove_after_commit(session: AsyncSession, settings: Settings, storage_key: str) -> None:
-    """Delete a stored upload when the session's transaction commits (a rollback keeps it)."""
-    session.sync_session.info.setdefault(_DOOMED, []).append((settings, storage_key))
-
-
-@event.listens_for(Session, "after_commit")
-def _on_commit(session: Session) -> None:
-    if not session.in_nested_transaction():
-        for settings, key in session.info.pop(_DOOMED, []):
-            uploads.remove_stored(settings, key)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _on_end(session: Session, transaction: SessionTransaction) -> None:
-    # A rolled-back erasure keeps its files: forget them once the outermost transaction is over.
-    if transaction.parent is None and not transaction.nested:
-        session.info.pop(_DOOMED, None)

@@ -8,13 +8,13 @@ from litestar import Request, Router, get
 from litestar.params import FromPath
 from litestar.response import Stream, Template
 
-from app.accounts.guards import CurrentStaff, editors_only, role_required
+from app.accounts.guards import role_required
+from app.core.csv_export import attachment, csv_lines
 from app.core.db import Database
 from app.core.errors import NotFound
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, DbSession
 from app.reports import charts, export, queries, work
-from app.review.queue import QueueFilters, export_statement
 
 editors_and_admins = role_required("editor", "admin")
 
@@ -57,30 +57,17 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
     )
 
 
-@get("/reports/export/{name:str}", name="report_export", guards=[editors_and_admins])
-async def report_export(request: Request[Any, Any, Any], clock: AppClock, name: FromPath[str]) -> Stream:
+# Not `{name}`: that is route reversal's own argument, so url_for('report_export', report=…) builds this link.
+@get("/reports/export/{report:str}", name="report_export", guards=[editors_and_admins])
+async def report_export(request: Request[Any, Any, Any], clock: AppClock, report: FromPath[str]) -> Stream:
     """One report as a CSV download, under the same filters as the page."""
     db: Database = request.app.state.db
-    found = await export.report_rows(db, name, _filters(request, clock), now=clock())
+    found = await export.report_rows(db, report, _filters(request, clock), now=clock())
     if found is None:
         raise NotFound(_("There is no such report."))
     header, rows = found
-    return export.attachment(f"report-{name}", clock().date(), export.csv_lines(header, rows))
-
-
-@get("/dashboard/export", name="queue_export", guards=[editors_only])
-async def queue_export(
-    request: Request[Any, Any, Any], session: DbSession, clock: AppClock, staff: CurrentStaff
-) -> Stream:
-    """Every application the queue's filters select (all pages), as a CSV download in order of arrival."""
-    filters = QueueFilters.from_query(dict(request.query_params))
-    now = clock()
-    statement = await export_statement(session, filters, me=staff.id, now=now)
-    db: Database = request.app.state.db
-
-    rows = export.queue_rows(db, statement, now=now)
-    return export.attachment("queue", now.date(), export.csv_lines(export.queue_header(), rows))
+    return attachment(f"report-{report}", clock().date(), csv_lines(header, rows))
 
 
 def create_router() -> Router:
-    return Router(path="/", route_handlers=[reports_page, report_export, queue_export])
+    return Router(path="/", route_handlers=[reports_page, report_export])

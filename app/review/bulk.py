@@ -14,19 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
-from app.core import workflow
-from app.core.errors import DomainError, Invalid
+from app.core import moves, workflow
+from app.core.errors import DomainError
+from app.core.forms import FormFields
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.limits import MESSAGE_LIMIT, REASON_LIMIT
+from app.core.staff import StaffUser
 from app.core.workflow import Actor
 from app.models import Applicant, Application, ApplicationLabel, Label, State, User
 from app.review import service
-from app.review.forms import int_or_none
 from app.review.messages import default_message
 from app.settings import Settings
 
 MAX_ITEMS = 200
+LABEL_LIMIT = 40
 ACTIONS = ("assign", "label", "move", "reject")
 NAME_PLACEHOLDER = "{name}"
 
@@ -63,39 +65,39 @@ def default_reject_message(publication: str, locale: str | None = None) -> str:
 
 def parse_bulk(form: FormMultiDict, me: int) -> BulkRequest:
     """The chosen applications and action; Invalid with a message at the field otherwise."""
-    ids = sorted({int(v) for v in form.getall("ids") if str(v).isdigit()}) if "ids" in form else []
-    action = str(form.get("action") or "")
-    errors: dict[str, str] = {}
+    fields = FormFields(form)
+    ids = fields.ids("ids")
     if not ids:
-        errors["ids"] = N_("Tick at least one application.")
+        fields.fail("ids", N_("Tick at least one application."))
     elif len(ids) > MAX_ITEMS:
-        errors["ids"] = ngettext(
-            "At most %(num)s application at a time.", "At most %(num)s applications at a time.", MAX_ITEMS
+        fields.fail(
+            "ids",
+            ngettext(
+                "At most %(num)s application at a time.",
+                "At most %(num)s applications at a time.",
+                MAX_ITEMS,
+            ),
         )
-    if action not in ACTIONS:
-        errors["action"] = N_("Choose an action.")
-    assignee = str(form.get("assignee") or "")
-    assignee_id = me if assignee == "me" else int(assignee) if assignee.isdigit() else None
-    label = " ".join(str(form.get("label") or "").split())[:40]
+    action = fields.choice("action", ACTIONS, message=N_("Choose an action."))
+    assignee = fields.raw("assignee")
+    assignee_id = me if assignee == "me" else fields.integer("assignee")
+    label = fields.text("label", limit=LABEL_LIMIT, one_line=True)
     target: State | None = None
     if action == "assign" and assignee_id is None:
-        errors["assignee"] = N_("Choose an editor.")
+        fields.fail("assignee", N_("Choose an editor."))
     if action == "label" and not label:
-        errors["label"] = N_("Type a label.")
+        fields.fail("label", N_("Type a label."))
     if action == "move":
-        try:
-            target = State(str(form.get("to") or ""))
-        except ValueError:
-            errors["to"] = N_("Choose where to move them.")
+        to = fields.choice("to", list(State), message=N_("Choose where to move them."))
+        target = State(to) if to in list(State) else None
     if action == "reject":
         target = State.rejected
-    reason = str(form.get("reason") or "").strip()[:2000]
-    message = str(form.get("message") or "").strip()[:20_000]
+    reason = fields.text("reason", limit=REASON_LIMIT)
+    message = fields.text("message", limit=MESSAGE_LIMIT)
     if action == "reject" and not reason:
-        errors["reason"] = N_("Give a reason (kept internal).")
-    if errors:
-        raise Invalid(N_("The bulk action is not complete."), errors)
-    versions = {i: v for i in ids if (v := int_or_none(form.get(f"version-{i}"))) is not None}
+        fields.fail("reason", N_("Give a reason (kept internal)."))
+    fields.check(N_("The bulk action is not complete."))
+    versions = {i: v for i in ids if (v := fields.integer(f"version-{i}")) is not None}
     return BulkRequest(action, ids, assignee_id, label, target, reason, message, versions)
 
 
@@ -142,7 +144,7 @@ async def _plan_one(
         return False, _(
             "Cannot move from %(state)s.", state=_(workflow.STAFF_LABELS[State(application.state)]).lower()
         )
-    problems = workflow.problems(move, await service.load_facts(session, application.id))
+    problems = workflow.problems(move, await moves.load_facts(session, application.id))
     if problems:
         return False, " ".join(_(problem) for problem in problems)
     if move.message_required and not request.message:
@@ -217,7 +219,7 @@ async def apply(
                     outcome = _("Labelled.")
                 else:
                     assert request.target is not None
-                    await service.transition(
+                    await moves.transition(
                         session,
                         settings=settings,
                         application=application,

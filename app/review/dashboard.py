@@ -10,6 +10,7 @@ from litestar.response import Template
 from app.accounts.guards import CurrentStaff, editors_only
 from app.core.web import AppClock, DbSession
 from app.review import bulk, queue
+from app.review.export import queue_export
 
 
 @get("/dashboard", name="dashboard", guards=[editors_only])
@@ -35,4 +36,4 @@ async def dashboard(
 
 
 def create_router() -> Router:
-    return Router(path="/", route_handlers=[dashboard])
+    return Router(path="/", route_handlers=[dashboard, queue_export])

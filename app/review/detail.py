@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import col
 
-from app.accounts.sessions import StaffUser
 from app.core import workflow
 from app.core.i18n import N_, format_mark, ngettext, pgettext
 from app.core.i18n import gettext as _
+from app.core.moves import load_application, load_facts
+from app.core.outbound import EMAIL_TITLES
+from app.core.staff import StaffUser
 from app.core.workflow import Facts, Move
 from app.factcheck.service import fact_checkers_with_load
-from app.mail.outbox import EMAIL_TITLES
 from app.models import (
     Applicant,
     Application,
@@ -251,7 +252,7 @@ async def load_page(
     session: AsyncSession, *, application_id: int, staff: StaffUser, settings: Settings, now: datetime
 ) -> ApplicationPage:
     """Everything the application page shows for `staff`."""
-    _, applicant = await service.load_application(session, application_id)
+    _, applicant = await load_application(session, application_id)
     application = (
         await session.scalars(
             select(Application)
@@ -312,7 +313,7 @@ async def load_page(
             .order_by(col(FactCheckTask.created_at))
         )
     ).all()
-    facts = await service.load_facts(session, application_id)
+    facts = await load_facts(session, application_id)
     context = {"name": applicant.name, "publication": settings.publication_name}
     moves = [
         MoveOption(

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 
 from litestar.datastructures import FormMultiDict
 
-from app.core.errors import Conflict, Invalid
+from app.core.forms import FormFields
 from app.core.i18n import N_
-from app.factcheck.service import TaskInput, split_claims
+from app.core.limits import MESSAGE_LIMIT, REASON_LIMIT
+from app.core.moves import version_of
+from app.factcheck.forms import CHECK_FIELDS, check_task, task_fields
+from app.factcheck.service import TaskInput
 from app.models import Recommendation, State
 from app.review.service import CRITERIA
 
-MESSAGE_LIMIT = 20_000
-REASON_LIMIT = 2_000
-
-
-def _text(form: FormMultiDict, key: str, limit: int) -> str:
-    return str(form.get(key) or "")[:limit]
-
-
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def version_of(form: FormMultiDict) -> int:
-    """The application version the form was rendered from; a form without one is refused."""
-    version = int_or_none(form.get("version"))
-    if version is None:
-        raise Conflict(
-            N_(
-                "This form does not say which version of the application it was made from, so nothing was "
-                "saved. Reload the page and try again."
-            )
-        )
-    return version
+COMMENT_LIMIT = 10_000
+LABELS_LIMIT = 2_000
 
 
 @dataclass(frozen=True)
@@ -50,42 +28,20 @@ class MoveInput:
     task: TaskInput | None
 
 
-def due_date(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Invalid(N_("The due date is not a date."), {"task_due": N_("Pick a date.")}) from None
-    return datetime.combine(day, time(17, 0), tzinfo=UTC)
-
-
-def task_input(form: FormMultiDict) -> TaskInput | None:
-    """The optional fact-check task sent with a move to fact check (None when left empty)."""
-    claims = split_claims(_text(form, "task_claims", 100_000))
-    assignee = int_or_none(form.get("task_assignee"))
-    if not claims and assignee is None:
-        return None
-    return TaskInput(
-        assignee_id=assignee,
-        sample_id=int_or_none(form.get("task_sample")),
-        claims=claims,
-        due_at=due_date(_text(form, "task_due", 20)),
-    )
-
-
 def move_input(form: FormMultiDict) -> MoveInput:
-    try:
-        target = State(str(form.get("to") or ""))
-    except ValueError:
-        raise Invalid(N_("Choose one of the moves shown."), {"to": N_("Unknown move.")}) from None
-    return MoveInput(
-        to=target,
-        version=version_of(form),
-        message=_text(form, "message", MESSAGE_LIMIT),
-        reason=_text(form, "reason", REASON_LIMIT),
-        task=task_input(form) if target == State.fact_check else None,
-    )
+    """A workflow move, with the fact-check task a move to fact check may bring (None when left empty)."""
+    fields = FormFields(form)
+    to = fields.choice("to", list(State), message=N_("Unknown move."))
+    fields.check(N_("Choose one of the moves shown."))
+    target = State(to)
+    version = version_of(form)
+    message = fields.text("message", limit=MESSAGE_LIMIT)
+    reason = fields.text("reason", limit=REASON_LIMIT)
+    task = task_fields(fields, []) if target == State.fact_check else None
+    if task is not None and not task.claims and task.assignee_id is None:
+        task = None  # the optional task left empty
+    check_task(fields)
+    return MoveInput(to=target, version=version, message=message, reason=reason, task=task)
 
 
 @dataclass(frozen=True)
@@ -96,38 +52,44 @@ class ScoreInput:
 
 
 def score_input(form: FormMultiDict) -> ScoreInput:
+    fields = FormFields(form)
     marks: dict[str, int] = {}
-    errors: dict[str, str] = {}
     for criterion in CRITERIA:
-        value = int_or_none(form.get(criterion))
-        if value is None or not 1 <= value <= 5:
-            errors[criterion] = N_("Give a mark from 1 to 5.")
-        else:
-            marks[criterion] = value
-    recommendation = str(form.get("recommendation") or Recommendation.undecided)
-    if recommendation not in set(Recommendation):
-        errors["recommendation"] = N_("Choose a recommendation.")
-    comment = _text(form, "comment", 10_000)
-    if errors:
-        raise Invalid(N_("The score is not complete."), errors)
+        mark = fields.integer(criterion, message=N_("Give a mark from 1 to 5."), low=1, high=5)
+        if mark is not None:
+            marks[criterion] = mark
+    recommendation = fields.choice(
+        "recommendation",
+        list(Recommendation),
+        message=N_("Choose a recommendation."),
+        default=Recommendation.undecided,
+    )
+    comment = fields.text("comment", limit=COMMENT_LIMIT)
+    fields.check(N_("The score is not complete."))
     return ScoreInput(marks, recommendation, comment)
 
 
 def assignee_input(form: FormMultiDict, me: int) -> int | None:
     """The chosen editor: an id, `me`, or nobody."""
-    value = str(form.get("assignee") or "")
+    fields = FormFields(form)
+    value = fields.raw("assignee")
     if value == "me":
         return me
     if value in ("", "none"):
         return None
-    chosen = int_or_none(value)
-    if chosen is None:
-        raise Invalid(N_("Choose an editor."), {"assignee": N_("Choose an editor.")})
+    chosen = fields.integer("assignee", message=N_("Choose an editor."))
+    fields.check(N_("Choose an editor."))
     return chosen
 
 
 def labels_input(form: FormMultiDict) -> list[str]:
     """Labels typed as a comma-separated list, plus any ticked."""
-    typed = _text(form, "labels", 2_000).split(",")
-    ticked = [str(v) for v in form.getall("label")] if "label" in form else []
-    return [name for name in [*ticked, *typed] if name.strip()]
+    fields = FormFields(form)
+    typed = fields.text("labels", limit=LABELS_LIMIT).split(",")
+    fields.check(CHECK_FIELDS)
+    return [name for name in [*fields.values("label"), *typed] if name.strip()]
+
+
+def note_input(form: FormMultiDict) -> str:
+    """An internal note as typed (the service checks it: the API sends notes too)."""
+    return FormFields(form).raw("note")

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core import site
+from app.core import counts, search, site
 from app.core.i18n import N_, current_locale
 from app.core.workflow import OPEN_STATES, STAFF_LABELS
 from app.models import (
@@ -47,7 +47,6 @@ from app.models import (
     Topic,
     User,
 )
-from app.review import counts, search
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000

@@ -13,9 +13,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
+from app.core import moves
 from app.core.errors import Invalid, NotFound
+from app.core.forms import form_error
 from app.core.i18n import N_
-from app.core.web import AppClock, AppSettings, DbSession
+from app.core.moves import version_of
+from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
 
@@ -76,17 +79,22 @@ async def _act(
     staff: CurrentStaff,
     application_id: int,
     action: Action,
-    anchor: str = "",
+    fragment: str = "",
 ) -> Template | Redirect:
     """Run one form's action; invalid input re-renders the page with the values and messages (422)."""
     form = await request.form()
     try:
-        application, applicant = await service.load_application(session, application_id)
+        application, applicant = await moves.load_application(session, application_id)
         await action(form, application, applicant)
     except Invalid as exc:
-        await session.rollback()
-        return await _render(session, settings, clock, staff, application_id, error=exc, values=dict(form))
-    return Redirect(f"/applications/{application_id}{anchor}", status_code=303)
+        return await form_error(
+            session,
+            exc,
+            lambda error: _render(
+                session, settings, clock, staff, application_id, error=error, values=dict(form)
+            ),
+        )
+    return redirect_to(request, "application", application_id=application_id, fragment=fragment)
 
 
 @post("/applications/{application_id:int}/move", name="application_move", guards=[editors_only])
@@ -138,7 +146,7 @@ async def assign(
             applicant=applicant,
             assignee_id=forms.assignee_input(form, staff.id),
             by=staff,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 
@@ -157,10 +165,10 @@ async def add_note(
     """Add an internal note to the timeline (it carries no version: a note overwrites nothing)."""
 
     async def action(form: FormMultiDict, application: Application, _: Applicant) -> None:
-        note = str(form.get("note") or "")
+        note = forms.note_input(form)
         await service.add_note(session, application=application, text=note, by=staff, now=clock())
 
-    return await _act(request, session, settings, clock, staff, application_id, action, "#timeline")
+    return await _act(request, session, settings, clock, staff, application_id, action, "timeline")
 
 
 @post("/applications/{application_id:int}/labels", name="application_labels", guards=[editors_only])
@@ -180,7 +188,7 @@ async def labels(
             application=application,
             names=forms.labels_input(form),
             by=staff,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 
@@ -207,11 +215,11 @@ async def score(
             marks=data.marks,
             recommendation=data.recommendation,
             comment=data.comment,
-            expected_version=forms.version_of(form),
+            expected_version=version_of(form),
             now=clock(),
         )
 
-    return await _act(request, session, settings, clock, staff, application_id, action, "#scores")
+    return await _act(request, session, settings, clock, staff, application_id, action, "scores")
 
 
 @get(
@@ -261,7 +269,9 @@ async def bulk_preview(
     try:
         data = bulk.parse_bulk(form, staff.id)
     except Invalid as exc:
-        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+        return await form_error(
+            session, exc, lambda error: Template("review/bulk.html", context={"error": error, "items": []})
+        )
     items = await bulk.plan(session, request=data, staff=staff)
     message = data.message or (
         bulk.default_reject_message(settings.publication_name, settings.default_locale)
@@ -287,7 +297,9 @@ async def bulk_apply(
     try:
         data = bulk.parse_bulk(form, staff.id)
     except Invalid as exc:
-        return Template("review/bulk.html", context={"error": exc, "items": []}, status_code=422)
+        return await form_error(
+            session, exc, lambda error: Template("review/bulk.html", context={"error": error, "items": []})
+        )
     items = await bulk.apply(session, settings=settings, request=data, staff=staff, now=clock())
     return Template("review/bulk.html", context={"request_data": data, "items": items, "done": True})
 

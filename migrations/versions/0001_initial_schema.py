@@ -12,7 +12,9 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import app.models
+# The models' UTC timestamp columns create a timezone-aware DATETIME / TIMESTAMP WITH TIME ZONE; written out
+# here so that later changes to the app cannot change this migration.
+UTCDateTime = sa.DateTime(timezone=True)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -34,8 +36,8 @@ def upgrade() -> None:
         sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("consent_text", sa.Text(), nullable=False),
         sa.Column("consent_version", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("consent_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("consent_at", UTCDateTime, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_applicant")),
     )
     with op.batch_alter_table("applicant", schema=None) as batch_op:
@@ -68,7 +70,7 @@ def upgrade() -> None:
         "site_setting",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("updated_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_site_setting")),
     )
     op.create_table(
@@ -83,8 +85,8 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("notify", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("last_login_at", UTCDateTime, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
         sa.UniqueConstraint("email", name=op.f("uq_staff_user_email")),
     )
@@ -107,17 +109,17 @@ def upgrade() -> None:
         sa.Column("experience", sa.Text(), nullable=False),
         sa.Column("availability", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("state_changed_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("state_changed_at", UTCDateTime, nullable=False),
+        sa.Column("due_at", UTCDateTime, nullable=True),
         sa.Column("assigned_editor_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("spam_score", sa.Float(), nullable=False),
         sa.Column("spam_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("is_repeat", sa.Boolean(), nullable=False),
         sa.Column("repeat_of_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("decided_at", UTCDateTime, nullable=True),
         sa.ForeignKeyConstraint(
             ["applicant_id"],
             ["applicant.id"],
@@ -229,7 +231,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("is_public", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_user_id"],
             ["staff_user.id"],
@@ -263,12 +265,12 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime, nullable=False),
         sa.Column("locked_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("locked_until", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", UTCDateTime, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sent_at", app.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime, nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["application.id"],
@@ -303,8 +305,8 @@ def upgrade() -> None:
         sa.Column("topic_knowledge", sa.Integer(), nullable=False),
         sa.Column("recommendation", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["application.id"],
@@ -336,7 +338,7 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.Integer(), nullable=True),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("word_count", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["application.id"],
@@ -356,12 +358,12 @@ def upgrade() -> None:
         sa.Column("sample_id", sa.Integer(), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=False),
         sa.Column("creator_id", sa.Integer(), nullable=False),
-        sa.Column("due_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", UTCDateTime, nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("overall_verdict", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("completed_at", UTCDateTime, nullable=True),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["application.id"],

@@ -12,7 +12,9 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import app.models
+# The models' UTC timestamp columns create a timezone-aware DATETIME / TIMESTAMP WITH TIME ZONE; written out
+# here so that later changes to the app cannot change this migration.
+UTCDateTime = sa.DateTime(timezone=True)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -33,10 +35,10 @@ def upgrade() -> None:
         sa.Column("is_fact_checker", sa.Boolean(), nullable=False),
         sa.Column("department_ids", sa.JSON(), nullable=False),
         sa.Column("invited_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("accepted_at", app.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("accepted_at", UTCDateTime, nullable=True),
+        sa.Column("revoked_at", UTCDateTime, nullable=True),
         sa.ForeignKeyConstraint(
             ["invited_by_id"],
             ["staff_user.id"],
@@ -53,9 +55,9 @@ def upgrade() -> None:
         "password_reset",
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("used_at", UTCDateTime, nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["staff_user.id"],
@@ -71,9 +73,9 @@ def upgrade() -> None:
         "staff_session",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("last_seen_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],

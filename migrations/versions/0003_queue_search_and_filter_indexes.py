@@ -9,12 +9,26 @@ Revises: 0002
 Create Date: 2026-11-25 06:59:00.771292
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from app.review.search import document
+# The searchable text as the queue search built it when this migration was written, copied here so that later
+# changes to the app cannot change what this migration writes.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def document(*, name: str, email: str, motivation: str, samples: list[tuple[str, str | None]]) -> str:
+    """The searchable text of one application; the email also in parts, so `example` finds `a@example.org`."""
+    parts = [name, email, " ".join(_WORD.findall(email)), motivation]
+    for title, pasted in samples:
+        parts.append(title)
+        if pasted:
+            parts.append(pasted)
+    return "\n".join(part for part in parts if part)
+
 
 FTS_TRIGGERS = {
     "application_search_ai": """AFTER INSERT ON application_search BEGIN

@@ -15,7 +15,9 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import app.models
+# The models' UTC timestamp columns create a timezone-aware DATETIME / TIMESTAMP WITH TIME ZONE; written out
+# here so that later changes to the app cannot change this migration.
+UTCDateTime = sa.DateTime(timezone=True)
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -31,8 +33,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("last_used_at", UTCDateTime, nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["staff_user.id"], name=op.f("fk_api_token_user_id_staff_user"), ondelete="CASCADE"
         ),
@@ -49,7 +51,7 @@ def upgrade() -> None:
         sa.Column("secret", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["staff_user.id"],
@@ -67,12 +69,12 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime, nullable=False),
         sa.Column("locked_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("locked_until", app.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", UTCDateTime, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sent_at", app.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime, nullable=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(
             ["webhook_id"],
             ["webhook.id"],

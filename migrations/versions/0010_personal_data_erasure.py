@@ -15,7 +15,9 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import app.models
+# The models' UTC timestamp columns create a timezone-aware DATETIME / TIMESTAMP WITH TIME ZONE; written out
+# here so that later changes to the app cannot change this migration.
+UTCDateTime = sa.DateTime(timezone=True)
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -30,14 +32,14 @@ def upgrade() -> None:
         sa.Column("public_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("requested_by", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure")),
     )
     with op.batch_alter_table("erasure", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_erasure_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_erasure_public_id"), ["public_id"], unique=False)
     with op.batch_alter_table("application", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("erased_at", app.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("erased_at", UTCDateTime, nullable=True))
 
 
 def downgrade() -> None:

@@ -296,7 +296,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/dashboard/export"): Rule(EDITOR, 200),
     ("GET", "/reports"): Rule(EDITOR_OR_ADMIN, 200),
-    ("GET", "/reports/export/{name:str}"): Rule(EDITOR_OR_ADMIN, 200),
+    ("GET", "/reports/export/{report:str}"): Rule(EDITOR_OR_ADMIN, 200),
     ("GET", "/outbox"): Rule(EDITOR_OR_ADMIN, 200),
     ("GET", "/outbox/{message_id:int}"): Rule(EDITOR_OR_ADMIN, 200),
     ("POST", "/outbox/{message_id:int}/edit"): Rule(EDITOR_OR_ADMIN, 303, message_form),
@@ -334,11 +334,11 @@ PARAMETERS = {
 
 
 def concrete(method: str, path: str, desk: Desk) -> str:
-    """The route's path with the ids of the desk (and the funnel report for /reports/export/{name})."""
+    """The route's path with the ids of the desk (and the funnel report for /reports/export/{report})."""
     names = {**PARAMETERS, **ACCESS[(method, path)].ids}
 
     def fill(match: re.Match[str]) -> str:
-        return "funnel" if match.group(1) == "name" else str(getattr(desk, names[match.group(1)]))
+        return "funnel" if match.group(1) == "report" else str(getattr(desk, names[match.group(1)]))
 
     return re.sub(r"\{(\w+):\w+\}", fill, path)
 

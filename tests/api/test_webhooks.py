@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
+from sqlalchemy import update
 
-from app.api.delivery import WebhookSender
-from app.main import create_app
-from app.models import EmailStatus, Webhook
+from app.main import create_app, webhook_sender
+from app.models import EmailStatus, OutboxEmail, Webhook, WebhookDelivery
 from app.settings import Settings
 from tests.api.support import signed_correctly
 from tests.factories import (
@@ -25,7 +25,8 @@ from tests.factories import (
     staff_token,
     submit,
 )
-from tests.queries import count_rows, webhook_deliveries
+from tests.mail.support import stop_process, until, worker_process
+from tests.queries import count_rows, outbox, webhook_deliveries
 
 
 async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
@@ -44,15 +45,15 @@ async def test_a_state_change_is_delivered_signed_and_retried_after_a_500(
 
     receiver.statuses = [500]
     clock = app.state.clock
-    sender = WebhookSender(db, settings, clock=clock)
+    sender = webhook_sender(db, settings, clock=clock)
     assert await sender.run_once() == 1
     [failed_once] = await webhook_deliveries(db)
     assert failed_once.status == EmailStatus.queued and failed_once.attempts == 1
     assert failed_once.last_error.startswith("HTTP 500")
-    assert failed_once.next_attempt_at <= clock() + timedelta(seconds=settings.mail_retry_base_seconds)
+    assert failed_once.next_attempt_at <= clock() + timedelta(seconds=settings.delivery_retry_base_seconds)
     assert await sender.run_once() == 0, "not due again before its backoff"
 
-    clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
+    clock.advance(timedelta(seconds=settings.delivery_retry_base_seconds + 1))
     assert await sender.run_once() == 1
     [sent] = await webhook_deliveries(db)
     assert sent.status == EmailStatus.sent and sent.attempts == 2 and sent.last_error is None
@@ -90,7 +91,7 @@ async def test_a_move_on_the_html_page_and_a_withdrawal_are_delivered_too(
         data={"_csrf_token": csrf_of(page.text), "version": version, "to": "spam"},
     )
     assert moved.status_code == 303
-    sender = WebhookSender(db, settings, clock=app.state.clock)
+    sender = webhook_sender(db, settings, clock=app.state.clock)
     await sender.run_once()
     [(_, body)] = receiver.requests
     assert json.loads(body)["data"]["to_state"] == "spam"
@@ -111,8 +112,8 @@ async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
             json={"to": "rejected", "reason": "x"},
             headers=bearer(token),
         )
-    settings.mail_max_attempts = 2
-    sender = WebhookSender(db, settings, clock=app.state.clock)
+    settings.delivery_max_attempts = 2
+    sender = webhook_sender(db, settings, clock=app.state.clock)
     # The two deliveries go out side by side: whichever arrives first is refused for good, the other fails for now.
     receiver.statuses = [410, 503]
     await sender.run_once()
@@ -122,7 +123,7 @@ async def test_a_refusal_fails_at_once_and_too_many_errors_make_a_delivery_dead(
     assert waiting.attempts == 1 and (waiting.last_error or "").startswith("HTTP 503")
 
     receiver.statuses = [502]
-    app.state.clock.advance(timedelta(seconds=settings.mail_retry_base_seconds + 1))
+    app.state.clock.advance(timedelta(seconds=settings.delivery_retry_base_seconds + 1))
     await sender.run_once()
     current = {d.id: d for d in await webhook_deliveries(db)}
     assert current[waiting.id].status == EmailStatus.dead and current[waiting.id].attempts == 2
@@ -149,7 +150,7 @@ async def test_an_unreachable_receiver_is_retried(app, client, db, settings, adm
         await api.post(
             f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
         )
-    await WebhookSender(db, settings, clock=app.state.clock).run_once()
+    await webhook_sender(db, settings, clock=app.state.clock).run_once()
     [delivery] = await webhook_deliveries(db)
     assert delivery.status == EmailStatus.queued and delivery.attempts == 1
     assert "Connect" in (delivery.last_error or "")
@@ -193,7 +194,7 @@ async def test_a_delivery_queued_before_its_webhook_was_turned_off_fails_until_r
     await client.post(
         f"/admin/webhooks/{hook_id}/active", data={"_csrf_token": csrf_of(page.text), "active": "off"}
     )
-    await WebhookSender(db, settings, clock=app.state.clock).run_once()
+    await webhook_sender(db, settings, clock=app.state.clock).run_once()
     [delivery] = await webhook_deliveries(db)
     assert delivery.status == EmailStatus.failed and "turned off" in (delivery.last_error or "")
     assert receiver.requests == []
@@ -287,7 +288,7 @@ async def test_production_refuses_a_delivery_whose_host_resolves_to_loopback(
         )
     assert moved.status_code == 201
 
-    assert await WebhookSender(db, production(settings), clock=app.state.clock).run_once() == 1
+    assert await webhook_sender(db, production(settings), clock=app.state.clock).run_once() == 1
     [refused] = await webhook_deliveries(db)
     assert refused.status == EmailStatus.failed, "refused for good, not retried"
     assert "localhost resolves to 127.0.0.1, which is a loopback address" in (refused.last_error or "")
@@ -300,8 +301,57 @@ async def test_production_refuses_a_delivery_whose_host_resolves_to_loopback(
         f"/admin/webhooks/deliveries/{refused.id}/retry", data={"_csrf_token": csrf_of(page.text)}
     )
     allowed = production(settings, webhook_allowed_hosts=["localhost"])
-    await WebhookSender(db, allowed, clock=app.state.clock).run_once()
+    await webhook_sender(db, allowed, clock=app.state.clock).run_once()
     [sent] = await webhook_deliveries(db)
     assert sent.status == EmailStatus.sent
     [(headers, _)] = receiver.requests
     assert headers["host"] == f"localhost:{port}"
+
+
+# --- one sender loop for mail and webhooks ---------------------------------------------------------------
+
+
+async def test_a_worker_gives_up_on_a_webhook_delivery_and_a_message_after_the_same_max_attempts(
+    app, client, db, settings, receiver, relay, admin
+):
+    """`byline worker` sends both kinds with one loop: BYLINE_DELIVERY_MAX_ATTEMPTS makes either dead."""
+    await add_webhook(client, receiver.url)
+    app_id = await submit(client, db)  # queues the applicant's confirmation and the editors' notice
+    _, token = await staff_token(app, db, "ed@desk.example")
+    async with make_client(app) as api:
+        moved = await api.post(
+            f"/api/v1/applications/{app_id}/moves", json={"to": "screening"}, headers=bearer(token)
+        )
+    assert moved.status_code == 201
+    receiver.statuses = [503] * 10
+    relay.always = "451 Try again later"
+    await _due_now(db)  # queued on the app's clock, a minute ahead; the worker runs on the real one
+
+    worker = worker_process(
+        settings,
+        relay,
+        BYLINE_DELIVERY_MAX_ATTEMPTS="2",
+        BYLINE_DELIVERY_RETRY_BASE_SECONDS="0.05",
+        BYLINE_DELIVERY_RETRY_MAX_SECONDS="0.1",
+    )
+    try:
+        await until(lambda: _all_dead(db))
+    finally:
+        assert stop_process(worker) == 0
+    [hook_delivery] = await webhook_deliveries(db)
+    assert hook_delivery.attempts == 2 and (hook_delivery.last_error or "").startswith("HTTP 503")
+    messages = await outbox(db)
+    assert messages and all(m.attempts == 2 and "451" in (m.last_error or "") for m in messages)
+    assert len(receiver.requests) == 2 and relay.data_commands == 2 * len(messages)
+
+
+async def _due_now(db) -> None:
+    now = datetime.now(UTC)
+    async with db.write_session() as session:
+        for model in (WebhookDelivery, OutboxEmail):
+            await session.execute(update(model).values(next_attempt_at=now))
+
+
+async def _all_dead(db) -> bool:
+    rows = [*await webhook_deliveries(db), *await outbox(db)]
+    return bool(rows) and all(row.status == EmailStatus.dead for row in rows)

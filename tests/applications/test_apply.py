@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.demo import make_docx, make_pdf
-from app.models import Applicant, Application, Event, OutboxEmail, WorkSample
+from app.models import Applicant, Application, Event, OutboxEmail, RateLimitCounter, WorkSample
 from tests.environment import BASE_URL
 from tests.factories import make_staff, open_form, post_application, valid_fields
 from tests.queries import count_rows
@@ -153,6 +153,51 @@ async def test_file_that_must_be_attached_again_is_named(client, db):
     assert response.status_code == 422
     assert "attach “my-article.pdf” again" in response.text
     assert await count_rows(db, WorkSample) == 0
+
+
+@pytest.mark.parametrize(
+    ("later_error", "field"),
+    [("a sibling file refused", "sample-2"), ("a department that does not exist", "departments")],
+)
+async def test_a_submission_that_fails_after_its_files_are_stored_leaves_no_file_and_no_row(
+    client, db, settings, later_error, field
+):
+    folder = settings.uploads_path
+    before = set(folder.iterdir())
+    pdf = make_pdf("Title", "Body text of the sample.")
+    files = [("sample-1-file", ("my-article.pdf", pdf, "application/pdf"))]
+    overrides: dict[str, object] = {"sample-1-title": "As PDF"}
+    if later_error == "a sibling file refused":
+        # Refused after the first file is stored: an empty file is only found empty once it is read.
+        files.append(("sample-2-file", ("empty.txt", b"", "text/plain")))
+        overrides["sample-2-title"] = "Empty"
+    else:
+        # Only the database knows the department slugs: the files and the rate-limit counts are written by
+        # then, and rolled back with the rest.
+        overrides["departments"] = ["news", "no-such-desk"]
+    response = await post_application(client, valid_fields(**overrides), files)
+
+    assert response.status_code == 422, response.text
+    assert f'id="{field}-error"' in response.text
+    assert set(folder.iterdir()) == before
+    for model in (Application, Applicant, WorkSample, RateLimitCounter):
+        assert await count_rows(db, model) == 0, model
+
+
+async def test_the_form_answered_after_a_partial_write_keeps_nothing_of_it(client, db):
+    # The rate-limit counts are written before the department slugs are looked up: the form comes back with the
+    # message at the field, and the failed post counted for nothing.
+    data = valid_fields(departments=["news", "no-such-desk"])
+    refused = await post_application(client, data)
+    assert refused.status_code == 422
+    assert 'id="departments-error"' in refused.text and 'value="Two pieces a week"' in refused.text
+    assert await count_rows(db, RateLimitCounter) == 0
+
+    accepted = await post_application(client, {**data, "departments": ["news"]})
+    assert accepted.status_code == 303, accepted.text
+    async with db.sessionmaker() as session:
+        counts = (await session.scalars(select(RateLimitCounter.count))).all()
+    assert counts == [1, 1]  # this address and this email, once each
 
 
 async def test_double_submit_of_one_form_makes_one_application(client, db):

@@ -21,8 +21,8 @@ from app.applications.uploads import (
     clean_filename,
     remove_stored,
     store_upload,
-    track_for_rollback,
 )
+from app.core.db import delete_after_commit, delete_on_rollback, make_sessionmaker
 from app.settings import MB, Settings
 from tests.applications.support import files_in, store
 
@@ -472,57 +472,96 @@ async def test_remove_stored(tmp_path: Path) -> None:
         remove_stored(settings, "../byline.db")
 
 
-async def test_tracked_files_follow_the_transaction(tmp_path: Path) -> None:
+async def test_new_files_follow_the_transaction(tmp_path: Path) -> None:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'rollback.db'}")
+    sessions = make_sessionmaker(engine)
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE TABLE sample (id INTEGER PRIMARY KEY, key TEXT)"))
-        paths = {name: tmp_path / name for name in ("rolled", "committed", "savepoint", "closed")}
+        paths = {name: tmp_path / name for name in ("rolled", "committed", "savepoint", "inner", "closed")}
         for path in paths.values():
             path.write_bytes(b"x")
 
-        async with AsyncSession(engine) as session:
+        async with sessions() as session:
             await session.execute(text("INSERT INTO sample (key) VALUES ('rolled')"))
-            track_for_rollback(session, paths["rolled"])
+            delete_on_rollback(session, paths["rolled"])
             await session.rollback()
             assert not paths["rolled"].exists()
 
-            track_for_rollback(session, paths["committed"])
+            delete_on_rollback(session, paths["committed"])
             await session.execute(text("INSERT INTO sample (key) VALUES ('committed')"))
             await session.commit()
             assert paths["committed"].exists()
             await session.rollback()
             assert paths["committed"].exists()
 
+            # A savepoint rolled back leaves the outer transaction, and the rows pointing at these files,
+            # alive; a file registered inside it is settled by the outer transaction too.
             await session.execute(text("INSERT INTO sample (key) VALUES ('savepoint')"))
-            track_for_rollback(session, paths["savepoint"])
+            delete_on_rollback(session, paths["savepoint"])
             savepoint = await session.begin_nested()
             await session.execute(text("INSERT INTO sample (key) VALUES ('inner')"))
+            delete_on_rollback(session, paths["inner"])
             await savepoint.rollback()
-            assert paths["savepoint"].exists()
+            assert paths["savepoint"].exists() and paths["inner"].exists()
+            await session.execute(text("INSERT INTO sample (key) VALUES ('inner')"))
             await session.commit()
-            assert paths["savepoint"].exists()
+            assert paths["savepoint"].exists() and paths["inner"].exists()
 
-        async with AsyncSession(engine) as session:
+        async with sessions() as session:
             await session.execute(text("INSERT INTO sample (key) VALUES ('closed')"))
-            track_for_rollback(session, paths["closed"])
+            delete_on_rollback(session, paths["closed"])
         assert not paths["closed"].exists()
 
-        async with AsyncSession(engine) as session:
+        async with sessions() as session:
             keys = (await session.execute(text("SELECT key FROM sample ORDER BY id"))).scalars().all()
-        assert keys == ["committed", "savepoint"]
+        assert keys == ["committed", "savepoint", "inner"]
+    finally:
+        await engine.dispose()
+
+
+async def test_erased_files_go_only_when_their_deletion_commits(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'erase.db'}")
+    sessions = make_sessionmaker(engine)
+    try:
+        paths = {name: tmp_path / name for name in ("rolled", "released", "undone", "committed")}
+        for path in paths.values():
+            path.write_bytes(b"x")
+
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+            delete_after_commit(session, paths["rolled"])
+            await session.rollback()
+            assert paths["rolled"].exists()
+            await session.commit()
+            assert paths["rolled"].exists()
+
+            async with session.begin_nested():
+                delete_after_commit(session, paths["released"])
+            savepoint = await session.begin_nested()
+            delete_after_commit(session, paths["undone"])
+            await savepoint.rollback()
+            delete_after_commit(session, paths["committed"])
+            assert all(path.exists() for path in paths.values())
+            await session.commit()
+        assert [name for name, path in paths.items() if path.exists()] == ["rolled", "undone"]
+
+        # A session from anywhere else would keep no books: it is refused rather than ignored.
+        async with AsyncSession(engine) as plain:
+            with pytest.raises(TypeError):
+                delete_after_commit(plain, paths["rolled"])
     finally:
         await engine.dispose()
 
 
 async def test_rollback_removes_a_stored_upload(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.core.db'}")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
     try:
-        async with AsyncSession(engine) as session:
+        async with make_sessionmaker(engine)() as session:
             await session.execute(text("SELECT 1"))
             item = await store(make_pdf(), "story.pdf", settings)
-            track_for_rollback(session, item.path)
+            delete_on_rollback(session, item.path)
             await session.rollback()
         assert files_in(settings.uploads_path) == []
     finally:

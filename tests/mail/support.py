@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from app.core.db import Database
-from app.mail.worker import Worker
+from app.core.outbound import Sender
+from app.main import mail_sender
+from app.models import OutboxEmail, utcnow
 from app.settings import Settings
 from tests.environment import ROOT
 from tests.mail.relay import Relay
@@ -28,12 +30,12 @@ def mail_settings(settings: Settings, relay: Relay, **overrides: Any) -> Setting
             "smtp_port": relay.port,
             "smtp_security": "none",
             "smtp_timeout_seconds": 1.0,
-            "mail_poll_seconds": 0.02,
-            "mail_retry_base_seconds": 0.05,
-            "mail_retry_max_seconds": 0.2,
+            "delivery_poll_seconds": 0.02,
+            "delivery_retry_base_seconds": 0.05,
+            "delivery_retry_max_seconds": 0.2,
             "mail_pause_seconds": 0.5,
-            "mail_max_attempts": 4,
-            "mail_batch_size": 20,
+            "delivery_max_attempts": 4,
+            "delivery_batch_size": 20,
             "mail_connections": 2,
             **overrides,
         }
@@ -51,14 +53,18 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> N
 
 
 @asynccontextmanager
-async def worker_running(db: Database, settings: Settings, clock: Any = None) -> AsyncIterator[Worker]:
-    """A worker in this process; give it the app's clock when the app queued the mail."""
-    worker = Worker(db, settings, clock=clock) if clock else Worker(db, settings)
-    task = asyncio.create_task(worker.run())
+async def worker_running(
+    db: Database, settings: Settings, clock: Any = None
+) -> AsyncIterator[Sender[OutboxEmail]]:
+    """The mail sender in this process, as a worker runs it; give it the app's clock when the app queued the
+    mail."""
+    sender = mail_sender(db, settings, clock=clock or utcnow)
+    assert sender is not None, "the settings name a relay"
+    task = asyncio.create_task(sender.run())
     try:
-        yield worker
+        yield sender
     finally:
-        worker.stop()
+        sender.stop()
         await asyncio.wait_for(task, timeout=20)
 
 
@@ -73,9 +79,9 @@ def worker_process(settings: Settings, relay: Relay, **env: str) -> subprocess.P
         "BYLINE_SMTP_PORT": str(relay.port),
         "BYLINE_SMTP_SECURITY": "none",
         "BYLINE_SMTP_TIMEOUT_SECONDS": "5",
-        "BYLINE_MAIL_POLL_SECONDS": "0.02",
-        "BYLINE_MAIL_LOCK_SECONDS": "2",
-        "BYLINE_MAIL_BATCH_SIZE": "10",
+        "BYLINE_DELIVERY_POLL_SECONDS": "0.02",
+        "BYLINE_DELIVERY_LOCK_SECONDS": "2",
+        "BYLINE_DELIVERY_BATCH_SIZE": "10",
         "BYLINE_MAIL_CONNECTIONS": "2",
         **env,
     }

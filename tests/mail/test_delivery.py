@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app.mail.outbox import enqueue
+from app.core.outbound import enqueue
 from app.models import EmailStatus
 from app.settings import Settings
 from tests.environment import backend
@@ -173,7 +173,7 @@ async def test_m13_a_broken_row_fails_with_its_reason_and_the_others_go_out(db, 
 async def test_m14_a_message_that_always_gets_451_ends_dead(db, settings, relay):
     relay.always = "451 Try again"
     await queue(db, settings, 1)
-    async with worker_running(db, mail_settings(settings, relay, mail_max_attempts=3)):
+    async with worker_running(db, mail_settings(settings, relay, delivery_max_attempts=3)):
         await until(lambda: all_status(EmailStatus.dead)(db))
     [row] = await outbox(db)
     assert row.attempts == 3 and "451" in row.last_error
@@ -218,7 +218,7 @@ async def test_m11_the_worker_reconnects_after_its_database_connection_is_killed
         pytest.skip("pg_terminate_backend is PostgreSQL's")
     await queue(db, settings, 5)
     relay.delay = 0.05
-    async with worker_running(db, mail_settings(settings, relay, mail_batch_size=1, mail_connections=1)):
+    async with worker_running(db, mail_settings(settings, relay, delivery_batch_size=1, mail_connections=1)):
         await until(lambda: _sent_at_least(db, 1))
         async with db.engine.connect() as conn:
             await conn.execute(
@@ -286,7 +286,7 @@ async def test_m8_a_worker_killed_after_the_relay_accepted_sends_again_with_the_
 
 async def test_m9_several_worker_processes_send_every_message_exactly_once(db, settings, relay):
     await queue(db, settings, 120)
-    workers = [worker_process(settings, relay, BYLINE_MAIL_LOCK_SECONDS="60") for _ in range(3)]
+    workers = [worker_process(settings, relay, BYLINE_DELIVERY_LOCK_SECONDS="60") for _ in range(3)]
     try:
         await until(lambda: all_status(EmailStatus.sent)(db), within=60)
     finally:
@@ -300,7 +300,7 @@ async def test_m9_several_worker_processes_send_every_message_exactly_once(db, s
 async def test_m10_sigterm_finishes_the_message_in_flight_and_gives_back_the_rest(db, settings, relay):
     relay.delay = 0.3
     await queue(db, settings, 20)
-    process = worker_process(settings, relay, BYLINE_MAIL_CONNECTIONS="1", BYLINE_MAIL_BATCH_SIZE="20")
+    process = worker_process(settings, relay, BYLINE_MAIL_CONNECTIONS="1", BYLINE_DELIVERY_BATCH_SIZE="20")
     try:
         await asyncio.to_thread(relay.wait_for, 1)
     finally:
@@ -328,7 +328,7 @@ async def test_the_worker_sends_what_the_app_queued_and_the_catcher_keeps_it(
         assert (
             await post_application(client, valid_fields(email="leyla@applicant.example"))
         ).status_code == 303
-        config = catcher_settings.model_copy(update={"mail_poll_seconds": 0.02, "smtp_host": ""})
+        config = catcher_settings.model_copy(update={"delivery_poll_seconds": 0.02, "smtp_host": ""})
         async with worker_running(db, config, app.state.clock):
             await until(lambda: all_status(EmailStatus.sent)(db))
     finally:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.applications.forms import normalize_email
+from app.core.text import normalize_email
 from app.mail import unsubscribe
 from app.mail.digest import queue_daily_digests
 from app.mail.render import render

@@ -62,7 +62,7 @@ def byline_env(settings: Settings, **env: str) -> dict[str, str]:
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
         "BYLINE_RATE_APPLY_PER_IP": "1000",
         "BYLINE_RATE_APPLY_PER_EMAIL": "1000",
-        "BYLINE_MAIL_WORKER_INPROCESS": "false",
+        "BYLINE_WORKER_INPROCESS": "false",
         "BYLINE_DEFAULT_LOCALE": "en",
         **env,
     }

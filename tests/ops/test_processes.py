@@ -90,7 +90,9 @@ async def test_two_web_processes_and_two_workers_store_each_submission_once_and_
                 serving(settings, tmp_path / "web1.log", **metrics) as first,
                 serving(settings, tmp_path / "web2.log", **metrics) as second,
             ):
-                workers = [worker_process(settings, relay, BYLINE_MAIL_LOCK_SECONDS="120") for _ in range(2)]
+                workers = [
+                    worker_process(settings, relay, BYLINE_DELIVERY_LOCK_SECONDS="120") for _ in range(2)
+                ]
                 public_ids = await in_thread(_submit_all, [first, second])
                 dashboard, attempts = await in_thread(_staff_across_processes, first, second)
 

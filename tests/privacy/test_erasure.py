@@ -8,6 +8,7 @@ import uuid
 import zipfile
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.mail.digest import queue_daily_digests
@@ -23,6 +24,7 @@ from app.models import (
     State,
     WorkSample,
 )
+from app.privacy.service import Requester, erase
 from tests.factories import (
     bearer,
     csrf_of,
@@ -236,6 +238,41 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
     assert (await client.get(f"{status_url}/erase")).status_code == 303
     async with db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Erasure)) == 1
+
+
+async def test_the_files_go_when_the_erasure_commits_and_stay_when_it_rolls_back(app, client, db, settings):
+    app_id, _, _, _ = await apply(client, db)
+    async with db.sessionmaker() as session:
+        keys = await session.scalars(
+            select(WorkSample.storage_key).where(WorkSample.application_id == app_id)
+        )
+        [key] = [key for key in keys.all() if key]
+    path = settings.uploads_path / key
+
+    async def erase_it(session) -> None:
+        application = await session.get(Application, app_id)
+        applicant = await session.get(Applicant, application.applicant_id)
+        erased = await erase(
+            session,
+            settings=settings,
+            application=application,
+            applicant=applicant,
+            requested_by=Requester.applicant,
+            now=app.state.clock(),
+        )
+        assert erased and path.exists()  # not before the commit
+
+    with pytest.raises(RuntimeError):
+        async with db.write_session() as session:
+            await erase_it(session)
+            raise RuntimeError("a later step of the same transaction fails")
+    assert path.exists()
+    assert (await stored(db, app_id)).erased_at is None
+
+    async with db.write_session() as session:
+        await erase_it(session)
+    assert not path.exists()
+    assert (await stored(db, app_id)).erased_at is not None
 
 
 async def test_erasing_a_decided_application_keeps_its_state(app, client, db, settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.api.delivery import WebhookSender
+from app.main import webhook_sender
 from app.models import EmailStatus
 from tests.factories import add_webhook, csrf_of, make_client, page_form, staff_login, submit
 from tests.queries import stored, webhook_deliveries
@@ -26,7 +26,7 @@ async def test_erasure_deletes_the_delivered_webhook_deliveries_about_the_applic
         assert (
             await client.post(f"/applications/{app_id}/assign", data={**hidden, "assignee": "me"})
         ).status_code == 303
-    assert await WebhookSender(db, settings, clock=app.state.clock).run_once() == 2
+    assert await webhook_sender(db, settings, clock=app.state.clock).run_once() == 2
     assert {d.status for d in await webhook_deliveries(db)} == {EmailStatus.sent}
 
     status_url = f"/status/{(await stored(db, erased)).public_id}"

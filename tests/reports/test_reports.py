@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from app.core.csv_export import keyset, neutralise
 from app.models import Department
 from app.reports import work
-from app.reports.export import keyset, neutralise
 from app.review.queue import QueueFilters, export_statement
 from tests.factories import (
     assign_to_me,

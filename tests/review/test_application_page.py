@@ -416,6 +416,19 @@ async def test_scores_from_two_editors_are_averaged(app, db):
         assert bad.status_code == 422 and 'id="analysis-error"' in bad.text
 
 
+async def test_a_field_longer_than_its_form_allows_is_refused_at_the_field_and_nothing_is_saved(
+    client, db, app_id, editor
+):
+    # The page's fields carry maxlength; a longer value is refused with its limit, not cut short and saved.
+    _, hidden = await page_form(client, app_id)
+    before = await snapshot(db, app_id)
+    data = {**hidden, **MARKS, "recommendation": "trial", "comment": "x" * 10_001}
+    refused = await client.post(f"/applications/{app_id}/score", data=data)
+    assert refused.status_code == 422
+    assert re.search(r"At most 10[,\s\u00a0\u202f]?000 characters\.", refused.text)
+    assert await snapshot(db, app_id) == before
+
+
 async def test_the_scores_table_names_each_criterion_and_averages_only_the_marks(client, app_id, editor):
     _, hidden = await page_form(client, app_id)
     await client.post(f"/applications/{app_id}/score", data={**hidden, **MARKS, "recommendation": "trial"})

@@ -23,14 +23,13 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, update
 
-from app.accounts.sessions import StaffUser
-from app.core import workflow
+from app.core import counts, workflow
 from app.core.db import Database
 from app.core.errors import DomainError
+from app.core.moves import load_facts, transition
+from app.core.staff import StaffUser
 from app.core.workflow import Actor
 from app.models import Applicant, Application, Event, FactCheckTask, OutboxEmail, State, TaskState, User
-from app.review import counts
-from app.review.service import load_facts, transition
 from app.settings import Settings
 
 ROLES = {"editor": ["editor"], "fact_checker": ["fact_checker"], "admin": ["admin"]}

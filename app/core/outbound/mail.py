@@ -1,4 +1,6 @@
-"""Writing messages to the outbox, in the caller's transaction (docs/email.md)."""
+"""Queueing mail: writing messages to the outbox in the caller's transaction (docs/email.md), and the kinds
+of message there are, with the notifications staff may take in a digest or turn off.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.i18n import N_, supported, valid_time_zone
 from app.models import EmailStatus, NotifyMode, OutboxEmail, User, utcnow
 from app.settings import Settings
-
-# The site setting where a worker notes that sending is paused, until when and why (the outbox page shows it).
-PAUSE_KEY = "mail_paused"
 
 # Messages carrying a sign-in link (joining, a new password): the outbox lists them, never shows their text.
 SEALED = frozenset({"staff_invitation", "staff_password_reset"})

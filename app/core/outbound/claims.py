@@ -1,7 +1,7 @@
-"""The outbox rows a worker takes and gives back (docs/email.md): claims, outcomes, release.
+"""The queued rows a sender takes and gives back (docs/email.md): claims, outcomes, release.
 
-The same code serves outbox email and webhook deliveries (`model`): both tables carry the status, attempt and
-lock columns it works on.
+The same code serves outbox email and webhook deliveries (`model`): both tables are `QueuedRow`s, with the
+status, attempt and lock columns it works on.
 
 A claim marks due rows `sending` with the worker's name and a lock time in one statement: on PostgreSQL the
 rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for or take each other's rows; on SQLite
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,6 +30,24 @@ Queued = TypeVar("Queued", OutboxEmail, WebhookDelivery)
 Table = type[OutboxEmail] | type[WebhookDelivery]
 
 
+def due(model: Table, now: datetime) -> ColumnElement[bool]:
+    """Rows to send now: queued and past their next attempt, or `sending` under a lock that has run out."""
+    return or_(
+        and_(col(model.status) == EmailStatus.queued, col(model.next_attempt_at) <= now),
+        and_(col(model.status) == EmailStatus.sending, col(model.locked_until) < now),
+    )
+
+
+async def any_due(session: AsyncSession, *, model: Table, now: datetime) -> bool:
+    """Whether a claim would find anything: a plain read, so an idle queue takes no write lock."""
+    found = await session.scalar(
+        select(col(model.id))
+        .where(col(model.status).in_([EmailStatus.queued, EmailStatus.sending]), due(model, now))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def claim(
     session: AsyncSession, *, model: type[Queued], worker: str, limit: int, now: datetime, lock_seconds: int
 ) -> list[Queued]:
@@ -38,23 +56,17 @@ async def claim(
     Due: queued and past their next attempt, or still `sending` under a lock that has run out (the worker
     holding it died; the message may have gone out already, so it goes again with the same Message-ID).
     """
-    due = (
+    picked = (
         select(col(model.id))
-        .where(
-            col(model.status).in_([EmailStatus.queued, EmailStatus.sending]),
-            or_(
-                and_(col(model.status) == EmailStatus.queued, col(model.next_attempt_at) <= now),
-                and_(col(model.status) == EmailStatus.sending, col(model.locked_until) < now),
-            ),
-        )
+        .where(col(model.status).in_([EmailStatus.queued, EmailStatus.sending]), due(model, now))
         .order_by(col(model.next_attempt_at), col(model.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        picked = picked.with_for_update(skip_locked=True)
     result = await session.scalars(
         update(model)
-        .where(col(model.id).in_(due.scalar_subquery()))
+        .where(col(model.id).in_(picked.scalar_subquery()))
         .values(
             status=EmailStatus.sending,
             locked_by=worker,
@@ -76,7 +88,7 @@ def _mine(model: Table, ids: list[int], worker: str) -> list[object]:
 
 
 async def mark_sent(
-    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, model: Table = OutboxEmail
+    session: AsyncSession, *, model: Table, ids: list[int], worker: str, now: datetime
 ) -> None:
     if ids:
         await session.execute(
@@ -90,13 +102,15 @@ async def mark_sent(
 def backoff(settings: Settings, attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: a random wait up to base * 2^(attempts-1), capped."""
     ceiling = min(
-        settings.mail_retry_max_seconds, settings.mail_retry_base_seconds * 2 ** max(attempts - 1, 0)
+        settings.delivery_retry_max_seconds, settings.delivery_retry_base_seconds * 2 ** max(attempts - 1, 0)
     )
     return (rng or random).uniform(0, ceiling)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Failed:
+    """What to record for a row that did not go: failed for good, dead, or queued again after `retry_in`."""
+
     id: int
     attempts: int
     status: EmailStatus
@@ -104,20 +118,18 @@ class Outcome:
     retry_in: float = 0.0
 
 
-def failure_outcome(
-    row: OutboxEmail | WebhookDelivery, *, permanent: bool, error: str, settings: Settings
-) -> Outcome:
+def failure(row: OutboxEmail | WebhookDelivery, *, permanent: bool, error: str, settings: Settings) -> Failed:
     """Failed for good, dead after the last attempt, or queued again after a backoff."""
     assert row.id is not None
     if permanent:
-        return Outcome(row.id, row.attempts, EmailStatus.failed, error)
-    if row.attempts >= settings.mail_max_attempts:
-        return Outcome(row.id, row.attempts, EmailStatus.dead, error)
-    return Outcome(row.id, row.attempts, EmailStatus.queued, error, backoff(settings, row.attempts))
+        return Failed(row.id, row.attempts, EmailStatus.failed, error)
+    if row.attempts >= settings.delivery_max_attempts:
+        return Failed(row.id, row.attempts, EmailStatus.dead, error)
+    return Failed(row.id, row.attempts, EmailStatus.queued, error, backoff(settings, row.attempts))
 
 
 async def record_failures(
-    session: AsyncSession, *, outcomes: list[Outcome], worker: str, now: datetime, model: Table = OutboxEmail
+    session: AsyncSession, *, model: Table, outcomes: list[Failed], worker: str, now: datetime
 ) -> None:
     for outcome in outcomes:
         values: dict[str, object] = {
@@ -139,14 +151,14 @@ async def record_failures(
 async def release(
     session: AsyncSession,
     *,
+    model: Table,
     ids: list[int],
     worker: str,
     now: datetime,
     error: str | None = None,
     delay: float = 0,
-    model: Table = OutboxEmail,
 ) -> None:
-    """Give claimed, unsent messages back without spending their attempt (shutdown, a paused queue)."""
+    """Give claimed, unsent rows back without spending their attempt (shutdown, a paused queue)."""
     if ids:
         values: dict[str, object] = {
             "status": EmailStatus.queued,
