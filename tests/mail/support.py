@@ -42,7 +42,7 @@ def mail_settings(settings: Settings, relay: Relay, **overrides: Any) -> Setting
     )
 
 
-async def until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
     """Wait until `check()` is true; fail after `within` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:

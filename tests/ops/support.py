@@ -91,7 +91,7 @@ def start_serving(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine starts Python slowly
     while True:
         try:
             if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
