@@ -65,6 +65,9 @@ from app.review import api as review_api
 from app.review.dashboard import create_router as dashboard_router
 from app.review.routes import create_router as review_router
 from app.settings import Settings
+from app.trials import api as trials_api
+from app.trials.reminders import queue_trial_reminders
+from app.trials.routes import create_router as trials_router
 
 log = logging.getLogger("byline")
 Now = Callable[[], datetime]
@@ -75,6 +78,7 @@ def scheduled_jobs() -> Jobs:
     jobs = Jobs()
     jobs.add("fact-check reminders", every=60, run=queue_task_reminders)
     jobs.add("daily digests", every=60, run=queue_daily_digests)
+    jobs.add("trial reminders", every=60, run=queue_trial_reminders)
     return jobs
 
 
@@ -145,7 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             api_tokens_router(),
             webhooks_router(),
             privacy_router(),
-            api_router([*review_api.ROUTES, *factcheck_api.ROUTES, *mail_api.ROUTES]),
+            trials_router(),
+            api_router([*review_api.ROUTES, *factcheck_api.ROUTES, *mail_api.ROUTES, *trials_api.ROUTES]),
             ops_router(db, settings, metrics),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
