@@ -9,7 +9,7 @@ PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 MO := $(patsubst %.po,%.mo,$(wildcard app/locale/*/LC_MESSAGES/messages.po))
 
-.PHONY: help install run test test-sqlite test-postgres lint bench clean messages
+.PHONY: help install run test test-deep test-sqlite test-postgres lint bench clean messages
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -62,6 +62,9 @@ test-sqlite: $(DEV_STAMP) $(MO)  ## the suite on a SQLite file (with the browser
 
 test-postgres: $(DEV_STAMP) $(MO)  ## the suite on PostgreSQL at 127.0.0.1:5432 (browser journeys skipped)
 	BYLINE_TEST_DATABASE=postgres BYLINE_TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -W error::DeprecationWarning -m "not browser"
+
+test-deep: $(DEV_STAMP) $(MO)  ## `make test` with the property-based tests' full budget (hypothesis state machine, schemathesis)
+	BYLINE_TEST_DEEP=1 $(MAKE) --no-print-directory test
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check app tests migrations bench

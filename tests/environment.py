@@ -21,6 +21,18 @@ SAMPLES = ROOT / "app" / "content"
 BASE_URL = "http://127.0.0.1:8000"
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
+# Passwords in the suite are hashed at argon2id's lowest cost: a login costs well under a millisecond instead
+# of some 30 ms a hash and a verify. Set before any Settings is read, so the factories, the apps and the
+# served processes agree; the production cost (19 MiB, 2 passes) has its own test.
+TEST_PASSWORD_COST = {"BYLINE_PASSWORD_TIME_COST": "1", "BYLINE_PASSWORD_MEMORY_KIB": "64"}
+for _name, _value in TEST_PASSWORD_COST.items():
+    os.environ.setdefault(_name, _value)
+
+
+def deep() -> bool:
+    """Whether this run explores as far as `make test-deep` asks (the property-based tests' full budget)."""
+    return os.environ.get("BYLINE_TEST_DEEP", "") not in ("", "0", "false")
+
 
 def backend() -> str:
     """ "postgres" or "sqlite": the database this run uses."""

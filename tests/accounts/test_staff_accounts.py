@@ -7,13 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher, Type
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select
 
 from app.mail.render import render
+from app.main import create_app
 from app.models import Invitation, PasswordReset, StaffSession, User
-from tests.environment import BASE_URL
+from app.settings import Settings
+from tests.environment import BASE_URL, settings_for
 from tests.factories import STAFF_PASSWORD, csrf_of, login, make_client, make_staff, update_staff
 from tests.queries import outbox
 
@@ -388,16 +389,20 @@ async def test_a_first_login_with_a_one_time_password_asks_for_a_new_one(app, cl
     assert (await client.get("/admin/users")).status_code == 200
 
 
-async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(app, client, db, settings):
+async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(app, client, db, settings, tmp_path):
+    # Production hashes at the OWASP minimum for argon2id: 19 MiB and 2 passes.
+    assert Settings.model_fields["password_memory_kib"].default == 19 * 1024
+    assert Settings.model_fields["password_time_cost"].default == 2
     user_id = await make_staff(db, email="eda@desk.example")
     async with db.sessionmaker() as session:
         stored = (await session.get(User, user_id)).password_hash
     assert stored.startswith("$argon2id$")
-    assert "m=19456" in stored and "t=2" in stored  # the hash names its own parameters
-    # A cheaper hash from an older configuration is upgraded at the next login.
-    cheaper = PasswordHasher(time_cost=1, memory_cost=8192, type=Type.ID).hash(STAFF_PASSWORD)
-    await update_staff(db, user_id, password_hash=cheaper)
-    assert (await login(client, "eda@desk.example")).status_code == 303
+    # The hash names its own parameters (the suite's cheap ones here).
+    assert f"m={settings.password_memory_kib}" in stored and f"t={settings.password_time_cost}" in stored
+    # A hash from another configuration is upgraded at the next login, here to the production cost.
+    production = settings_for(settings.db_url, tmp_path, password_time_cost=2, password_memory_kib=19 * 1024)
+    async with make_client(create_app(production)) as production_client:
+        assert (await login(production_client, "eda@desk.example")).status_code == 303
     async with db.sessionmaker() as session:
         upgraded = (await session.get(User, user_id)).password_hash
     assert "m=19456" in upgraded and "t=2" in upgraded

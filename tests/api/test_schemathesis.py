@@ -26,10 +26,12 @@ from schemathesis.config import SchemathesisConfig
 from app.api.tokens import create_token
 from app.models import utcnow
 from tests.api.support import API_ACCESS
+from tests.environment import deep
 from tests.factories import bearer, make_staff
 from tests.ops.support import apply_over_http
 
-EXAMPLES = 3
+# Cases per operation and role: a few in `make test`, many more in `make test-deep`.
+EXAMPLES = 25 if deep() else 3
 ROLES = ("admin", "editor", "fact_checker")
 # Who may use each operation of the document (its paths have no `:int`).
 ALLOWED = {(method, path.replace(":int}", "}")): roles for (method, path), roles in API_ACCESS.items()}
