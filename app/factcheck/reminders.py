@@ -64,14 +64,18 @@ async def _candidates(session: AsyncSession, settings: Settings, now: datetime) 
         for user in (
             await session.scalars(
                 select(User).where(
-                    col(User.id).in_({t.assignee_id for t in tasks} | {t.creator_id for t in tasks})
+                    col(User.id).in_(
+                        {t.assignee_id for t in tasks if t.assignee_id is not None}
+                        | {t.creator_id for t in tasks}
+                    )
                 )
             )
         ).all()
     }
     found: list[Reminder] = []
     for task in tasks:
-        checker = people.get(task.assignee_id)
+        # A task waiting at the desk has nobody to remind yet; it shows on every fact-checker's task list.
+        checker = people.get(task.assignee_id) if task.assignee_id is not None else None
         if checker is None:
             continue
         for kind in kinds_due(task, settings, now):
