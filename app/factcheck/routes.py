@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.forms import FormFields, form_error, int_or_none
 from app.core.i18n import gettext as _
 from app.core.moves import check_version, load_application, version_of
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.factcheck import extract, forms, queries, service, work
-from app.models import SampleKind, WorkSample
+from app.models import FactCheckTask, SampleKind, WorkSample
 
 
 async def _new_task_context(
@@ -259,7 +259,14 @@ async def take_task(
     task_id: FromPath[int],
 ) -> Redirect:
     """Take a task waiting at the desk; if another fact-checker was quicker, a 409 page says so."""
-    task = await queries.task_for(session, task_id, staff)
+    try:
+        task = await queries.task_for(session, task_id, staff)
+    except NotFound:
+        # Someone else took it a moment ago: say so (a task that never waited at the desk stays a 404).
+        found = await session.get(FactCheckTask, task_id)
+        if found is not None and staff.is_fact_checker and await work.was_at_desk(session, found):
+            raise work.taken_first() from None
+        raise
     await work.take(session, task=task, by=staff, now=clock())
     return redirect_to(request, "task_page", {"done": "taken"}, task_id=task_id)
 

@@ -272,6 +272,27 @@ async def cancel(
         )
 
 
+def taken_first() -> Conflict:
+    return Conflict(
+        _("Another fact-checker took this task first, or it was closed. It is no longer at the desk.")
+    )
+
+
+async def was_at_desk(session: AsyncSession, task: FactCheckTask) -> bool:
+    """Whether the task waited at the desk once (so a late "Take" hears it is gone, not that it never was)."""
+    events = await session.scalars(
+        select(Event).where(
+            col(Event.application_id) == task.application_id,
+            col(Event.kind).in_(["task_taken", "trial_task_created"]),
+        )
+    )
+    return any(
+        event.data.get("task_id") == task.id
+        and (event.kind == "task_taken" or event.data.get("assignee_id") is None)
+        for event in events.all()
+    )
+
+
 async def take(session: AsyncSession, *, task: FactCheckTask, by: StaffUser, now: datetime) -> None:
     """A fact-checker takes a task waiting at the desk. One conditional update: when two press "Take" at
     once, one gets the task and the other a Conflict saying someone was first."""
@@ -288,9 +309,7 @@ async def take(session: AsyncSession, *, task: FactCheckTask, by: StaffUser, now
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            _("Another fact-checker took this task first, or it was closed. It is no longer at the desk.")
-        )
+        raise taken_first()
     task.assignee_id = by.id
     session.add(
         Event(
