@@ -369,6 +369,7 @@ async def insert_submitted_trial(
         application.state = State.trial
         application.state_changed_at = now
         values: dict[str, Any] = {
+            "state": TrialState.submitted,
             "topic": "The harbour budget: who pays for the new port",
             "min_words": 10,
             "max_words": 2000,
@@ -377,12 +378,7 @@ async def insert_submitted_trial(
             "submitted_at": now,
             **fields,
         }
-        trial = Trial(
-            application_id=app_id,
-            state=TrialState.submitted,
-            fact_checker_id=fact_checker_id,
-            **values,
-        )
+        trial = Trial(application_id=app_id, fact_checker_id=fact_checker_id, **values)
         session.add(trial)
         await session.flush()
         assert trial.id is not None
