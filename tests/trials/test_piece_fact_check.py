@@ -9,8 +9,10 @@ import html
 
 from sqlalchemy import select
 
+from app.core.staff import StaffUser
 from app.mail.render import render
-from app.models import Claim, Event, State, TaskState
+from app.models import Claim, Event, State, TaskState, Trial, TrialPiece
+from app.trials import fact_check
 from tests.factories import (
     csrf_of,
     insert_submitted_trial,
@@ -176,3 +178,54 @@ async def test_editors_cannot_take_from_the_desk_and_the_api_lists_desk_tasks(
     assert (await tasks_of(db, app_id))[0].assignee_id is None
     listed = (await client.get("/tasks")).text
     assert "Waiting for a fact-checker" in listed and f'action="/tasks/{trial.task_id}/take"' not in listed
+
+
+async def test_the_trial_panel_shows_the_piece_task_its_holder_and_verdict(
+    app, client, db, settings, fact_check_desk
+):
+    """The panel's part (`fact_check.panel` and `_fact_check.html`), rendered with the app's templates as the
+    trial panel includes it."""
+    app_id, editor, checker, _ = fact_check_desk
+    trial_row = await insert_submitted_trial(db, app_id, PIECE, offered_by_id=editor, settings=settings)
+    staff = StaffUser(editor, "eda@desk.example", "Eda Editor", False, True, False, "session")
+
+    async def rendered() -> str:
+        async with db.sessionmaker() as session:
+            trial = await session.get(Trial, trial_row.trial_id)
+            piece = await session.get(TrialPiece, trial_row.piece_id)
+            assert trial is not None and piece is not None
+            context = {"trial": trial, "piece": piece, **await fact_check.panel(session, trial, piece, staff)}
+        template = app.template_engine.engine.get_template("trials/_fact_check.html")
+        return template.render(url_for=lambda name, **params: app.route_reverse(name, **params), **context)
+
+    waiting = await rendered()
+    assert f'href="/tasks/{trial_row.task_id}"' in waiting and "waiting at the desk" in waiting
+    task_page = await client.get(f"/tasks/{trial_row.task_id}")
+    handed = await client.post(
+        f"/tasks/{trial_row.task_id}/reassign",
+        data={"_csrf_token": csrf_of(task_page.text), "assignee": checker},
+    )
+    assert handed.status_code == 303  # an editor can also hand a desk task to someone
+    async with make_client(app) as fc:
+        await login(fc, "fc@desk.example")
+        page = await fc.get(f"/tasks/{trial_row.task_id}")
+        token = csrf_of(page.text)
+        assert (
+            await fc.post(
+                f"/tasks/{trial_row.task_id}/claims", data={"_csrf_token": token, "sentence": FIRST}
+            )
+        ).status_code == 303
+        [claim] = await _claims(db, trial_row.task_id)
+        done = await fc.post(
+            f"/tasks/{trial_row.task_id}",
+            data={
+                "_csrf_token": token,
+                "action": "complete",
+                f"verdict-{claim.id}": "inaccurate",
+                "overall_verdict": "misleading",
+            },
+        )
+        assert done.status_code == 303
+    checked = await rendered()
+    assert "Farid Checker" in checked and "waiting at the desk" not in checked
+    assert "done" in checked and "overall: misleading" in checked and "1 claim" in checked
