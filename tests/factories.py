@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
