@@ -25,9 +25,9 @@ from app.settings import Settings
 @dataclass(frozen=True)
 class Reminder:
     task: FactCheckTask
-    kind: str  # due_soon, overdue, escalated
+    kind: str  # due_soon, overdue, escalated; desk_overdue (to the creator: nobody took it from the desk)
     recipient: User
-    checker: User
+    checker: User | None
 
     @property
     def dedupe_key(self) -> str:
@@ -74,8 +74,13 @@ async def _candidates(session: AsyncSession, settings: Settings, now: datetime) 
     }
     found: list[Reminder] = []
     for task in tasks:
-        # A task waiting at the desk has nobody to remind yet; it shows on every fact-checker's task list.
-        checker = people.get(task.assignee_id) if task.assignee_id is not None else None
+        if task.assignee_id is None:
+            # Waiting at the desk: nobody to remind; once it is overdue, its creator hears nobody took it.
+            creator = people.get(task.creator_id)
+            if now >= task.due_at and creator is not None and creator.is_active:
+                found.append(Reminder(task, "desk_overdue", creator, None))
+            continue
+        checker = people.get(task.assignee_id)
         if checker is None:
             continue
         for kind in kinds_due(task, settings, now):
@@ -118,7 +123,7 @@ async def queue_task_reminders(session: AsyncSession, settings: Settings, now: d
                         "task_url": links.absolute(settings, "task_page", task_id=task.id),
                         "due_at": task.due_at.isoformat(),
                         "claims": int(claims or 0),
-                        "checker_name": reminder.checker.name,
+                        "checker_name": reminder.checker.name if reminder.checker else "",
                     },
                     application_id=task.application_id,
                     now=now,

@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import html
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.core.staff import StaffUser
+from app.factcheck.reminders import queue_task_reminders
 from app.mail.render import render
 from app.models import Claim, Event, State, TaskState, Trial, TrialPiece
 from app.trials import fact_check
 from tests.factories import (
+    bearer,
     csrf_of,
     insert_submitted_trial,
     login,
     make_client,
     page_form,
+    staff_token,
+    submit,
 )
 from tests.queries import outbox, stored, tasks_of
 
@@ -229,3 +234,44 @@ async def test_the_trial_panel_shows_the_piece_task_its_holder_and_verdict(
     checked = await rendered()
     assert "Farid Checker" in checked and "waiting at the desk" not in checked
     assert "done" in checked and "overall: misleading" in checked and "1 claim" in checked
+
+
+async def test_a_desk_task_nobody_took_is_reported_to_its_creator_once_when_overdue(
+    app, client, db, settings, fact_check_desk
+):
+    app_id, editor, _, _ = fact_check_desk
+    await insert_submitted_trial(db, app_id, PIECE, offered_by_id=editor, settings=settings)
+    [task] = await tasks_of(db, app_id)
+
+    async def run(now) -> int:
+        async with db.write_session() as session:
+            return await queue_task_reminders(session, settings, now)
+
+    assert await run(task.due_at - timedelta(hours=1)) == 0  # no fact-checker to remind before it is due
+    assert await run(task.due_at + timedelta(minutes=1)) == 1
+    assert await run(task.due_at + timedelta(days=3)) == 0  # once
+    [mail] = await outbox(db, template="staff_task_reminder")
+    assert mail.recipient == "eda@desk.example" and mail.context["kind"] == "desk_overdue"
+    assert (
+        "no fact-checker has taken it from the desk"
+        in render(mail, settings).get_body(("plain",)).get_content()
+    )
+
+
+async def test_the_api_shows_a_desk_task_without_a_fact_checker(
+    app, client, db, settings, editor, editor_token
+):
+    app_id = await submit(client, db)
+    trial = await insert_submitted_trial(db, app_id, PIECE, offered_by_id=editor, settings=settings)
+    _, checker_token = await staff_token(
+        app, db, "api-fc@desk.example", roles=("fact_checker",), name="Api Checker"
+    )
+    mine = await client.get("/api/v1/tasks", headers=bearer(checker_token))
+    assert mine.status_code == 200
+    [row] = mine.json()["desk"]
+    assert row["id"] == trial.task_id and row["assignee"] is None and row["claims"] == 0
+    detail = await client.get(f"/api/v1/tasks/{trial.task_id}", headers=bearer(checker_token))
+    assert detail.status_code == 200 and detail.json()["assignee"] is None
+    application = await client.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))
+    [summary] = application.json()["tasks"]
+    assert summary["assignee_id"] is None and summary["assignee"] is None
