@@ -17,6 +17,7 @@ from app.models import Claim, Event, State, TaskState, Trial, TrialPiece
 from app.trials import fact_check
 from tests.factories import (
     bearer,
+    choose_language,
     csrf_of,
     insert_submitted_trial,
     login,
@@ -275,3 +276,29 @@ async def test_the_api_shows_a_desk_task_without_a_fact_checker(
     application = await client.get(f"/api/v1/applications/{app_id}", headers=bearer(editor_token))
     [summary] = application.json()["tasks"]
     assert summary["assignee_id"] is None and summary["assignee"] is None
+
+
+RUSSIAN = (
+    "Порт обошёлся бюджету в 40 млн манатов. Отчёты за тот год так и не опубликовали!\n"
+    "«Нужен аудит», — заявили депутаты от оппозиции."
+)
+
+
+async def test_a_russian_piece_is_cut_into_its_sentences_on_a_russian_task_page(
+    app, client, db, settings, fact_check_desk
+):
+    app_id, editor, checker, _ = fact_check_desk
+    trial = await insert_submitted_trial(
+        db, app_id, RUSSIAN, fact_checker_id=checker, offered_by_id=editor, settings=settings
+    )
+    async with make_client(app) as fc:
+        await login(fc, "fc@desk.example")
+        await choose_language(fc, "ru")
+        page = html.unescape((await fc.get(f"/tasks/{trial.task_id}")).text)
+    assert "Выберите утверждения из пробного материала" in page and "Пробный материал" in page
+    for sentence in (
+        "Порт обошёлся бюджету в 40 млн манатов.",
+        "Отчёты за тот год так и не опубликовали!",
+        "«Нужен аудит», — заявили депутаты от оппозиции.",
+    ):
+        assert f'name="sentence" value="{sentence}"' in page
