@@ -153,5 +153,5 @@ async def panel(session: AsyncSession, trial: Trial, staff: StaffUser) -> dict[s
         "sample_score_count": len(samples),
         "sample_averages": sample_averages,
         "sample_overall": _average([float(getattr(score, c)) for score in samples for c in sample_criteria]),
-        "can_score": staff.is_editor and trial.state == TrialState.submitted,
+        "can_score_trial": staff.is_editor and trial.state == TrialState.submitted,
     }

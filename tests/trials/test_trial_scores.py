@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import Event, TrialScore
+from app.models import Event, TrialScore, TrialState
 from tests.factories import (
     csrf_of,
     insert_submitted_trial,
@@ -127,4 +127,22 @@ async def test_only_editors_score_and_only_a_trial_of_this_application(
             data={"_csrf_token": csrf_of(page.text), "version": hidden["version"], **MARKS},
         )
         assert refused.status_code == 403
+    assert await count_rows(db, TrialScore) == 0
+
+
+async def test_a_trial_without_its_piece_cannot_be_scored(client, db, settings, app_id, editor):
+    trial = await insert_submitted_trial(
+        db,
+        app_id,
+        PIECE,
+        offered_by_id=editor,
+        settings=settings,
+        state=TrialState.offered,
+        submitted_at=None,
+    )
+    _, hidden = await page_form(client, app_id)
+    answer = await client.post(
+        f"/applications/{app_id}/trials/{trial.trial_id}/score", data={**hidden, **MARKS}
+    )
+    assert answer.status_code == 409 and "has not arrived yet" in answer.text
     assert await count_rows(db, TrialScore) == 0
