@@ -386,7 +386,8 @@ class FactCheckTask(SQLModel, table=True):
     sample_id: int | None = Field(default=None, foreign_key="work_sample.id", ondelete="SET NULL")
     # A task on a trial piece (then sample_id is None).
     trial_piece_id: int | None = Field(default=None, foreign_key="trial_piece.id", ondelete="SET NULL")
-    assignee_id: int = Field(foreign_key="staff_user.id", index=True)
+    # None: the task waits at the desk until a fact-checker takes it.
+    assignee_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
     creator_id: int = Field(foreign_key="staff_user.id")
     due_at: datetime = _ts(index=True)
     state: str = Field(default=TaskState.open, max_length=16, index=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from litestar import Litestar
@@ -21,8 +22,19 @@ from sqlmodel import col
 from app.accounts.passwords import hash_password
 from app.core.db import Database
 from app.demo import DemoLogin, load_demo
-from app.models import Application, Department, State, User, UserDepartment
+from app.models import (
+    Application,
+    Department,
+    SampleKind,
+    State,
+    Trial,
+    TrialPiece,
+    TrialState,
+    User,
+    UserDepartment,
+)
 from app.settings import Settings
+from app.trials.fact_check import create_piece_task
 from tests.environment import BASE_URL, SAMPLES
 from tests.queries import application_id, samples_of, stored, tasks_of
 
@@ -323,6 +335,67 @@ async def fact_check_desk(client: Client, db: Database) -> FactCheckDesk:
     checker = await make_staff(db, email="fc@desk.example", name="Farid Checker", roles=("fact_checker",))
     other = await make_staff(db, email="fc2@desk.example", name="Olga Checker", roles=("fact_checker",))
     return FactCheckDesk(app_id, editor, checker, other)
+
+
+# --- trials -----------------------------------------------------------------------------------------------
+
+
+class SubmittedTrial(NamedTuple):
+    trial_id: int
+    piece_id: int
+    task_id: int | None
+
+
+async def insert_submitted_trial(
+    db: Database,
+    app_id: int,
+    text: str,
+    *,
+    fact_checker_id: int | None = None,
+    settings: Settings,
+    now: datetime | None = None,
+    **fields: Any,
+) -> SubmittedTrial:
+    """A trial whose final piece (pasted `text`) has arrived, INSERTED DIRECTLY through the session rather than
+    offered and sent through the pages: the application is put in state trial, the trial and its piece are
+    stored as the final send leaves them, and the piece's fact-check task is made by the real hook
+    (`app.trials.fact_check.create_piece_task`, for `fact_checker_id` or the desk). `fields` set the trial's
+    columns (offered_by_id, deadline_at, late, created_at, ...)."""
+    now = now or datetime.now(UTC)
+    async with db.write_session() as session:
+        application = await session.get(Application, app_id)
+        assert application is not None
+        application.state = State.trial
+        application.state_changed_at = now
+        values: dict[str, Any] = {
+            "state": TrialState.submitted,
+            "topic": "The harbour budget: who pays for the new port",
+            "min_words": 10,
+            "max_words": 2000,
+            "deadline_at": now + timedelta(days=7),
+            "created_at": now - timedelta(days=2),
+            "submitted_at": now,
+            **fields,
+        }
+        trial = Trial(application_id=app_id, fact_checker_id=fact_checker_id, **values)
+        session.add(trial)
+        await session.flush()
+        assert trial.id is not None
+        piece = TrialPiece(
+            trial_id=trial.id,
+            application_id=app_id,
+            kind=SampleKind.text,
+            text=text,
+            word_count=len(text.split()),
+            is_final=True,
+            created_at=now,
+            submitted_at=values["submitted_at"],
+        )
+        session.add(piece)
+        await session.flush()
+        assert piece.id is not None
+        task = await create_piece_task(session, settings, trial=trial, piece=piece, now=now)
+        return SubmittedTrial(trial.id, piece.id, task.id if task else None)
 
 
 # --- webhooks ---------------------------------------------------------------------------------------------

@@ -191,8 +191,8 @@ class Note(Struct):
 class TaskSummary(Struct):
     id: int
     state: TaskState
-    assignee_id: int
-    assignee: str
+    assignee_id: int | None  # None: waiting at the desk for a fact-checker
+    assignee: str | None
     due_at: datetime
     created_at: datetime
     completed_at: datetime | None
@@ -317,7 +317,7 @@ class TaskRow(Struct):
     completed_at: datetime | None
     overall_verdict: Verdict | None
     sample_title: str | None
-    assignee: str
+    assignee: str | None  # None: waiting at the desk for a fact-checker
     claims: int
 
 
@@ -328,6 +328,8 @@ class MyTasks(Struct):
     completed: list[TaskRow]
     # Editors: the tasks they created (open, or completed lately).
     created: list[TaskRow]
+    # Open tasks waiting at the desk for any fact-checker to take (on the page: "Waiting for a fact-checker").
+    desk: list[TaskRow] = []
 
 
 class ClaimOut(Struct):
@@ -352,7 +354,7 @@ class TaskDetail(Struct):
     due_at: datetime
     created_at: datetime
     completed_at: datetime | None
-    assignee: Person
+    assignee: Person | None  # None: waiting at the desk for a fact-checker
     creator: Person | None
     overall_verdict: Verdict | None
     summary: str

@@ -105,12 +105,13 @@ async def my_tasks(session: DbSession, clock: AppClock, staff: CurrentStaff) -> 
         later=_rows(tasks.later),
         completed=_rows(tasks.completed),
         created=_rows(tasks.created),
+        desk=_rows(tasks.desk),
     )
 
 
 async def _task_detail(session: DbSession, settings: AppSettings, task: FactCheckTask) -> schemas.TaskDetail:
     page = await task_queries.task_page(session, task, settings=settings, checkers=[])
-    assert task.id is not None and page.assignee.id is not None
+    assert task.id is not None
     return schemas.TaskDetail(
         id=task.id,
         application_id=task.application_id,
@@ -118,7 +119,7 @@ async def _task_detail(session: DbSession, settings: AppSettings, task: FactChec
         due_at=task.due_at,
         created_at=task.created_at,
         completed_at=task.completed_at,
-        assignee=schemas.Person(id=page.assignee.id, name=page.assignee.name),
+        assignee=schemas.Person(id=page.assignee.id or 0, name=page.assignee.name) if page.assignee else None,
         creator=schemas.Person(id=page.creator.id or 0, name=page.creator.name) if page.creator else None,
         overall_verdict=Verdict(task.overall_verdict) if task.overall_verdict else None,
         summary=task.summary,

@@ -23,9 +23,9 @@ def sample_text(sample: WorkSample) -> str:
     return sample.extracted_text or ""
 
 
-# A sentence ends at . ! ? or … (with any closing quotes or brackets) before a space and a capital, digit or
-# opening quote; and at every line break. Common abbreviations do not end one.
-_END = re.compile(r"""([.!?…]["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+# A sentence ends at . ! ? or … (with any closing quotes or brackets) before a space and a capital (Latin or
+# Cyrillic), digit or opening quote; and at every line break. Common abbreviations do not end one.
+_END = re.compile(r"""([.!?…]["'”’»)\]]*)\s+(?=["'“‘«„(\[]?[A-Z0-9À-ÖØ-ÞА-ЯЁ])""")
 _ABBREVIATIONS = re.compile(
     r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|No|vs|etc|e\.g|i\.e|Jan|Feb|Aug|Sept|Oct|Nov|Dec|U\.S|U\.K)\.$"
 )

@@ -1,7 +1,8 @@
 """Read side of the fact-check pages: a person's tasks, one task with its sample, and who may see it.
 
 A fact-checker sees only the tasks assigned to them and what those tasks need: the sample and its claims, not
-the applicant's file (docs/security.md C2). Editors see every task.
+the applicant's file (docs/security.md C2), and the tasks waiting at the desk for any fact-checker to take.
+Editors see every task.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.core.errors import NotFound
 from app.core.i18n import gettext as _
 from app.core.staff import StaffUser
 from app.factcheck import extract
-from app.models import Claim, FactCheckTask, TaskState, User, WorkSample
+from app.models import Claim, FactCheckTask, SampleKind, TaskState, TrialPiece, User, WorkSample
 from app.settings import Settings
 
 DUE_SOON = timedelta(hours=48)
@@ -33,8 +34,9 @@ class TaskRow:
     completed_at: datetime | None
     overall_verdict: str | None
     sample_title: str | None
-    assignee: str
+    assignee: str | None  # None: waiting at the desk
     claims: int
+    trial_piece: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class MyTasks:
     later: list[TaskRow]
     completed: list[TaskRow]
     created: list[TaskRow]
+    desk: list[TaskRow]  # live tasks without a fact-checker, for one to take
 
 
 async def _task_rows(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[TaskRow]:
@@ -61,8 +64,9 @@ async def _task_rows(session: AsyncSession, *conditions: ColumnElement[bool]) ->
             col(WorkSample.title),
             col(User.name),
             claims,
+            col(FactCheckTask.trial_piece_id).is_not(None),
         )
-        .join(User, col(User.id) == col(FactCheckTask.assignee_id))
+        .outerjoin(User, col(User.id) == col(FactCheckTask.assignee_id))
         .outerjoin(WorkSample, col(WorkSample.id) == col(FactCheckTask.sample_id))
         .where(*conditions)
         .order_by(col(FactCheckTask.due_at), col(FactCheckTask.id))
@@ -90,19 +94,29 @@ async def my_tasks(session: AsyncSession, staff: StaffUser, now: datetime) -> My
         if staff.is_editor
         else []
     )
+    desk = await _task_rows(session, col(FactCheckTask.assignee_id).is_(None), live)
     return MyTasks(
         overdue=[row for row in mine if row.due_at < now],
         due_soon=[row for row in mine if now <= row.due_at < now + DUE_SOON],
         later=[row for row in mine if row.due_at >= now + DUE_SOON],
         completed=sorted(completed, key=lambda row: row.completed_at or now, reverse=True),
         created=created,
+        desk=desk,
     )
 
 
 async def task_for(session: AsyncSession, task_id: int, staff: StaffUser) -> FactCheckTask:
-    """The task if this person may see it: its fact-checker or an editor. Anyone else gets a 404 (C2)."""
+    """The task if this person may see it: its fact-checker, any fact-checker while it waits at the desk,
+    or an editor. Anyone else gets a 404 (C2)."""
     task = await session.get(FactCheckTask, task_id)
-    if task is None or not (staff.is_editor or task.assignee_id == staff.id):
+    at_desk = (
+        task is not None
+        and task.assignee_id is None
+        and task.state in (TaskState.open, TaskState.in_progress)
+    )
+    if task is None or not (
+        staff.is_editor or task.assignee_id == staff.id or (at_desk and staff.is_fact_checker)
+    ):
         raise NotFound(_("There is no such task."))
     return task
 
@@ -140,9 +154,12 @@ class TaskPage:
     claims: list[Claim]
     sample: WorkSample | None
     segments: list[Segment]
-    assignee: User
+    assignee: User | None  # None: waiting at the desk
     creator: User | None
     checkers: list[tuple[User, int]]
+    piece: TrialPiece | None = None
+    # The trial piece's sentences not yet claims, to pick more claims from.
+    sentences: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -164,15 +181,26 @@ async def task_page(
         ).all()
     )
     sample = await session.get(WorkSample, task.sample_id) if task.sample_id else None
-    text = extract.sample_text(sample) if sample else ""
-    assignee = await session.get(User, task.assignee_id)
-    assert assignee is not None
+    piece = await session.get(TrialPiece, task.trial_piece_id) if task.trial_piece_id else None
+    text = extract.sample_text(sample) if sample else piece_text(piece) if piece else ""
+    quoted = {claim.quote for claim in claims}
     return TaskPage(
         task=task,
         claims=claims,
         sample=sample,
         segments=highlight(text, [claim.quote for claim in claims]) if text else [],
-        assignee=assignee,
+        assignee=await session.get(User, task.assignee_id) if task.assignee_id else None,
         creator=await session.get(User, task.creator_id),
         checkers=checkers,
+        piece=piece,
+        sentences=tuple(s for s in extract.sentences(text) if " ".join(s.split()) not in quoted)
+        if piece
+        else (),
     )
+
+
+def piece_text(piece: TrialPiece) -> str:
+    """A trial piece's text: pasted as it is, a file's text as read at upload ("" if none)."""
+    if piece.kind == SampleKind.text:
+        return piece.text or ""
+    return piece.extracted_text or ""

@@ -25,9 +25,9 @@ from app.settings import Settings
 @dataclass(frozen=True)
 class Reminder:
     task: FactCheckTask
-    kind: str  # due_soon, overdue, escalated
+    kind: str  # due_soon, overdue, escalated; desk_overdue (to the creator: nobody took it from the desk)
     recipient: User
-    checker: User
+    checker: User | None
 
     @property
     def dedupe_key(self) -> str:
@@ -64,13 +64,22 @@ async def _candidates(session: AsyncSession, settings: Settings, now: datetime) 
         for user in (
             await session.scalars(
                 select(User).where(
-                    col(User.id).in_({t.assignee_id for t in tasks} | {t.creator_id for t in tasks})
+                    col(User.id).in_(
+                        {t.assignee_id for t in tasks if t.assignee_id is not None}
+                        | {t.creator_id for t in tasks}
+                    )
                 )
             )
         ).all()
     }
     found: list[Reminder] = []
     for task in tasks:
+        if task.assignee_id is None:
+            # Waiting at the desk: nobody to remind; once it is overdue, its creator hears nobody took it.
+            creator = people.get(task.creator_id)
+            if now >= task.due_at and creator is not None and creator.is_active:
+                found.append(Reminder(task, "desk_overdue", creator, None))
+            continue
         checker = people.get(task.assignee_id)
         if checker is None:
             continue
@@ -114,7 +123,7 @@ async def queue_task_reminders(session: AsyncSession, settings: Settings, now: d
                         "task_url": links.absolute(settings, "task_page", task_id=task.id),
                         "due_at": task.due_at.isoformat(),
                         "claims": int(claims or 0),
-                        "checker_name": reminder.checker.name,
+                        "checker_name": reminder.checker.name if reminder.checker else "",
                     },
                     application_id=task.application_id,
                     now=now,

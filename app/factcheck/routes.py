@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.forms import FormFields, form_error, int_or_none
 from app.core.i18n import gettext as _
 from app.core.moves import check_version, load_application, version_of
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.factcheck import extract, forms, queries, service, work
-from app.models import SampleKind, WorkSample
+from app.models import FactCheckTask, SampleKind, WorkSample
 
 
 async def _new_task_context(
@@ -127,6 +127,8 @@ async def _render_task(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     notice: str = "",
+    ticked: set[str] | None = None,
+    typed: str = "",
 ) -> Template:
     task = await queries.task_for(session, task_id, staff)
     checkers = await service.fact_checkers_with_load(session) if staff.is_editor else []
@@ -139,6 +141,8 @@ async def _render_task(
             "values": values,
             "notice": notice,
             "mine": task.assignee_id == staff.id,
+            "ticked": ticked or set(),
+            "typed": typed,
         },
     )
 
@@ -156,6 +160,8 @@ async def task_page(
     notice = {
         "saved": _("Saved. The task is in progress."),
         "completed": _("Completed. The editor has been told."),
+        "taken": _("The task is yours now."),
+        "claims": _("The claims were added."),
     }
     return await _render_task(session, settings, staff, task_id, notice=notice.get(done, ""))
 
@@ -244,8 +250,73 @@ async def cancel_task(
     return redirect_to(request, "task_page", task_id=task_id)
 
 
+@post("/tasks/{task_id:int}/take", name="task_take", guards=[checkers_and_editors])
+async def take_task(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    clock: AppClock,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Redirect:
+    """Take a task waiting at the desk; if another fact-checker was quicker, a 409 page says so."""
+    try:
+        task = await queries.task_for(session, task_id, staff)
+    except NotFound:
+        # Someone else took it a moment ago: say so (a task that never waited at the desk stays a 404).
+        found = await session.get(FactCheckTask, task_id)
+        if found is not None and staff.is_fact_checker and await work.was_at_desk(session, found):
+            raise work.taken_first() from None
+        raise
+    await work.take(session, task=task, by=staff, now=clock())
+    return redirect_to(request, "task_page", {"done": "taken"}, task_id=task_id)
+
+
+@post("/tasks/{task_id:int}/claims", name="task_add_claims", guards=[checkers_and_editors])
+async def add_claims(
+    request: Request[Any, Any, Any],
+    session: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    staff: CurrentStaff,
+    task_id: FromPath[int],
+) -> Template | Redirect:
+    """Add the ticked sentences of the trial piece (and typed claims) to the task as claims."""
+    task = await queries.task_for(session, task_id, staff)
+    form = await request.form()
+    page = await queries.task_page(session, task, settings=settings, checkers=[])
+    try:
+        quotes = work.picked_claims(form, len(page.claims))
+        await work.add_claims(session, task=task, claims=page.claims, quotes=quotes, by=staff, now=clock())
+    except Invalid as exc:
+        ticked = set(FormFields(form).values("sentence"))
+        return await form_error(
+            session,
+            exc,
+            lambda error: _render_task(
+                session,
+                settings,
+                staff,
+                task_id,
+                errors=error.errors,
+                ticked=ticked,
+                typed=FormFields(form).raw("task_claims"),
+            ),
+        )
+    return redirect_to(request, "task_page", {"done": "claims"}, task_id=task_id)
+
+
 def create_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[new_task, create_task, my_tasks, task_page, save_task, reassign_task, cancel_task],
+        route_handlers=[
+            new_task,
+            create_task,
+            my_tasks,
+            task_page,
+            save_task,
+            reassign_task,
+            cancel_task,
+            take_task,
+            add_claims,
+        ],
     )

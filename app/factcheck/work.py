@@ -21,7 +21,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.forms import FormFields
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.core.limits import MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
+from app.core.limits import MAX_CLAIM_CHARS, MAX_CLAIMS, MAX_NOTE, MAX_SOURCES, MAX_SUMMARY, MAX_URL
 from app.core.outbound import enqueue_for_staff
 from app.core.staff import StaffUser
 from app.models import Claim, Event, FactCheckTask, TaskState, User, Verdict
@@ -88,6 +88,8 @@ def parse_work(form: FormMultiDict | Mapping[str, str], claims: list[Claim], *, 
 
 def check_can_record(task: FactCheckTask, by: StaffUser) -> None:
     """Only the task's own fact-checker records verdicts, and only while the task is open."""
+    if task.assignee_id is None:
+        raise Forbidden(_("This task waits at the desk: take it first."))
     if task.assignee_id != by.id:
         raise Forbidden(_("Only the task's fact-checker records its verdicts."))
     if task.state not in LIVE:
@@ -123,6 +125,11 @@ async def save_work(
     now: datetime,
 ) -> None:
     """Store the verdicts; with `complete`, close the task, record it and tell the editor who created it."""
+    if complete and not claims:
+        raise Invalid(
+            _("Pick at least one claim before completing the task."),
+            {"claims": _("Pick at least one claim before completing the task.")},
+        )
     by_id = {claim.id: claim for claim in claims}
     for item in work.claims:
         claim = by_id[item.claim_id]
@@ -186,7 +193,7 @@ async def reassign(
         raise Invalid(_("Choose a fact-checker."), {"assignee": _("Choose a fact-checker.")})
     if assignee.id == task.assignee_id:
         raise Invalid(_("The task is already theirs."), {"assignee": _("Choose someone else.")})
-    previous = await session.get(User, task.assignee_id)
+    previous = await session.get(User, task.assignee_id) if task.assignee_id else None
     await _claim_state(session, task, TaskState(task.state), now, assignee_id=assignee.id)
     from_name = previous.name if previous else "nobody"
     event = Event(
@@ -247,7 +254,7 @@ async def cancel(
             created_at=now,
         )
     )
-    assignee = await session.get(User, task.assignee_id)
+    assignee = await session.get(User, task.assignee_id) if task.assignee_id else None
     if assignee is not None and assignee.is_active and assignee.id != by.id:
         await enqueue_for_staff(
             session,
@@ -263,3 +270,101 @@ async def cancel(
             application_id=task.application_id,
             now=now,
         )
+
+
+def taken_first() -> Conflict:
+    return Conflict(
+        _("Another fact-checker took this task first, or it was closed. It is no longer at the desk.")
+    )
+
+
+async def was_at_desk(session: AsyncSession, task: FactCheckTask) -> bool:
+    """Whether the task waited at the desk once (so a late "Take" hears it is gone, not that it never was)."""
+    events = await session.scalars(
+        select(Event).where(
+            col(Event.application_id) == task.application_id,
+            col(Event.kind).in_(["task_taken", "trial_task_created"]),
+        )
+    )
+    return any(
+        event.data.get("task_id") == task.id
+        and (event.kind == "task_taken" or event.data.get("assignee_id") is None)
+        for event in events.all()
+    )
+
+
+async def take(session: AsyncSession, *, task: FactCheckTask, by: StaffUser, now: datetime) -> None:
+    """A fact-checker takes a task waiting at the desk. One conditional update: when two press "Take" at
+    once, one gets the task and the other a Conflict saying someone was first."""
+    if not by.is_fact_checker:
+        raise Forbidden(_("Only fact-checkers take tasks from the desk."))
+    result = await session.execute(
+        update(FactCheckTask)
+        .where(
+            col(FactCheckTask.id) == task.id,
+            col(FactCheckTask.assignee_id).is_(None),
+            col(FactCheckTask.state).in_(LIVE),
+        )
+        .values(assignee_id=by.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise taken_first()
+    task.assignee_id = by.id
+    session.add(
+        Event(
+            application_id=task.application_id,
+            kind="task_taken",
+            actor="fact_checker",
+            actor_user_id=by.id,
+            message=f"Fact-check task #{task.id} taken from the desk by {by.name}",
+            data={"task_id": task.id, "assignee_id": by.id, "assignee_name": by.name},
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+def picked_claims(form: FormMultiDict, already: int) -> list[str]:
+    """The sentences ticked (and claims typed, one per line) to add to a task that has `already` claims."""
+    fields = FormFields(form)
+    picked = [" ".join(value.split()) for value in fields.values("sentence")]
+    typed = [" ".join(line.split()) for line in fields.raw("task_claims").splitlines()]
+    claims = list(dict.fromkeys(claim for claim in [*picked, *typed] if claim))
+    if not claims:
+        fields.fail("task_claims", _("Tick at least one sentence or type a claim."))
+    elif already + len(claims) > MAX_CLAIMS:
+        fields.fail(
+            "task_claims",
+            ngettext("At most %(num)s claim per task.", "At most %(num)s claims per task.", MAX_CLAIMS),
+        )
+    elif any(len(claim) > MAX_CLAIM_CHARS for claim in claims):
+        fields.fail(
+            "task_claims",
+            ngettext(
+                "Each claim can be at most %(num)s character long.",
+                "Each claim can be at most %(num)s characters long.",
+                MAX_CLAIM_CHARS,
+            ),
+        )
+    fields.check(_("No claims were added."))
+    return claims
+
+
+async def add_claims(
+    session: AsyncSession,
+    *,
+    task: FactCheckTask,
+    claims: list[Claim],
+    quotes: list[str],
+    by: StaffUser,
+    now: datetime,
+) -> None:
+    """Append claims (picked from a trial piece's sentences) to a live task: its fact-checker or an editor."""
+    if not by.is_editor:
+        check_can_record(task, by)
+    await _claim_state(session, task, TaskState(task.state), now)
+    start = max((claim.position for claim in claims), default=-1) + 1
+    for offset, quote in enumerate(quotes):
+        session.add(Claim(task_id=task.id or 0, position=start + offset, quote=quote))
+    await session.flush()

@@ -9,7 +9,7 @@ from functools import partial
 from app.core.csv_export import keyset
 from app.core.db import Database
 from app.core.i18n import gettext as _
-from app.reports import queries, work
+from app.reports import queries, trials, work
 from app.reports.charts import state_label
 
 # --- what each export holds -------------------------------------------------------------------------------
@@ -30,6 +30,32 @@ def _period_header(period: str) -> str:
 def role_name(role: str) -> str:
     """A workload role ("editor", "fact-checker") in the reader's language."""
     return {"editor": _("editor"), "fact-checker": _("fact-checker")}.get(role, role)
+
+
+def fee_status_name(status: str) -> str:
+    """A trial fee's status in the reader's language."""
+    names = {"agreed": _("agreed"), "invoiced": _("invoiced"), "approved": _("approved"), "paid": _("paid")}
+    return names.get(status, status)
+
+
+def _trial_rows(figures: trials.TrialFigures) -> list[Sequence[object]]:
+    def share(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.1f}"
+
+    return [
+        [_("trials offered"), figures.offered],
+        [_("pieces received"), figures.received],
+        [_("pieces received on time"), figures.on_time],
+        [_("pieces received late"), figures.late],
+        [_("trials declined"), figures.declined],
+        [
+            _("median hours to submit"),
+            "" if figures.median_seconds is None else hours(figures.median_seconds),
+        ],
+        [_("accepted after a trial"), figures.accepted_after],
+        [_("decided after a trial"), figures.decided_after],
+        [_("acceptance after a trial (%)"), share(figures.acceptance)],
+    ]
 
 
 def task_state_name(state: str) -> str:
@@ -121,6 +147,15 @@ async def report_rows(
             rows = [
                 [p.start, p.received, p.accepted, p.rejected]
                 for p in await queries.over_time(session, filters)
+            ]
+        elif name == "trials":
+            header = [_("figure"), _("value")]
+            rows = _trial_rows(await trials.trial_figures(session, filters))
+        elif name == "trial-fees":
+            header = [_("status"), _("currency"), _("count"), _("amount")]
+            rows = [
+                [fee_status_name(fee.status), fee.currency, fee.count, fee.plain_amount]
+                for fee in (await trials.trial_figures(session, filters)).fees
             ]
         else:
             return None

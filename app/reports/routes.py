@@ -14,7 +14,7 @@ from app.core.db import Database
 from app.core.errors import NotFound
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, DbSession
-from app.reports import charts, export, queries, work
+from app.reports import charts, export, queries, trials, work
 
 editors_and_admins = role_required("editor", "admin")
 
@@ -46,6 +46,8 @@ async def reports_page(request: Request[Any, Any, Any], session: DbSession, cloc
             "workload": workload,
             "overdue": await work.overdue(session, filters, now=now),
             "over_time": periods,
+            "trials": await trials.trial_figures(session, filters),
+            "fee_status_label": export.fee_status_name,
             "charts": charts.report_charts(filters, funnel, in_state, workload, periods),
             "days": charts.days_text,
             "percent": charts.percent,

@@ -163,7 +163,7 @@ def overdue_tasks(slug: str, now: datetime, after: Due | None = None) -> Select[
         )
         .join(Application, col(Application.id) == col(FactCheckTask.application_id))
         .join(Applicant, col(Applicant.id) == col(Application.applicant_id))
-        .join(User, col(User.id) == col(FactCheckTask.assignee_id))
+        .outerjoin(User, col(User.id) == col(FactCheckTask.assignee_id))
         .where(
             col(FactCheckTask.state).in_(OPEN_TASK_STATES),
             col(FactCheckTask.due_at) < now,

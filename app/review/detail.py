@@ -186,6 +186,22 @@ def _described(event: Event) -> tuple[str, str]:
             name=data["assignee_name"],
         )
         return text, ""
+    elif kind == "trial_task_created" and "task_id" in data:
+        if data.get("assignee_name"):
+            return _(
+                "Fact-check task #%(id)s on the trial piece for %(name)s",
+                id=data["task_id"],
+                name=data["assignee_name"],
+            ), ""
+        return _("Fact-check task #%(id)s on the trial piece waits at the desk", id=data["task_id"]), ""
+    elif kind == "task_taken" and data.get("assignee_name"):
+        return _(
+            "Fact-check task #%(id)s taken from the desk by %(name)s",
+            id=data.get("task_id"),
+            name=data["assignee_name"],
+        ), ""
+    elif kind == "trial_scored" and "average" in data:
+        return _("Trial score"), _("%(mark)s of 5", mark=format_mark(data["average"]))
     elif kind == "task_completed" and "overall_verdict" in data:
         verdict = data.get("overall_verdict")
         task = data.get("task_id")
@@ -308,7 +324,7 @@ async def load_page(
     task_rows = (
         await session.execute(
             select(FactCheckTask, col(User.name))
-            .join(User, col(User.id) == col(FactCheckTask.assignee_id))
+            .outerjoin(User, col(User.id) == col(FactCheckTask.assignee_id))
             .where(col(FactCheckTask.application_id) == application_id)
             .order_by(col(FactCheckTask.created_at))
         )

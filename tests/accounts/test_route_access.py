@@ -29,6 +29,7 @@ from tests.factories import (
     create_task,
     create_token,
     csrf_of,
+    insert_submitted_trial,
     make_client,
     make_staff,
     move,
@@ -94,6 +95,9 @@ class Desk:
     invitation: int  # pending
     webhook: int
     delivery: int  # a delivery of the decided application's state changes
+    trial_application: int  # in trial, its piece in
+    trial: int  # that application's trial
+    desk_task: int  # the fact-check task on its piece, waiting at the desk
 
 
 async def build_desk(app: Litestar, db: Database, client: Client, me: int | None, role: str | None) -> Desk:
@@ -114,6 +118,11 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
             )
         other = await make_staff(db, email="fc2@desk.example", name="Olga Checker", roles=("fact_checker",))
         task = await create_task(chief, db, application, checker)
+        trial_application = await submit(chief, db, name="Tara Trial")
+        trial = await insert_submitted_trial(
+            db, trial_application, "The quay cost 40 million manat.", settings=app.state.settings
+        )
+        assert trial.task_id is not None
         spare_task = await create_task(chief, db, application, checker, claims="Another claim.")
         page = (await chief.get("/admin/users")).text
         invited = await chief.post(
@@ -149,6 +158,9 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         invitation=invitation,
         webhook=webhook,
         delivery=delivery,
+        trial_application=trial_application,
+        trial=trial.trial_id,
+        desk_task=trial.task_id,
     )
 
 
@@ -177,6 +189,16 @@ def application_form(**values: Any) -> Form:
     async def form(client: Client, desk: Desk) -> dict[str, Any]:
         _, hidden = await page_form(client, desk.application)
         return {"version": hidden["version"], **await fields(**values)(client, desk)}
+
+    return form
+
+
+def trial_score_form(**values: Any) -> Form:
+    """The trial score form of the application in trial, with the version its page shows now."""
+
+    async def form(client: Client, desk: Desk) -> dict[str, Any]:
+        _, hidden = await page_form(client, desk.trial_application)
+        return {"version": hidden["version"], **values}
 
     return form
 
@@ -316,6 +338,22 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/tasks/{task_id:int}/reassign"): Rule(EDITOR, 303, fields(assignee="{other_checker}")),
     ("POST", "/tasks/{task_id:int}/cancel"): Rule(
         EDITOR, 303, fields(reason="Not needed after all."), ids={"task_id": "spare_task"}
+    ),
+    # Claims picked from a trial piece's sentences: the task's fact-checker or an editor.
+    ("POST", "/tasks/{task_id:int}/claims"): Rule(
+        EDITOR_OR_CHECKER, 303, fields(task_claims="The quay opened in May.")
+    ),
+    # Any fact-checker takes a task waiting at the desk; editors hand tasks out with "reassign" instead.
+    ("POST", "/tasks/{task_id:int}/take"): Rule(
+        EDITOR_OR_CHECKER, {"fact_checker": 303, "editor": 403}, ids={"task_id": "desk_task"}
+    ),
+    ("POST", "/applications/{application_id:int}/trials/{trial_id:int}/score"): Rule(
+        EDITOR,
+        303,
+        trial_score_form(
+            **dict.fromkeys(("fact_accuracy", "analysis", "concision", "interest", "brief_fit"), "4")
+        ),
+        ids={"application_id": "trial_application", "trial_id": "trial"},
     ),
 }
 
