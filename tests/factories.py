@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from litestar import Litestar
@@ -21,8 +22,9 @@ from sqlmodel import col
 from app.accounts.passwords import hash_password
 from app.core.db import Database
 from app.demo import DemoLogin, load_demo
-from app.models import Application, Department, State, User, UserDepartment
+from app.models import Application, Department, SampleKind, State, Trial, TrialPiece, User, UserDepartment
 from app.settings import Settings
+from app.trials.checks import run_checks
 from tests.environment import BASE_URL, SAMPLES
 from tests.queries import application_id, samples_of, stored, tasks_of
 
@@ -361,3 +363,56 @@ async def demo_desk(db: Database, settings: Settings) -> DemoDesk:
         )
     assert application is not None
     return DemoDesk({login.role: login for login in result.logins}, application)
+
+
+# --- trials -------------------------------------------------------------------------------------------------
+
+
+async def insert_trial_piece(
+    db: Database,
+    app_id: int,
+    text: str,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    check: bool = True,
+    **trial_fields: Any,
+) -> int:
+    """A trial with the applicant's final piece `text`, inserted directly through the session (not through the
+    offer and submission pages), then checked by `run_checks` as the final send does; returns the piece's id.
+
+    `trial_fields` override the trial's columns (min_words, max_words, deadline_at, deadline_firm, ...).
+    """
+    now = now or datetime.now(UTC)
+    async with db.write_session() as session:
+        trial = Trial(
+            application_id=app_id,
+            topic="The regional budget in three numbers",
+            deadline_at=now + timedelta(days=3),
+            created_at=now,
+            updated_at=now,
+        )
+        for name, value in trial_fields.items():
+            setattr(trial, name, value)
+        session.add(trial)
+        await session.flush()
+        assert trial.id is not None
+        piece = TrialPiece(
+            trial_id=trial.id,
+            application_id=app_id,
+            kind=SampleKind.text,
+            text=text,
+            word_count=len(text.split()),
+            is_final=True,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now,
+        )
+        session.add(piece)
+        await session.flush()
+        assert piece.id is not None
+        if check:
+            await run_checks(
+                session, settings or Settings.model_construct(), trial=trial, piece=piece, now=now
+            )
+        return piece.id

@@ -39,6 +39,7 @@ from app.models import (
     WorkSample,
 )
 from app.settings import Settings
+from app.trials.checks import forget_application
 
 # What staff pages, mail and the API show where the applicant's name was.
 ERASED_NAME = "Erased"
@@ -85,6 +86,7 @@ async def erase(
             now=now,
         )
     address = applicant.email
+    await forget_application(session, app_id)  # similarity prints and the matches quoting the text
     await _drop_samples(session, settings, app_id)
     await session.execute(delete(ApplicationSearch).where(col(ApplicationSearch.application_id) == app_id))
     await _strip_events(session, app_id)
