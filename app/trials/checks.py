@@ -63,12 +63,21 @@ def timing_check(trial: Trial, submitted_at: datetime) -> dict[str, Any]:
     }
 
 
+def _trimmed(url: str) -> str:
+    """The address without the punctuation of the sentence around it (a closing bracket it opened stays)."""
+    while url and url[-1] in _TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
 def links_in(body: str) -> dict[str, Any]:
     """Every address in the text (the first MAX_LINKS), each with whether it is an http(s) link."""
     items: list[dict[str, Any]] = []
     total = 0
     for match in _LINK.finditer(body):
-        url = match.group().rstrip(_TRAILING)
+        url = _trimmed(match.group())
         if not url:
             continue
         total += 1
