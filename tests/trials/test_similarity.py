@@ -12,7 +12,8 @@ from app.core import similarity
 from app.core.db import Database
 from app.demo import make_pdf
 from app.models import TextPrint, TrialPiece, WorkSample
-from tests.factories import ask_applicant, csrf_of, insert_trial_piece, make_client, submit
+from tests.environment import SAMPLES
+from tests.factories import ask_applicant, csrf_of, demo_desk, insert_trial_piece, make_client, submit
 from tests.queries import samples_of, stored
 
 SHARED = (
@@ -207,3 +208,12 @@ async def test_a_pdf_samples_text_is_compared_too(client, db):
     piece = await insert_trial_piece(db, second, SHARED)
     [match] = (await _checks(db, piece))["similarity"]["others"]
     assert match["application_id"] == first
+
+
+async def test_the_demo_samples_are_indexed(app, client, db, settings):
+    desk = await demo_desk(db, settings)
+    article = (SAMPLES / "work-sample-news.ru.txt").read_text(encoding="utf-8")
+    piece = await insert_trial_piece(db, desk.application.id, "Мой текст.\n\n" + article[:1500])
+    found = (await _checks(db, piece))["similarity"]
+    russian = {m["application_id"] for m in found["others"] + found["own"]}
+    assert len(russian) == 4, found  # the four demo applicants who applied in Russian sent this article
