@@ -314,6 +314,27 @@ async def _target_text(session: AsyncSession, target: Target) -> str:
     return ""
 
 
+def _aligned(
+    mine: Sequence[Word], theirs: Sequence[Word], run: tuple[int, int], pairs: list[tuple[int, int]]
+) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """The run in this text and the one it matches in the other, each widened word by word to where the two
+    texts part (winnowing keeps only some shingles, so a shared passage starts before its first print)."""
+    if not theirs or not pairs:
+        return run, None
+    p0, q0 = pairs[0]
+    p1, q1 = min(
+        (pair for pair in pairs if pair[0] == pairs[-1][0]), key=lambda pair: abs(pair[1] - q0 - pair[0] + p0)
+    )
+    if q1 < q0:
+        return run, _runs([q for _, q in pairs], len(theirs))[0]
+    while p0 > 0 and q0 > 0 and mine[p0 - 1].key == theirs[q0 - 1].key:
+        p0, q0 = p0 - 1, q0 - 1
+    end_p, end_q = min(p1 + SHINGLE, len(mine)), min(q1 + SHINGLE, len(theirs))
+    while end_p < len(mine) and end_q < len(theirs) and mine[end_p].key == theirs[end_q].key:
+        end_p, end_q = end_p + 1, end_q + 1
+    return (min(p0, run[0]), max(end_p, run[1])), (q0, end_q)
+
+
 async def _describe(
     session: AsyncSession, target: Target, body: str, tokens: Sequence[Word], total: int
 ) -> dict[str, Any]:
@@ -323,13 +344,12 @@ async def _describe(
     passages = []
     runs = sorted(_runs(target.pairs, len(tokens)), key=lambda r: r[0] - r[1])[:MAX_PASSAGES]
     for run in sorted(runs):
-        theirs = [q for p, qs in target.pairs.items() if run[0] <= p < run[1] for q in qs]
-        other_runs = _runs(theirs, len(other_tokens)) if other_tokens else []
-        best = max(other_runs, key=lambda r: sum(1 for q in theirs if r[0] <= q < r[1]), default=None)
+        pairs = sorted((p, q) for p, qs in target.pairs.items() if run[0] <= p < run[1] for q in qs)
+        mine, theirs = _aligned(tokens, other_tokens, run, pairs)
         passages.append(
             {
-                "piece": passage(body, tokens, run),
-                "other": passage(other_body, other_tokens, best) if best else None,
+                "piece": passage(body, tokens, mine),
+                "other": passage(other_body, other_tokens, theirs) if theirs else None,
             }
         )
     return {

@@ -90,7 +90,10 @@ async def test_two_applications_sharing_a_paragraph_are_found_similar_both_ways(
     assert match["piece_id"] is None and match["share"] >= 40
     marked = _marked(match)
     assert "regional audit chamber" in marked and "irrigation" not in marked and "brown tap" not in marked
+    # The whole shared paragraph is marked, word by word to where the texts part, in both texts.
+    assert [p["piece"]["match"] for p in match["passages"]] == [SHARED.removesuffix(".")]
     other = match["passages"][0]["other"]
+    assert other["match"] == SHARED.removesuffix(".")
     assert "pipe repairs" in other["match"] and "three contractors" in other["match"]
     assert other["lead"], "the first applicant's opening is context, not part of the match"
 
