@@ -86,7 +86,15 @@ def _key(word: str) -> str:
 
 def words(body: str) -> list[Word]:
     """The words of a text (its first MAX_CHARS characters) with their places, folded and stemmed."""
-    return [Word(m.start(), m.end(), _key(m.group())) for m in _WORD.finditer(body[:MAX_CHARS])]
+    keys: dict[str, str] = {}  # each distinct word is stemmed once
+    found = []
+    for m in _WORD.finditer(body[:MAX_CHARS]):
+        word = m.group()
+        key = keys.get(word)
+        if key is None:
+            key = keys[word] = _key(word)
+        found.append(Word(m.start(), m.end(), key))
+    return found
 
 
 def _signed(value: int) -> int:
