@@ -22,16 +22,18 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 import Stemmer
 import xxhash
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.models import TextPrint, TrialPiece, WorkSample
+from app.models import SiteSetting, TextPrint, TrialPiece, WorkSample
+from app.settings import Settings
 
 SHINGLE = 5  # words per shingle
 WINDOW = 12  # shingles per winnowing window: a shared run of 16 words or more is always found
@@ -403,3 +405,40 @@ async def similar_texts(
         for target in chosen:
             result[group].append(await _describe(session, target, body, tokens, total))
     return result
+
+
+# --- texts stored before they were indexed ----------------------------------------------------------------
+
+BACKFILL_KEY = "similarity_indexed_through"  # the last work sample id the backfill has looked at
+BACKFILL_BATCH = 200
+
+
+async def index_earlier_samples(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """A scheduled job: index the samples stored before samples were indexed on arrival, BACKFILL_BATCH a run,
+    in order of id; once through, a run is one indexed query. Returns how many it indexed."""
+    marker = await session.get(SiteSetting, BACKFILL_KEY, with_for_update=True)
+    through = int(marker.value) if marker is not None else 0
+    batch = (
+        await session.scalars(
+            select(WorkSample)
+            .where(col(WorkSample.id) > through)
+            .order_by(col(WorkSample.id))
+            .limit(BACKFILL_BATCH)
+        )
+    ).all()
+    if not batch:
+        return 0
+    ids = [sample.id for sample in batch]
+    done = set(
+        (
+            await session.scalars(select(col(TextPrint.sample_id)).where(col(TextPrint.sample_id).in_(ids)))
+        ).all()
+    )
+    missing = [sample for sample in batch if sample.id not in done]
+    await index_samples(session, missing)
+    if marker is None:
+        marker = SiteSetting(key=BACKFILL_KEY, value=0)
+    marker.value = batch[-1].id
+    marker.updated_at = now
+    session.add(marker)
+    return sum(1 for sample in missing if sample_text(sample))

@@ -3,6 +3,7 @@ every other application's samples and trial pieces (app/core/similarity.py, app/
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -11,6 +12,7 @@ from sqlmodel import col
 from app.core import similarity
 from app.core.db import Database
 from app.demo import make_pdf
+from app.main import scheduled_jobs
 from app.models import TextPrint, TrialPiece, WorkSample
 from tests.environment import SAMPLES
 from tests.factories import ask_applicant, csrf_of, demo_desk, insert_trial_piece, make_client, submit
@@ -220,3 +222,19 @@ async def test_the_demo_samples_are_indexed(app, client, db, settings):
     found = (await _checks(db, piece))["similarity"]
     russian = {m["application_id"] for m in found["others"] + found["own"]}
     assert len(russian) == 4, found  # the four demo applicants who applied in Russian sent this article
+
+
+async def test_samples_stored_before_indexing_are_indexed_by_the_backfill_job(client, db, settings):
+    earlier = await _apply_with(client, db, f"{OPENING_A}\n\n{SHARED}")
+    async with db.write_session() as session:  # as if stored before samples were indexed on arrival
+        await session.execute(delete(TextPrint).where(col(TextPrint.application_id) == earlier))
+    later = await _apply_with(client, db, UNRELATED)
+    indexed_later = await _prints_of(db, later)
+    now = datetime.now(UTC)
+    async with db.write_session() as session:
+        assert await similarity.index_earlier_samples(session, settings, now) == 1
+    async with db.write_session() as session:
+        assert await similarity.index_earlier_samples(session, settings, now) == 0
+    assert await _prints_of(db, earlier) == len(similarity.fingerprints(f"{OPENING_A}\n\n{SHARED}"))
+    assert await _prints_of(db, later) == indexed_later  # indexed on arrival, not twice
+    assert "similarity backfill" in scheduled_jobs().names
