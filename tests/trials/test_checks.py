@@ -106,7 +106,8 @@ async def test_the_panel_shows_the_checks_in_both_languages(app, client, db, edi
     assert "not an http(s) link" in english and 'href="javascript:' not in english
     assert '<a href="https://harbour.example/audit"' in english
     assert f'href="/applications/{other}"' in english and "A work sample of application #" in english
-    assert "<mark>The harbour authority paid" in english and "without a tender or a vote</mark>" in english
+    assert "Shared passage: </span>The harbour authority paid" in english
+    assert "without a tender or a vote</mark>" in english
     russian = _render(app, trial, piece, "ru")
     assert "Проверки при поступлении" in russian and "Опоздание" in russian and "<mark>" in russian
 
