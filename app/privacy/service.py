@@ -2,7 +2,8 @@
 
 What stays is a tombstone: the application row with its state, departments, topics and dates, and its events
 stripped of free text, so the counts and reports still see it. The applicant row keeps no name, address or
-links, samples and their files go, staff notes go, staff scores and fact-check tasks lose their text, the
+links, samples and their files go (and the similarity prints of every text, with the passages other trial
+pieces' checks quote from them), staff notes go, staff scores and fact-check tasks lose their text, the
 applicant's own mail goes and staff mail about them names nobody. The erasure is logged in `erasure`.
 """
 
