@@ -29,7 +29,7 @@ from app.api.routes import create_router as api_router
 from app.api.token_routes import create_router as api_tokens_router
 from app.api.webhook_routes import create_router as webhooks_router
 from app.applications.routes import create_router as applications_router
-from app.core import i18n, links
+from app.core import i18n, links, similarity
 from app.core.background import Loop, running
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
@@ -79,6 +79,7 @@ def scheduled_jobs() -> Jobs:
     jobs.add("fact-check reminders", every=60, run=queue_task_reminders)
     jobs.add("daily digests", every=60, run=queue_daily_digests)
     jobs.add("trial reminders", every=60, run=queue_trial_reminders)
+    jobs.add("similarity backfill", every=60, run=similarity.index_earlier_samples)
     return jobs
 
 

@@ -34,6 +34,7 @@ from app.models import (
     UserDepartment,
 )
 from app.settings import Settings
+from app.trials.checks import run_checks
 from app.trials.fact_check import create_piece_task
 from tests.environment import BASE_URL, SAMPLES
 from tests.queries import application_id, samples_of, stored, tasks_of
@@ -434,3 +435,56 @@ async def demo_desk(db: Database, settings: Settings) -> DemoDesk:
         )
     assert application is not None
     return DemoDesk({login.role: login for login in result.logins}, application)
+
+
+# --- trials -------------------------------------------------------------------------------------------------
+
+
+async def insert_trial_piece(
+    db: Database,
+    app_id: int,
+    text: str,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    check: bool = True,
+    **trial_fields: Any,
+) -> int:
+    """A trial with the applicant's final piece `text`, inserted directly through the session (not through the
+    offer and submission pages), then checked by `run_checks` as the final send does; returns the piece's id.
+
+    `trial_fields` override the trial's columns (min_words, max_words, deadline_at, deadline_firm, ...).
+    """
+    now = now or datetime.now(UTC)
+    async with db.write_session() as session:
+        trial = Trial(
+            application_id=app_id,
+            topic="The regional budget in three numbers",
+            deadline_at=now + timedelta(days=3),
+            created_at=now,
+            updated_at=now,
+        )
+        for name, value in trial_fields.items():
+            setattr(trial, name, value)
+        session.add(trial)
+        await session.flush()
+        assert trial.id is not None
+        piece = TrialPiece(
+            trial_id=trial.id,
+            application_id=app_id,
+            kind=SampleKind.text,
+            text=text,
+            word_count=len(text.split()),
+            is_final=True,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now,
+        )
+        session.add(piece)
+        await session.flush()
+        assert piece.id is not None
+        if check:
+            await run_checks(
+                session, settings or Settings.model_construct(), trial=trial, piece=piece, now=now
+            )
+        return piece.id

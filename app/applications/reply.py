@@ -14,7 +14,7 @@ from app.applications import uploads
 from app.applications.forms import LIMITS, check_url
 from app.applications.queries import application_by_public_id
 from app.applications.service import attach_file
-from app.core import search
+from app.core import search, similarity
 from app.core.db import delete_on_rollback
 from app.core.errors import Conflict, Invalid
 from app.core.i18n import gettext as _
@@ -112,6 +112,7 @@ async def reply(
             sample.url = form.url
         session.add(sample)
         await session.flush()
+        await similarity.index_samples(session, [sample])
         await search.index_application(session, application.id)  # the new sample's title is searchable
     await transition(
         session,

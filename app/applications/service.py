@@ -13,7 +13,7 @@ from sqlmodel import col
 from app.applications import spam, uploads
 from app.applications.forms import ApplicantFields, ParsedForm, SampleSlot
 from app.applications.queries import application_by_public_id
-from app.core import counts, links, search
+from app.core import counts, links, search, similarity
 from app.core.db import delete_on_rollback
 from app.core.errors import Invalid
 from app.core.i18n import current_locale
@@ -292,6 +292,7 @@ async def create_application(
         samples=[(row.title, row.text if row.kind == SampleKind.text else None) for row in samples],
     )
     await session.flush()
+    await similarity.index_samples(session, samples)  # for the similarity checks of trial pieces
     await counts.shift(session, app_id, None, state)
     if not spam_reason:
         await _queue_submission_mail(

@@ -2,7 +2,8 @@
 
 What stays is a tombstone: the application row with its state, departments, topics and dates, and its events
 stripped of free text, so the counts and reports still see it. The applicant row keeps no name, address or
-links, samples and their files go, staff notes go, staff scores and fact-check tasks lose their text, the
+links, samples and their files go (and the similarity prints of every text, with the passages other trial
+pieces' checks quote from them), staff notes go, staff scores and fact-check tasks lose their text, the
 applicant's own mail goes and staff mail about them names nobody. The erasure is logged in `erasure`.
 """
 
@@ -39,6 +40,7 @@ from app.models import (
     WorkSample,
 )
 from app.settings import Settings
+from app.trials.checks import forget_application
 
 # What staff pages, mail and the API show where the applicant's name was.
 ERASED_NAME = "Erased"
@@ -85,6 +87,7 @@ async def erase(
             now=now,
         )
     address = applicant.email
+    await forget_application(session, app_id)  # similarity prints and the matches quoting the text
     await _drop_samples(session, settings, app_id)
     await session.execute(delete(ApplicationSearch).where(col(ApplicationSearch.application_id) == app_id))
     await _strip_events(session, app_id)
