@@ -188,7 +188,7 @@ async def make_staff(
     departments: tuple[str, ...] = (),
     active: bool = True,
 ) -> int:
-    """A staff account with `roles` (admin, editor, fact_checker); returns its id."""
+    """A staff account with `roles` (admin, editor, fact_checker, finance); returns its id."""
     async with db.write_session() as session:
         user = User(
             email=email,
@@ -197,6 +197,7 @@ async def make_staff(
             is_admin="admin" in roles,
             is_editor="editor" in roles,
             is_fact_checker="fact_checker" in roles,
+            is_finance="finance" in roles,
             is_active=active,
         )
         session.add(user)
@@ -347,7 +348,7 @@ async def add_webhook(client: Client, url: str) -> str:
 
 @dataclass(frozen=True)
 class DemoDesk:
-    logins: dict[str, DemoLogin]  # by role: "admin", "editor", "fact-checker"
+    logins: dict[str, DemoLogin]  # by role: "admin", "editor", "fact-checker", "finance"
     application: Application  # the first application still submitted
 
 

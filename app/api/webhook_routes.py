@@ -15,6 +15,7 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import EVENTS
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 NOTICES = {
@@ -31,6 +32,7 @@ async def _page(
     *,
     created: tuple[str, str] | None = None,
     url: str = "",
+    events: list[str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str = "",
 ) -> Template:
@@ -43,6 +45,8 @@ async def _page(
             "deliveries": await webhooks.recent_deliveries(session),
             "created": created,
             "url": url,
+            "events": EVENTS,
+            "chosen": events or [],
             "errors": errors or {},
             "notice": notice,
             "signature_header": webhooks.SIGNATURE_HEADER,
@@ -69,13 +73,16 @@ async def create_webhook(
     """Add a webhook; its signing secret is shown this once."""
     fields = FormFields(await request.form())
     url = fields.text("url", limit=webhooks.MAX_URL)
+    events = webhooks.chosen_events(fields.values("events"))
     try:
         fields.check(_("Check the address."))
         hook, secret = await webhooks.create_webhook(
-            session, settings=settings, url=url, by=staff, now=clock()
+            session, settings=settings, url=url, by=staff, now=clock(), events=events
         )
     except Invalid as exc:
-        return await form_error(session, exc, lambda error: _page(session, url=url, errors=error.errors))
+        return await form_error(
+            session, exc, lambda error: _page(session, url=url, events=events, errors=error.errors)
+        )
     return await _page(session, created=(hook.url, secret))
 
 
