@@ -1,6 +1,8 @@
 """Builders the tests share: applications, staff, API tokens, fact-check tasks and webhooks, made the way people
 make them (through the app's forms and routes) or, where a test needs the state directly, through its services.
 
+Trials are written straight into the database (`insert_trial`), for tests of what follows an offer.
+
 tests/conftest.py offers the common cases as fixtures (`app_id`, `editor`, `admin`, `editor_token`,
 `fact_check_desk`, `demo_desk`); tests call these builders for anything else. tests/queries.py reads back what
 they stored.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from litestar import Litestar
@@ -21,7 +24,7 @@ from sqlmodel import col
 from app.accounts.passwords import hash_password
 from app.core.db import Database
 from app.demo import DemoLogin, load_demo
-from app.models import Application, Department, State, User, UserDepartment
+from app.models import Application, Department, State, Trial, TrialPiece, User, UserDepartment
 from app.settings import Settings
 from tests.environment import BASE_URL, SAMPLES
 from tests.queries import application_id, samples_of, stored, tasks_of
@@ -362,3 +365,61 @@ async def demo_desk(db: Database, settings: Settings) -> DemoDesk:
         )
     assert application is not None
     return DemoDesk({login.role: login for login in result.logins}, application)
+
+
+# --- trials -----------------------------------------------------------------------------------------------
+
+
+async def insert_trial(
+    db: Database, app_id: int, *, state: str = "submitted", words: int | None = 850, **fields: Any
+) -> int:
+    """A trial on the application, written straight through a session (not through the offer form): a brief
+    with a flat fee of 15,000.00 RUB by default (`fields` set any Trial column), and, unless it is still
+    offered, the applicant's final piece of `words` words. Returns the trial's id."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "application_id": app_id,
+        "state": state,
+        "locale": "en",
+        "topic": "The new harbour budget: who pays for the dredging",
+        "sources": "The council's minutes and the port authority's accounts.",
+        "min_words": 600,
+        "max_words": 1200,
+        "deadline_at": now + timedelta(days=7),
+        "fee_kind": "flat",
+        "fee_amount_minor": 1_500_000,
+        "currency": "RUB",
+        "submitted_at": now if state == "submitted" else None,
+        **fields,
+    }
+    async with db.write_session() as session:
+        trial = Trial(**values)
+        session.add(trial)
+        await session.flush()
+        assert trial.id is not None
+        if state != "offered":
+            session.add(
+                TrialPiece(
+                    trial_id=trial.id,
+                    application_id=app_id,
+                    kind="text",
+                    text=ARTICLE,
+                    word_count=words,
+                    is_final=True,
+                    submitted_at=now,
+                )
+            )
+        return trial.id
+
+
+async def accept_fee(client: Client, trial_id: int, note: str = "") -> Any:
+    """Press "Accept for payment" on the trial panel as the logged-in person; returns the response."""
+    token = csrf_of((await client.get("/account")).text)
+    return await client.post(f"/trials/{trial_id}/fee", data={"_csrf_token": token, "note": note})
+
+
+async def step_fee(client: Client, trial_id: int, seen: str, to: str, **fields: str) -> Any:
+    """Move the trial's fee from `seen` to `to` as the logged-in person; returns the response."""
+    token = csrf_of((await client.get("/account")).text)
+    data = {"_csrf_token": token, "seen": seen, "to": to, **fields}
+    return await client.post(f"/trials/{trial_id}/fee/status", data=data)

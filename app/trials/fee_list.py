@@ -19,10 +19,18 @@ from sqlmodel import col
 from app.core import money
 from app.core.csv_export import keyset
 from app.core.db import Database
+from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.models import Applicant, Application, FeeStatus, Trial, TrialFee, TrialPiece, User
 from app.trials.fees import STEP_COLUMNS, status_label
 
+# The CSV's columns of who took each step and when.
+STEP_HEADERS = {
+    FeeStatus.agreed: (N_("agreed by"), N_("agreed at (UTC)")),
+    FeeStatus.invoiced: (N_("invoiced by"), N_("invoiced at (UTC)")),
+    FeeStatus.approved: (N_("approved by"), N_("approved at (UTC)")),
+    FeeStatus.paid: (N_("paid by"), N_("paid at (UTC)")),
+}
 MONTH = re.compile(r"(20[0-9]{2})-(0[1-9]|1[0-2])")
 PAGE_LIMIT = 1000
 
@@ -180,11 +188,8 @@ def csv_header() -> list[str]:
         _("currency"),
         _("status"),
     ]
-    for status in STEP_COLUMNS:
-        header += [
-            _("%(status)s by", status=status_label(status)),
-            _("%(status)s at (UTC)", status=status_label(status)),
-        ]
+    for who, when in STEP_HEADERS.values():
+        header += [_(who), _(when)]
     return [*header, _("note")]
 
 
