@@ -16,9 +16,9 @@ from app.api.openapi import problems
 from app.api.params import PathId
 from app.api.strict import desk_rules
 from app.core import money
-from app.core.errors import NotFound
+from app.core.moves import load_application
 from app.core.web import AppClock, AppSettings, DbSession
-from app.models import Application, FeeKind, FeeStatus, Trial, TrialFee, TrialPiece, TrialState, User
+from app.models import FeeKind, FeeStatus, Trial, TrialFee, TrialPiece, TrialState, User
 from app.trials import fees
 
 readers = role_required("editor", "finance", "admin")
@@ -114,8 +114,7 @@ async def trial_out(session: AsyncSession, trial: Trial) -> schemas.TrialOut:
 )
 async def trials(session: DbSession, application_id: PathId) -> list[schemas.TrialOut]:
     """Every trial offered to the application, newest first: the brief, the piece with its checks, the fee."""
-    if await session.get(Application, application_id) is None:
-        raise NotFound("There is no such application.")
+    await load_application(session, application_id)  # 404 when there is none
     found = await session.scalars(
         select(Trial).where(col(Trial.application_id) == application_id).order_by(col(Trial.id).desc())
     )

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from app.core import money
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.forms import at_most
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.staff import StaffUser
@@ -103,7 +104,7 @@ async def piece_of(session: AsyncSession, trial_id: int) -> TrialPiece | None:
 def clean_note(note: str) -> str:
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise Invalid(_("Please check the form."), {"note": _("At most %(num)s characters.", num=MAX_NOTE)})
+        raise Invalid(_("Please check the form."), {"note": at_most(MAX_NOTE)})
     return note
 
 

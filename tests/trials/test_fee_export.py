@@ -114,5 +114,5 @@ async def test_the_csv_speaks_the_readers_language(app, client, db, editor, fina
 async def test_a_bad_month_means_this_month(app, client, db, editor, finance):
     app_id = await submit(client, db)
     await accept_fee(client, await insert_trial(db, app_id))
-    header, *rows = rows_of(await finance.get("/fees/export?month=2026-13"))
+    _header, *rows = rows_of(await finance.get("/fees/export?month=2026-13"))
     assert len(rows) == 1
