@@ -25,10 +25,12 @@ from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, route_table
 from tests.factories import (
     PDF,
     STAFF_PASSWORD,
+    accept_fee,
     add_webhook,
     create_task,
     create_token,
     csrf_of,
+    insert_trial,
     make_client,
     make_staff,
     move,
@@ -94,6 +96,8 @@ class Desk:
     invitation: int  # pending
     webhook: int
     delivery: int  # a delivery of the decided application's state changes
+    trial: int  # on `application`, its piece in, no fee yet
+    fee_trial: int  # on `application`, its fee agreed
 
 
 async def build_desk(app: Litestar, db: Database, client: Client, me: int | None, role: str | None) -> Desk:
@@ -122,6 +126,9 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         )
         assert invited.status_code == 303, invited.text
         await create_token(client if me is not None else chief)
+        trial = await insert_trial(db, application)
+        fee_trial = await insert_trial(db, application)
+        assert (await accept_fee(chief, fee_trial)).status_code == 303
     async with db.sessionmaker() as session:
         token = await session.scalar(select(ApiToken.id).order_by(col(ApiToken.id).desc()))
         invitation = await session.scalar(
@@ -149,6 +156,8 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         invitation=invitation,
         webhook=webhook,
         delivery=delivery,
+        trial=trial,
+        fee_trial=fee_trial,
     )
 
 
@@ -238,6 +247,7 @@ EDITOR = frozenset({"editor"})
 ADMIN = frozenset({"admin"})
 EDITOR_OR_ADMIN = frozenset({"editor", "admin"})
 EDITOR_OR_CHECKER = frozenset({"editor", "fact_checker"})
+FINANCE_OR_ADMIN = frozenset({"finance", "admin"})
 NEW_PASSWORD = "a brand new and rather long pass phrase"
 MARKS = dict.fromkeys(("analysis", "fact_accuracy", "concision", "interest_style", "topic_knowledge"), "4")
 
@@ -313,6 +323,13 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/tasks/{task_id:int}"): Rule(
         EDITOR_OR_CHECKER, {"fact_checker": 303, "editor": 403}, fields(action="save")
     ),
+    # Editors accept a trial piece for payment; finance people and admins move its fee on.
+    ("POST", "/trials/{trial_id:int}/fee"): Rule(EDITOR_OR_ADMIN, 303),
+    ("POST", "/trials/{trial_id:int}/fee/status"): Rule(
+        FINANCE_OR_ADMIN, 303, fields(seen="agreed", to="invoiced"), ids={"trial_id": "fee_trial"}
+    ),
+    ("GET", "/fees"): Rule(FINANCE_OR_ADMIN, 200),
+    ("GET", "/fees/export"): Rule(FINANCE_OR_ADMIN, 200),
     ("POST", "/tasks/{task_id:int}/reassign"): Rule(EDITOR, 303, fields(assignee="{other_checker}")),
     ("POST", "/tasks/{task_id:int}/cancel"): Rule(
         EDITOR, 303, fields(reason="Not needed after all."), ids={"task_id": "spare_task"}
@@ -330,6 +347,7 @@ PARAMETERS = {
     "invitation_id": "invitation",
     "webhook_id": "webhook",
     "delivery_id": "delivery",
+    "trial_id": "trial",
 }
 
 
