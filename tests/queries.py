@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.core.db import Database
-from app.models import Application, Event, FactCheckTask, OutboxEmail, TrialFee, WebhookDelivery, WorkSample
+from app.models import (
+    Application,
+    Event,
+    FactCheckTask,
+    OutboxEmail,
+    TrialFee,
+    User,
+    WebhookDelivery,
+    WorkSample,
+)
 
 
 async def stored(db: Database, app_id: int) -> Application:
@@ -87,3 +96,9 @@ async def events_of(db: Database, app_id: int, kind: str) -> list[Event]:
             .order_by(col(Event.id))
         )
         return list(rows.all())
+
+
+async def staff_member(db: Database, email: str) -> User:
+    """The staff account with this address."""
+    async with db.sessionmaker() as session:
+        return (await session.scalars(select(User).where(col(User.email) == email))).one()

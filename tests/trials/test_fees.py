@@ -19,7 +19,7 @@ from tests.factories import (
     staff_login,
     step_fee,
 )
-from tests.queries import events_of, fee_of
+from tests.queries import events_of, fee_of, outbox, staff_member
 
 
 @pytest.fixture
@@ -190,3 +190,46 @@ async def test_only_finance_and_admins_see_the_finance_list(client, db, editor):
     assert (await client.get("/fees")).status_code == 403
     assert (await client.get("/fees/export")).status_code == 403
     assert 'href="/fees"' not in (await client.get("/dashboard")).text
+
+
+async def test_an_admin_invites_a_finance_person_who_lands_on_the_fees_page(app, client, db, settings, admin):
+    users = await client.get("/admin/users")
+    assert 'value="finance"' in users.text
+    invited = await client.post(
+        "/admin/invitations",
+        data={
+            "_csrf_token": csrf_of(users.text),
+            "email": "fay@desk.example",
+            "name": "Fay",
+            "roles": ["finance"],
+        },
+    )
+    assert invited.status_code == 303
+    [mail] = await outbox(db, template="staff_invitation")
+    assert mail.context["roles"] == "finance"
+    path = mail.context["accept_url"].removeprefix(settings.base_url)
+    async with make_client(app) as fay:
+        page = await fay.get(path)
+        password = "a long and quiet ledger of fees"
+        joined = await fay.post(
+            path,
+            data={
+                "_csrf_token": csrf_of(page.text),
+                "name": "Fay",
+                "password": password,
+                "confirm": password,
+            },
+        )
+        assert joined.status_code == 303 and joined.headers["location"] == "/fees"
+        fees_page = await fay.get("/fees")
+        assert fees_page.status_code == 200 and 'href="/fees"' in fees_page.text
+        assert (await fay.get("/dashboard")).status_code == 403
+    # An admin takes the role away again on the person's page.
+    user_id = (await staff_member(db, "fay@desk.example")).id
+    page = await client.get(f"/admin/users/{user_id}")
+    assert 'value="finance" checked' in page.text
+    saved = await client.post(
+        f"/admin/users/{user_id}", data={"_csrf_token": csrf_of(page.text), "roles": ["editor"]}
+    )
+    assert saved.status_code == 303
+    assert not (await staff_member(db, "fay@desk.example")).is_finance
