@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from app.models import FeeStatus
+from app.core import i18n
+from app.core.staff import StaffUser
+from app.models import FeeStatus, Trial
+from app.trials import fees
 from tests.factories import (
     accept_fee,
     csrf_of,
@@ -233,3 +237,63 @@ async def test_an_admin_invites_a_finance_person_who_lands_on_the_fees_page(app,
     )
     assert saved.status_code == 303
     assert not (await staff_member(db, "fay@desk.example")).is_finance
+
+
+def staff_as(user_id: int, *roles: str) -> StaffUser:
+    return StaffUser(
+        id=user_id,
+        email="someone@desk.example",
+        name="Someone",
+        is_admin="admin" in roles,
+        is_editor="editor" in roles,
+        is_fact_checker=False,
+        session_id="",
+        is_finance="finance" in roles,
+    )
+
+
+async def render_fee_panel(app, db, trial_id: int, staff: StaffUser) -> str:
+    """templates/trials/_fee.html as the trial panel includes it, with fees.panel()'s context."""
+    async with db.sessionmaker() as session:
+        trial = await session.get(Trial, trial_id)
+        context = await fees.panel(session, trial, staff)
+        with i18n.use_locale("en"):
+            template = app.template_engine.get_template("trials/_fee.html")
+            return template.render(
+                request=SimpleNamespace(app=app),
+                csrf_input="",
+                trial=trial,
+                staff=staff,
+                version=1,
+                **context,
+            )
+
+
+async def test_the_fee_panel_offers_each_person_the_step_they_may_take(
+    app, client, db, app_id, editor, finance
+):
+    trial_id = await insert_trial(db, app_id, fee_kind="per_word", fee_amount_minor=1_000, currency="EUR")
+    as_editor, as_finance = staff_as(editor, "editor"), staff_as(finance.user_id, "finance")
+
+    offer = await render_fee_panel(app, db, trial_id, as_editor)
+    assert f'action="/trials/{trial_id}/fee"' in offer and "Accept for payment" in offer
+    assert "€8,500.00" in offer, "850 words at €10.00"
+    assert 'id="fee-accept-form"' not in await render_fee_panel(app, db, trial_id, as_finance)
+
+    await accept_fee(client, trial_id)
+    agreed = await render_fee_panel(app, db, trial_id, as_editor)
+    assert 'id="fee-move-form"' not in agreed and "Finance people and admins move the fee" in agreed
+    assert "Agreed by Eda Editor" in agreed
+    step = await render_fee_panel(app, db, trial_id, as_finance)
+    assert f'action="/trials/{trial_id}/fee/status"' in step and "Mark as invoiced" in step
+    assert 'name="seen" value="agreed"' in step and 'name="to" value="invoiced"' in step
+
+    for seen, to in (("agreed", "invoiced"), ("invoiced", "approved"), ("approved", "paid")):
+        await step_fee(finance, trial_id, seen, to)
+    paid = await render_fee_panel(app, db, trial_id, as_finance)
+    assert 'id="fee-move-form"' not in paid and "Paid by Fay Finance" in paid
+
+    unpaid = await insert_trial(db, app_id, fee_kind="unpaid", fee_amount_minor=None)
+    assert 'id="fee-unpaid"' in await render_fee_panel(app, db, unpaid, as_editor)
+    offered = await insert_trial(db, app_id, state="offered")
+    assert "once the piece is in" in await render_fee_panel(app, db, offered, as_editor)
