@@ -19,13 +19,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core import money
+from app.core import links, money
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.forms import at_most
-from app.core.i18n import N_
+from app.core.i18n import N_, use_locale
 from app.core.i18n import gettext as _
+from app.core.outbound import enqueue_for_staff
 from app.core.staff import StaffUser
-from app.models import Event, FeeKind, FeeStatus, Trial, TrialFee, TrialPiece, TrialState, User
+from app.models import (
+    Applicant,
+    Application,
+    Event,
+    FeeKind,
+    FeeStatus,
+    Trial,
+    TrialFee,
+    TrialPiece,
+    TrialState,
+    User,
+)
 from app.settings import Settings
 from app.trials import events
 
@@ -182,7 +194,42 @@ async def accept_for_payment(
     except IntegrityError:
         raise Conflict(N_("This piece was accepted for payment already.")) from None
     await _record(session, settings, trial=trial, fee=fee, status=FeeStatus.agreed, by=by, note=note, now=now)
+    await _tell_finance(session, settings, trial=trial, fee=fee, by=by, now=now)
     return fee
+
+
+async def _tell_finance(
+    session: AsyncSession, settings: Settings, *, trial: Trial, fee: TrialFee, by: StaffUser, now: datetime
+) -> None:
+    """Email every active finance person that a fee was agreed, in their own language."""
+    applicant_name = await session.scalar(
+        select(col(Applicant.name))
+        .join(Application, col(Application.applicant_id) == col(Applicant.id))
+        .where(col(Application.id) == trial.application_id)
+    )
+    people = await session.scalars(select(User).where(col(User.is_finance), col(User.is_active)))
+    for person in people.all():
+        with use_locale(person.locale or settings.default_locale, person.time_zone):
+            amount = money.format_money(fee.amount_minor, fee.currency)
+        await enqueue_for_staff(
+            session,
+            settings=settings,
+            template="staff_fee_agreed",
+            user=person,
+            dedupe_key=f"fee-agreed:{fee.id}:{person.id}",
+            context={
+                "applicant_name": applicant_name or "",
+                "editor_name": by.name,
+                "amount": amount,
+                "topic": trial.topic[:200],
+                "fees_url": links.absolute(settings, "fees"),
+                "application_url": links.absolute(
+                    settings, "application", application_id=trial.application_id
+                ),
+            },
+            application_id=trial.application_id,
+            now=now,
+        )
 
 
 def parse_status(value: str) -> FeeStatus | None:

@@ -13,6 +13,7 @@ import pytest
 
 from app.core import i18n
 from app.core.staff import StaffUser
+from app.mail.render import render
 from app.models import FeeStatus, Trial
 from app.trials import fees
 from tests.factories import (
@@ -37,7 +38,7 @@ async def finance(app, db):
 
 
 async def test_a_flat_fee_is_agreed_by_an_editor_and_moved_to_paid_by_finance(
-    app, client, db, app_id, editor, finance
+    app, client, db, settings, app_id, editor, finance
 ):
     trial_id = await insert_trial(db, app_id)
     accepted = await accept_fee(client, trial_id, note="Good piece.")
@@ -47,6 +48,12 @@ async def test_a_flat_fee_is_agreed_by_an_editor_and_moved_to_paid_by_finance(
     assert fee is not None
     assert (fee.status, fee.amount_minor, fee.currency) == ("agreed", 1_500_000, "RUB")
     assert fee.agreed_by_id == editor and fee.agreed_at == app.state.clock()
+    [notice] = await outbox(db, app_id, template="staff_fee_agreed")
+    assert notice.recipient == "fay@desk.example" and notice.is_staff
+    with i18n.use_locale("en"):
+        text = render(notice, settings).get_body(("plain",)).get_content()
+    assert "Eda Editor accepted the trial piece of Leyla Mammadova for payment" in text
+    assert "/fees" in text and f"/applications/{app_id}" in text
 
     for seen, to in (("agreed", "invoiced"), ("invoiced", "approved"), ("approved", "paid")):
         moved = await step_fee(finance, trial_id, seen, to, note=f"{to} note")
