@@ -22,6 +22,7 @@ NOTICES = {
     "on": N_("The webhook is on."),
     "off": N_("The webhook is off: its queued deliveries fail until it is on again (then retry them)."),
     "deleted": N_("Deleted, with its deliveries."),
+    "events": N_("The webhook's events are saved."),
     "retried": N_("Queued again."),
     "moved_on": N_("That delivery was no longer failed; nothing changed."),
 }
@@ -96,6 +97,16 @@ async def toggle_webhook(
     return redirect_to(request, "admin_webhooks", {"done": "on" if active else "off"})
 
 
+@post("/admin/webhooks/{webhook_id:int}/chosen-events", name="admin_webhook_events", guards=[admin_only])
+async def webhook_events(
+    request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
+) -> Redirect:
+    """Choose the events a webhook is told of (none ticked: every event)."""
+    events = FormFields(await request.form()).values("events")
+    await webhooks.set_events(session, webhook_id=webhook_id, events=events)
+    return redirect_to(request, "admin_webhooks", {"done": "events"})
+
+
 @post("/admin/webhooks/{webhook_id:int}/delete", name="admin_webhook_delete", guards=[admin_only])
 async def delete_webhook(
     request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
@@ -116,5 +127,12 @@ async def retry_delivery(
 def create_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[webhooks_page, create_webhook, toggle_webhook, delete_webhook, retry_delivery],
+        route_handlers=[
+            webhooks_page,
+            create_webhook,
+            toggle_webhook,
+            webhook_events,
+            delete_webhook,
+            retry_delivery,
+        ],
     )

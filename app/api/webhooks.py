@@ -150,6 +150,14 @@ async def set_active(session: AsyncSession, *, webhook_id: int, active: bool) ->
     await session.flush()
 
 
+async def set_events(session: AsyncSession, *, webhook_id: int, events: list[str]) -> None:
+    """Choose the events a webhook is told of (none: every event); deliveries already queued stay."""
+    hook = await _hook(session, webhook_id)
+    hook.events = chosen_events(events)
+    session.add(hook)
+    await session.flush()
+
+
 async def delete_webhook(session: AsyncSession, *, webhook_id: int) -> None:
     """Delete a webhook with its deliveries."""
     await _hook(session, webhook_id)

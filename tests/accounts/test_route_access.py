@@ -281,6 +281,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/erasures"): Rule(ADMIN, 200),
     ("POST", "/admin/webhooks"): Rule(ADMIN, 200, fields(url="https://hooks.newsroom.example/byline")),
     ("POST", "/admin/webhooks/{webhook_id:int}/active"): Rule(ADMIN, 303, fields(active="off")),
+    ("POST", "/admin/webhooks/{webhook_id:int}/chosen-events"): Rule(
+        ADMIN, 303, fields(events=["trial.submitted"])
+    ),
     ("POST", "/admin/webhooks/{webhook_id:int}/delete"): Rule(ADMIN, 303),
     ("POST", "/admin/webhooks/deliveries/{delivery_id:int}/retry"): Rule(ADMIN, 303),
     ("GET", "/dashboard"): Rule(EDITOR, 200),

@@ -5,6 +5,7 @@ signed, with ids, states and links only."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -94,3 +95,19 @@ async def test_a_webhook_for_state_changes_only_is_not_told_of_trial_events(
     assert await webhook_deliveries(db) == []
     page = await client.get("/admin/webhooks")
     assert "not.an.event" not in page.text
+
+
+async def test_an_admin_changes_the_events_of_a_webhook(app, client, db, settings, receiver, app_id):
+    await staff_login(client, db, "chief@desk.example", roles=("admin", "editor"))
+    await add_webhook_for(client, receiver.url, ["application.state_changed"])
+    page = await client.get("/admin/webhooks")
+    hook_id = re.search(r'action="/admin/webhooks/(\d+)/chosen-events"', page.text).group(1)
+    saved = await client.post(
+        f"/admin/webhooks/{hook_id}/chosen-events",
+        data={"_csrf_token": csrf_of(page.text), "events": ["trial.fee_status_changed", "not.an.event"]},
+    )
+    assert saved.status_code == 303
+    await accept_fee(client, await insert_trial(db, app_id))
+    assert [d.event for d in await webhook_deliveries(db)] == ["trial.fee_status_changed"]
+    page = await client.get("/admin/webhooks")
+    assert 'value="trial.fee_status_changed" checked' in page.text and "not.an.event" not in page.text
