@@ -18,7 +18,7 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
-from app.models import FeeStatus
+from app.models import FeeStatus, TrialFee
 from app.trials import fee_list, fees
 
 editors_or_admins = role_required("editor", "admin")
@@ -45,6 +45,18 @@ async def accept_for_payment(
     fee = await fees.accept_for_payment(
         session, settings, trial_id=trial_id, by=staff, note=note, now=clock()
     )
+    return await _back(request, session, staff, fee, FormFields({}))
+
+
+async def _back(
+    request: Request[Any, Any, Any], session: DbSession, staff: CurrentStaff, fee: TrialFee, form: FormFields
+) -> Redirect:
+    """Back to the finance list's month when the step was taken there (or for someone who does not see
+    applications), otherwise to the fee on the application's page."""
+    if form.raw("back") == "fees" or not staff.is_editor:
+        month = fee_list.parse_month(form.raw("month"))
+        query = {"month": month.strftime("%Y-%m")} if month else None
+        return redirect_to(request, "fees", query, fragment=f"fee-{fee.id}")
     trial = await fees.trial_of(session, fee)
     return redirect_to(request, "application", fragment="trial-fee", application_id=trial.application_id)
 
@@ -66,12 +78,7 @@ async def move_fee(
     fee = await fees.move_fee(
         session, settings, trial_id=trial_id, seen=seen, to=to, by=staff, note=note, now=clock()
     )
-    if form.raw("back") == "fees":
-        month = fee_list.parse_month(form.raw("month"))
-        query = {"month": month.strftime("%Y-%m")} if month else None
-        return redirect_to(request, "fees", query, fragment=f"fee-{fee.id}")
-    trial = await fees.trial_of(session, fee)
-    return redirect_to(request, "application", fragment="trial-fee", application_id=trial.application_id)
+    return await _back(request, session, staff, fee, form)
 
 
 @get("/fees", name="fees", guards=[finance_or_admin])

@@ -91,7 +91,14 @@ async def test_an_admin_moves_a_fee_too(app, db, app_id, finance):
         await staff_login(desk, db, "chief@desk.example", roles=("admin", "editor"))
         assert (await accept_fee(desk, trial_id)).status_code == 303
         assert (await step_fee(desk, trial_id, "agreed", "invoiced")).status_code == 303
+        listing = await desk.get("/fees")
+        assert f'href="/applications/{app_id}"' in listing.text, "an editor's list links the applications"
     assert (await fee_of(db, trial_id)).status == "invoiced"
+    async with make_client(app) as admin_only:
+        await staff_login(admin_only, db, "ops@desk.example", roles=("admin",))
+        moved = await step_fee(admin_only, trial_id, "invoiced", "approved")
+        assert moved.status_code == 303
+        assert moved.headers["location"] == f"/fees#fee-{(await fee_of(db, trial_id)).id}"
 
 
 async def test_a_per_word_fee_is_the_rate_times_the_words_held_to_the_cap(client, db, app_id, editor):
@@ -179,7 +186,8 @@ async def test_the_finance_list_shows_the_month_with_totals_and_the_next_step(
     assert f'id="fee-{(await fee_of(db, rub)).id}"' in page.text
     assert f'id="fee-{(await fee_of(db, december)).id}"' not in page.text
     assert "Mark as invoiced" in page.text and "Approve for payment" in page.text
-    assert f'href="/applications/{app_id}"' in page.text
+    assert f'href="/applications/{app_id}"' not in page.text, "finance people do not open applications"
+    assert f"#{app_id}" in page.text
 
     only_invoiced = await finance.get("/fees?month=2026-11&status=invoiced")
     assert "$400.00" in only_invoiced.text and "15,000.00" not in only_invoiced.text
