@@ -82,6 +82,7 @@ DEMO_STAFF = [
     ("admin@byline.example", "Demo Admin", ("admin", "editor")),
     ("editor@byline.example", "Demo Editor", ("editor",)),
     ("checker@byline.example", "Demo Fact-checker", ("fact_checker",)),
+    ("finance@byline.example", "Demo Finance", ("finance",)),
 ]
 
 
@@ -152,6 +153,7 @@ async def ensure_demo_staff(session: AsyncSession) -> tuple[list[DemoLogin], dic
                 is_admin="admin" in roles,
                 is_editor="editor" in roles,
                 is_fact_checker="fact_checker" in roles,
+                is_finance="finance" in roles,
             )
         user.password_hash = hash_password(password)
         user.is_active = True

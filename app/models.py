@@ -602,6 +602,7 @@ class Invitation(SQLModel, table=True):
     is_admin: bool = False
     is_editor: bool = False
     is_fact_checker: bool = False
+    is_finance: bool = False
     department_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     invited_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
     created_at: datetime = _ts()
@@ -644,6 +645,8 @@ class Webhook(SQLModel, table=True):
     # Kept as it is: signing needs the secret itself. Shown to the admin once, when the webhook is made.
     secret: str = Field(max_length=100)
     is_active: bool = True
+    # The events it is told of ("application.state_changed", "trial.submitted", ...); empty: every event.
+    events: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
     created_at: datetime = _ts()
 

@@ -1,6 +1,8 @@
 """Builders the tests share: applications, staff, API tokens, fact-check tasks and webhooks, made the way people
 make them (through the app's forms and routes) or, where a test needs the state directly, through its services.
 
+Trials are written straight into the database (`insert_trial`), for tests of what follows an offer.
+
 tests/conftest.py offers the common cases as fixtures (`app_id`, `editor`, `admin`, `editor_token`,
 `fact_check_desk`, `demo_desk`); tests call these builders for anything else. tests/queries.py reads back what
 they stored.
@@ -201,7 +203,7 @@ async def make_staff(
     departments: tuple[str, ...] = (),
     active: bool = True,
 ) -> int:
-    """A staff account with `roles` (admin, editor, fact_checker); returns its id."""
+    """A staff account with `roles` (admin, editor, fact_checker, finance); returns its id."""
     async with db.write_session() as session:
         user = User(
             email=email,
@@ -210,6 +212,7 @@ async def make_staff(
             is_admin="admin" in roles,
             is_editor="editor" in roles,
             is_fact_checker="fact_checker" in roles,
+            is_finance="finance" in roles,
             is_active=active,
         )
         session.add(user)
@@ -421,7 +424,7 @@ async def add_webhook(client: Client, url: str) -> str:
 
 @dataclass(frozen=True)
 class DemoDesk:
-    logins: dict[str, DemoLogin]  # by role: "admin", "editor", "fact-checker"
+    logins: dict[str, DemoLogin]  # by role: "admin", "editor", "fact-checker", "finance"
     application: Application  # the first application still submitted
 
 
@@ -488,3 +491,58 @@ async def insert_trial_piece(
                 session, settings or Settings.model_construct(), trial=trial, piece=piece, now=now
             )
         return piece.id
+
+
+async def insert_trial(
+    db: Database, app_id: int, *, state: str = "submitted", words: int | None = 850, **fields: Any
+) -> int:
+    """A trial on the application, written straight through a session (not through the offer form): a brief
+    with a flat fee of 15,000.00 RUB by default (`fields` set any Trial column), and, unless it is still
+    offered, the applicant's final piece of `words` words. Returns the trial's id."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "application_id": app_id,
+        "state": state,
+        "locale": "en",
+        "topic": "The new harbour budget: who pays for the dredging",
+        "sources": "The council's minutes and the port authority's accounts.",
+        "min_words": 600,
+        "max_words": 1200,
+        "deadline_at": now + timedelta(days=7),
+        "fee_kind": "flat",
+        "fee_amount_minor": 1_500_000,
+        "currency": "RUB",
+        "submitted_at": now if state == "submitted" else None,
+        **fields,
+    }
+    async with db.write_session() as session:
+        trial = Trial(**values)
+        session.add(trial)
+        await session.flush()
+        assert trial.id is not None
+        if state != "offered":
+            session.add(
+                TrialPiece(
+                    trial_id=trial.id,
+                    application_id=app_id,
+                    kind="text",
+                    text=ARTICLE,
+                    word_count=words,
+                    is_final=True,
+                    submitted_at=now,
+                )
+            )
+        return trial.id
+
+
+async def accept_fee(client: Client, trial_id: int, note: str = "") -> Any:
+    """Press "Accept for payment" on the trial panel as the logged-in person; returns the response."""
+    token = csrf_of((await client.get("/account")).text)
+    return await client.post(f"/trials/{trial_id}/fee", data={"_csrf_token": token, "note": note})
+
+
+async def step_fee(client: Client, trial_id: int, seen: str, to: str, **fields: str) -> Any:
+    """Move the trial's fee from `seen` to `to` as the logged-in person; returns the response."""
+    token = csrf_of((await client.get("/account")).text)
+    data = {"_csrf_token": token, "seen": seen, "to": to, **fields}
+    return await client.post(f"/trials/{trial_id}/fee/status", data=data)

@@ -1,4 +1,5 @@
-"""Reading back what requests stored: an application, its samples, tasks and mail, webhook deliveries, counts."""
+"""Reading back what requests stored: an application, its samples, tasks and mail, webhook deliveries, trial
+fees, timeline events, counts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.core.db import Database
-from app.models import Application, FactCheckTask, OutboxEmail, WebhookDelivery, WorkSample
+from app.models import (
+    Application,
+    Event,
+    FactCheckTask,
+    OutboxEmail,
+    TrialFee,
+    User,
+    WebhookDelivery,
+    WorkSample,
+)
 
 
 async def stored(db: Database, app_id: int) -> Application:
@@ -69,3 +79,26 @@ async def count_rows(db: Database, model: Any) -> int:
     """How many rows the table of `model` holds."""
     async with db.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def fee_of(db: Database, trial_id: int) -> TrialFee | None:
+    """The fee of a trial, if it was accepted for payment."""
+    async with db.sessionmaker() as session:
+        return (await session.scalars(select(TrialFee).where(col(TrialFee.trial_id) == trial_id))).first()
+
+
+async def events_of(db: Database, app_id: int, kind: str) -> list[Event]:
+    """The application's timeline events of one kind, oldest first."""
+    async with db.sessionmaker() as session:
+        rows = await session.scalars(
+            select(Event)
+            .where(col(Event.application_id) == app_id, col(Event.kind) == kind)
+            .order_by(col(Event.id))
+        )
+        return list(rows.all())
+
+
+async def staff_member(db: Database, email: str) -> User:
+    """The staff account with this address."""
+    async with db.sessionmaker() as session:
+        return (await session.scalars(select(User).where(col(User.email) == email))).one()

@@ -31,7 +31,7 @@ async def test_demo_loads_applications_in_every_state_once_and_renews_the_passwo
     assert first.exit_code == 0, first.output
     assert "10 new applications" in first.output
     logins = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", first.output))
-    assert set(logins) == {"admin", "editor", "fact-checker"}
+    assert set(logins) == {"admin", "editor", "fact-checker", "finance"}
     second = await run_command(settings, "demo")
     assert "already loaded" in second.output
     renewed = dict(re.findall(r"Demo (\w[\w-]*) login: \S+  password: (\S+)", second.output))

@@ -89,10 +89,11 @@ async def update_user(
         and not await _other_active_admins(session, user_id)
     ):
         raise Conflict(LAST_ADMIN)
-    user.is_admin, user.is_editor, user.is_fact_checker = (
+    user.is_admin, user.is_editor, user.is_fact_checker, user.is_finance = (
         "admin" in roles,
         "editor" in roles,
         "fact_checker" in roles,
+        "finance" in roles,
     )
     session.add(user)
     known = set((await session.scalars(select(col(Department.id)))).all())

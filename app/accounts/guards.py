@@ -57,3 +57,5 @@ def role_required(*roles: str) -> Guard:
 admin_only = role_required("admin")
 editors_only = role_required("editor")
 checkers_and_editors = role_required("fact_checker", "editor")
+# Trial fees: finance people and admins move them through invoiced, approved and paid.
+finance_or_admin = role_required("finance", "admin")

@@ -23,8 +23,13 @@ from app.core.text import normalize_email, strip_bidi
 from app.models import Department, Invitation, User, UserDepartment
 from app.settings import Settings
 
-ROLES = ("admin", "editor", "fact_checker")
-ROLE_NAMES = {"admin": N_("admin"), "editor": N_("editor"), "fact_checker": N_("fact-checker")}
+ROLES = ("admin", "editor", "fact_checker", "finance")
+ROLE_NAMES = {
+    "admin": N_("admin"),
+    "editor": N_("editor"),
+    "fact_checker": N_("fact-checker"),
+    "finance": N_("finance"),
+}
 
 
 class InvitationGone(NotFound):
@@ -52,13 +57,8 @@ async def _send(
     by: StaffUser,
     now: datetime,
 ) -> None:
-    roles = [
-        r
-        for r, on in zip(
-            ROLES, (invitation.is_admin, invitation.is_editor, invitation.is_fact_checker), strict=True
-        )
-        if on
-    ]
+    flags = (invitation.is_admin, invitation.is_editor, invitation.is_fact_checker, invitation.is_finance)
+    roles = [r for r, on in zip(ROLES, flags, strict=True) if on]
     # The invitee has chosen no language yet: the invitation is written in the site's.
     with use_locale(settings.default_locale, settings.time_zone):
         role_names = role_list(roles)
@@ -110,6 +110,7 @@ async def invite(
         is_admin="admin" in data.roles,
         is_editor="editor" in data.roles,
         is_fact_checker="fact_checker" in data.roles,
+        is_finance="finance" in data.roles,
         department_ids=[d for d in data.department_ids if d in known],
         invited_by_id=by.id,
         created_at=now,
@@ -202,6 +203,7 @@ async def accept(
         is_admin=invitation.is_admin,
         is_editor=invitation.is_editor,
         is_fact_checker=invitation.is_fact_checker,
+        is_finance=invitation.is_finance,
         created_at=now,
         last_login_at=now,
     )

@@ -123,6 +123,8 @@ def landing_route(user: User) -> str:
         return "dashboard"
     if user.is_fact_checker:
         return "my_tasks"
+    if user.is_finance and not user.is_admin:
+        return "fees"
     return "admin_users"
 
 

@@ -73,6 +73,7 @@ _LOOKUP = (
         col(User.must_change_password),
         col(User.locale),
         col(User.time_zone),
+        col(User.is_finance),
     )
     .join(User, col(User.id) == col(StaffSession.user_id))
     .where(col(StaffSession.id) == bindparam("session_id"))
@@ -96,7 +97,7 @@ async def load_user(
     if row is None:
         return None
     last_seen_at, expires_at, user_id, email, name, is_active, admin, editor, fact_checker, must = row[:10]
-    locale, time_zone = row[10:]
+    locale, time_zone, finance = row[10:]
     idle_limit = last_seen_at + timedelta(minutes=settings.session_idle_minutes)
     if not is_active or now >= expires_at or now >= idle_limit:
         async with db.write_session() as writer:
@@ -119,6 +120,7 @@ async def load_user(
         must_change_password=must,
         locale=locale,
         time_zone=time_zone,
+        is_finance=finance,
     )
 
 

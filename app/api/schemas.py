@@ -24,7 +24,7 @@ from app.core.limits import (
     MESSAGE_LIMIT,
     REASON_LIMIT,
 )
-from app.models import EmailStatus, State, TaskState, Verdict
+from app.models import EmailStatus, FeeKind, FeeStatus, State, TaskState, TrialState, Verdict
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
@@ -76,7 +76,7 @@ ClaimNote = Annotated[str, Meta(max_length=MAX_NOTE, pattern=PLAIN)]
 Summary = Annotated[str, Meta(max_length=MAX_SUMMARY, pattern=PLAIN)]
 
 
-Role = Literal["admin", "editor", "fact_checker"]
+Role = Literal["admin", "editor", "fact_checker", "finance"]
 # The queue's sort orders (app/review/queue.py SORTS).
 Sort = Literal["due", "waited", "newest", "oldest", "name"]
 
@@ -411,6 +411,14 @@ RULES: dict[str, list[dict[str, Any]]] = {
             "else": {"properties": {"task": {"type": "null"}}},
         },
     ],
+    "FeeMoveIn": [
+        {
+            "if": {"properties": {"current": {"const": current}}},
+            "then": {"properties": {"status": {"const": following}}},
+        }
+        for current, following in (("agreed", "invoiced"), ("invoiced", "approved"), ("approved", "paid"))
+    ]
+    + [{"properties": {"current": {"not": {"const": "paid"}}}}],
     "TaskWorkIn": [
         {
             "if": {"properties": {"complete": {"const": True}}, "required": ["complete"]},
@@ -447,3 +455,94 @@ class OutboxList(Struct):
     # Pass as `before` for the next (older) page; null on the last page.
     next_before: int | None
     counts: dict[str, int]
+
+
+# --- trials ---------------------------------------------------------------------------------------------
+
+# An amount of money as a decimal with a dot and the currency's minor digits ("1500.50").
+Amount = Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")]
+
+
+class TrialBrief(Struct):
+    """What the editor asked for: topic and angle, sources, words, style, the deadline and the fee terms."""
+
+    locale: str
+    topic: str
+    sources: str
+    style_notes: str
+    min_words: int
+    max_words: int
+    deadline_at: datetime
+    deadline_firm: bool
+    fee_kind: FeeKind
+    # Flat: the fee; per word: the rate per word (null for an unpaid trial).
+    fee_amount: Amount | None
+    # Per word: the most the fee can be (null: no cap).
+    fee_cap: Amount | None
+    currency: str
+
+
+class TrialPieceOut(Struct):
+    """The applicant's piece: a draft until `is_final`; `checks` as the arrival checks stored them."""
+
+    id: int
+    kind: Literal["file", "text"]
+    text: str | None
+    word_count: int | None
+    is_final: bool
+    submitted_at: datetime | None
+    file_name: str | None
+    content_type: str | None
+    size_bytes: int | None
+    sha256: str | None
+    checks: dict[str, Any]
+
+
+class TrialFeeStep(Struct):
+    status: FeeStatus
+    by: Person | None
+    at: datetime
+
+
+class TrialFeeOut(Struct):
+    """The fee of a piece accepted for payment and each status it reached, with who and when."""
+
+    id: int
+    trial_id: int
+    status: FeeStatus
+    amount: Amount
+    amount_minor: int
+    currency: str
+    note: str
+    steps: list[TrialFeeStep]
+
+
+class TrialOut(Struct):
+    id: int
+    application_id: int
+    state: TrialState
+    brief: TrialBrief
+    created_at: datetime
+    submitted_at: datetime | None
+    late: bool
+    declined_at: datetime | None
+    piece: TrialPieceOut | None
+    fee: TrialFeeOut | None
+
+
+FeeNote = Annotated[str, Meta(max_length=1000, pattern=PLAIN)]
+
+
+class FeeMoveIn(Struct, forbid_unknown_fields=True):
+    """One step of a fee: `current` is the status the client last read (409 if it moved since), `status` the
+    next one (agreed → invoiced → approved → paid)."""
+
+    current: FeeStatus
+    status: Literal["invoiced", "approved", "paid"]
+    note: FeeNote = ""
+
+    def problems(self) -> dict[str, str]:
+        following = {"agreed": "invoiced", "invoiced": "approved", "approved": "paid"}
+        if following.get(self.current.value) != self.status:
+            return {"status": "A fee moves one step at a time: agreed, invoiced, approved, paid."}
+        return {}

@@ -107,5 +107,6 @@ async def load_token_user(db: Database, token: str, *, now: datetime) -> tuple[S
         is_fact_checker=user.is_fact_checker,
         session_id="",
         must_change_password=user.must_change_password,
+        is_finance=user.is_finance,
     )
     return staff, api_token.id

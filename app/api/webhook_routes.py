@@ -15,12 +15,14 @@ from app.core.errors import Invalid
 from app.core.forms import FormFields, form_error
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.outbound import EVENTS
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 
 NOTICES = {
     "on": N_("The webhook is on."),
     "off": N_("The webhook is off: its queued deliveries fail until it is on again (then retry them)."),
     "deleted": N_("Deleted, with its deliveries."),
+    "events": N_("The webhook's events are saved."),
     "retried": N_("Queued again."),
     "moved_on": N_("That delivery was no longer failed; nothing changed."),
 }
@@ -31,6 +33,7 @@ async def _page(
     *,
     created: tuple[str, str] | None = None,
     url: str = "",
+    events: list[str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str = "",
 ) -> Template:
@@ -43,6 +46,8 @@ async def _page(
             "deliveries": await webhooks.recent_deliveries(session),
             "created": created,
             "url": url,
+            "events": EVENTS,
+            "chosen": events or [],
             "errors": errors or {},
             "notice": notice,
             "signature_header": webhooks.SIGNATURE_HEADER,
@@ -69,13 +74,16 @@ async def create_webhook(
     """Add a webhook; its signing secret is shown this once."""
     fields = FormFields(await request.form())
     url = fields.text("url", limit=webhooks.MAX_URL)
+    events = webhooks.chosen_events(fields.values("events"))
     try:
         fields.check(_("Check the address."))
         hook, secret = await webhooks.create_webhook(
-            session, settings=settings, url=url, by=staff, now=clock()
+            session, settings=settings, url=url, by=staff, now=clock(), events=events
         )
     except Invalid as exc:
-        return await form_error(session, exc, lambda error: _page(session, url=url, errors=error.errors))
+        return await form_error(
+            session, exc, lambda error: _page(session, url=url, events=events, errors=error.errors)
+        )
     return await _page(session, created=(hook.url, secret))
 
 
@@ -87,6 +95,16 @@ async def toggle_webhook(
     active = FormFields(await request.form()).raw("active") == "on"
     await webhooks.set_active(session, webhook_id=webhook_id, active=active)
     return redirect_to(request, "admin_webhooks", {"done": "on" if active else "off"})
+
+
+@post("/admin/webhooks/{webhook_id:int}/chosen-events", name="admin_webhook_events", guards=[admin_only])
+async def webhook_events(
+    request: Request[Any, Any, Any], session: DbSession, webhook_id: FromPath[int]
+) -> Redirect:
+    """Choose the events a webhook is told of (none ticked: every event)."""
+    events = FormFields(await request.form()).values("events")
+    await webhooks.set_events(session, webhook_id=webhook_id, events=events)
+    return redirect_to(request, "admin_webhooks", {"done": "events"})
 
 
 @post("/admin/webhooks/{webhook_id:int}/delete", name="admin_webhook_delete", guards=[admin_only])
@@ -109,5 +127,12 @@ async def retry_delivery(
 def create_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[webhooks_page, create_webhook, toggle_webhook, delete_webhook, retry_delivery],
+        route_handlers=[
+            webhooks_page,
+            create_webhook,
+            toggle_webhook,
+            webhook_events,
+            delete_webhook,
+            retry_delivery,
+        ],
     )

@@ -1,9 +1,11 @@
-"""Outgoing webhooks: addresses an admin registers, told of every state change by a signed POST.
+"""Outgoing webhooks: addresses an admin registers, told by a signed POST of the events each one chose (state
+changes, trial events; none chosen: every event).
 
-Moves queue one delivery per active webhook in their own transaction (`queue_state_change` in
-app/core/outbound/webhooks.py); the outbound sender sends them with the HTTP channel of app/api/delivery.py.
-Each delivery is signed: `X-Byline-Signature: sha256=<hex>` is HMAC-SHA256 with the webhook's secret over
-`<X-Byline-Timestamp>.<raw body>`, so a receiver can check both the body and how fresh the attempt is.
+Moves and trial steps queue one delivery per active webhook told of the event in their own transaction
+(`queue_state_change`, `queue_event` in app/core/outbound/webhooks.py); the outbound sender sends them with
+the HTTP channel of app/api/delivery.py. Each delivery is signed: `X-Byline-Signature: sha256=<hex>` is
+HMAC-SHA256 with the webhook's secret over `<X-Byline-Timestamp>.<raw body>`, so a receiver can check both the
+body and how fresh the attempt is.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.api import destinations
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import N_, ngettext
 from app.core.i18n import gettext as _
+from app.core.outbound import EVENTS
 from app.core.staff import StaffUser
 from app.models import EmailStatus, Webhook, WebhookDelivery
 from app.settings import Settings
@@ -90,10 +93,22 @@ async def recent_deliveries(session: AsyncSession, limit: int = 50) -> list[Webh
     return list(rows.all())
 
 
+def chosen_events(names: list[str]) -> list[str]:
+    """The known event names among `names`, in the order of EVENTS (none: every event)."""
+    return [name for name in EVENTS if name in names]
+
+
 async def create_webhook(
-    session: AsyncSession, *, settings: Settings, url: str, by: StaffUser, now: datetime
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    url: str,
+    by: StaffUser,
+    now: datetime,
+    events: list[str] | None = None,
 ) -> tuple[Webhook, str]:
-    """A new active webhook and its secret (generated here, shown to the admin once)."""
+    """A new active webhook told of `events` (none: every event) and its secret (generated here, shown to the
+    admin once)."""
     url = await _checked_url(url, settings)
     if (await session.scalar(select(func.count()).select_from(Webhook)) or 0) >= MAX_WEBHOOKS:
         raise Invalid(
@@ -107,7 +122,14 @@ async def create_webhook(
             },
         )
     secret = secrets.token_urlsafe(32)
-    hook = Webhook(url=url, secret=secret, is_active=True, created_by_id=by.id, created_at=now)
+    hook = Webhook(
+        url=url,
+        secret=secret,
+        is_active=True,
+        events=chosen_events(events or []),
+        created_by_id=by.id,
+        created_at=now,
+    )
     session.add(hook)
     await session.flush()
     return hook, secret
@@ -124,6 +146,14 @@ async def set_active(session: AsyncSession, *, webhook_id: int, active: bool) ->
     """Turn a webhook on or off; deliveries queued for it fail while it is off (and can be retried)."""
     hook = await _hook(session, webhook_id)
     hook.is_active = active
+    session.add(hook)
+    await session.flush()
+
+
+async def set_events(session: AsyncSession, *, webhook_id: int, events: list[str]) -> None:
+    """Choose the events a webhook is told of (none: every event); deliveries already queued stay."""
+    hook = await _hook(session, webhook_id)
+    hook.events = chosen_events(events)
     session.add(hook)
     await session.flush()
 

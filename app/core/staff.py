@@ -19,10 +19,17 @@ class StaffUser:
     must_change_password: bool = False
     locale: str | None = None
     time_zone: str | None = None
+    # Moves trial fees through invoiced, approved and paid.
+    is_finance: bool = False
 
     @property
     def roles(self) -> list[str]:
-        flags = (("admin", self.is_admin), ("editor", self.is_editor), ("fact_checker", self.is_fact_checker))
+        flags = (
+            ("admin", self.is_admin),
+            ("editor", self.is_editor),
+            ("fact_checker", self.is_fact_checker),
+            ("finance", self.is_finance),
+        )
         return [name for name, on in flags if on]
 
     def has_role(self, role: str) -> bool:

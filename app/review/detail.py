@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import col
 
-from app.core import workflow
+from app.core import money, workflow
 from app.core.i18n import N_, format_mark, ngettext, pgettext
 from app.core.i18n import gettext as _
 from app.core.moves import load_application, load_facts
@@ -33,6 +33,7 @@ from app.models import (
 from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
+from app.trials import fees
 
 # Names of stored values as the page shows them; translated where they are shown.
 RECOMMENDATIONS = {
@@ -219,6 +220,11 @@ def _described(event: Event) -> tuple[str, str]:
         ), ""
     elif kind == "task_cancelled" and "reason" in data:
         return _("Fact-check task #%(id)s cancelled", id=data.get("task_id")), data["reason"] or ""
+    elif kind == fees.EVENT_KIND and data.get("status") in fees.STATUS_LABELS:
+        amount = money.format_money(data.get("amount_minor"), data.get("currency") or "RUB")
+        return _(
+            "Trial fee %(status)s: %(amount)s", status=fees.status_label(data["status"]), amount=amount
+        ), (event.message or "")
     elif kind == "email_action" and data.get("action") in EMAIL_ACTIONS:
         return _(EMAIL_ACTIONS[data["action"]], recipient=data.get("recipient", "")), ""
     return event.message or kind.replace("_", " ").capitalize(), ""

@@ -25,11 +25,13 @@ from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, route_table
 from tests.factories import (
     PDF,
     STAFF_PASSWORD,
+    accept_fee,
     add_webhook,
     create_task,
     create_token,
     csrf_of,
     insert_submitted_trial,
+    insert_trial,
     make_client,
     make_staff,
     move,
@@ -96,8 +98,10 @@ class Desk:
     webhook: int
     delivery: int  # a delivery of the decided application's state changes
     trial_application: int  # in trial, its piece in
-    trial: int  # that application's trial
+    scored_trial: int  # that application's trial
     desk_task: int  # the fact-check task on its piece, waiting at the desk
+    trial: int  # on `application`, its piece in, no fee yet
+    fee_trial: int  # on `application`, its fee agreed
 
 
 async def build_desk(app: Litestar, db: Database, client: Client, me: int | None, role: str | None) -> Desk:
@@ -119,10 +123,10 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         other = await make_staff(db, email="fc2@desk.example", name="Olga Checker", roles=("fact_checker",))
         task = await create_task(chief, db, application, checker)
         trial_application = await submit(chief, db, name="Tara Trial")
-        trial = await insert_submitted_trial(
+        submitted = await insert_submitted_trial(
             db, trial_application, "The quay cost 40 million manat.", settings=app.state.settings
         )
-        assert trial.task_id is not None
+        assert submitted.task_id is not None
         spare_task = await create_task(chief, db, application, checker, claims="Another claim.")
         page = (await chief.get("/admin/users")).text
         invited = await chief.post(
@@ -131,6 +135,9 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         )
         assert invited.status_code == 303, invited.text
         await create_token(client if me is not None else chief)
+        trial = await insert_trial(db, application)
+        fee_trial = await insert_trial(db, application)
+        assert (await accept_fee(chief, fee_trial)).status_code == 303
     async with db.sessionmaker() as session:
         token = await session.scalar(select(ApiToken.id).order_by(col(ApiToken.id).desc()))
         invitation = await session.scalar(
@@ -159,8 +166,10 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         webhook=webhook,
         delivery=delivery,
         trial_application=trial_application,
-        trial=trial.trial_id,
-        desk_task=trial.task_id,
+        scored_trial=submitted.trial_id,
+        desk_task=submitted.task_id,
+        trial=trial,
+        fee_trial=fee_trial,
     )
 
 
@@ -260,6 +269,7 @@ EDITOR = frozenset({"editor"})
 ADMIN = frozenset({"admin"})
 EDITOR_OR_ADMIN = frozenset({"editor", "admin"})
 EDITOR_OR_CHECKER = frozenset({"editor", "fact_checker"})
+FINANCE_OR_ADMIN = frozenset({"finance", "admin"})
 NEW_PASSWORD = "a brand new and rather long pass phrase"
 MARKS = dict.fromkeys(("analysis", "fact_accuracy", "concision", "interest_style", "topic_knowledge"), "4")
 
@@ -293,6 +303,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/erasures"): Rule(ADMIN, 200),
     ("POST", "/admin/webhooks"): Rule(ADMIN, 200, fields(url="https://hooks.newsroom.example/byline")),
     ("POST", "/admin/webhooks/{webhook_id:int}/active"): Rule(ADMIN, 303, fields(active="off")),
+    ("POST", "/admin/webhooks/{webhook_id:int}/chosen-events"): Rule(
+        ADMIN, 303, fields(events=["trial.submitted"])
+    ),
     ("POST", "/admin/webhooks/{webhook_id:int}/delete"): Rule(ADMIN, 303),
     ("POST", "/admin/webhooks/deliveries/{delivery_id:int}/retry"): Rule(ADMIN, 303),
     ("GET", "/dashboard"): Rule(EDITOR, 200),
@@ -335,6 +348,13 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/tasks/{task_id:int}"): Rule(
         EDITOR_OR_CHECKER, {"fact_checker": 303, "editor": 403}, fields(action="save")
     ),
+    # Editors accept a trial piece for payment; finance people and admins move its fee on.
+    ("POST", "/trials/{trial_id:int}/fee"): Rule(EDITOR_OR_ADMIN, 303),
+    ("POST", "/trials/{trial_id:int}/fee/status"): Rule(
+        FINANCE_OR_ADMIN, 303, fields(seen="agreed", to="invoiced"), ids={"trial_id": "fee_trial"}
+    ),
+    ("GET", "/fees"): Rule(FINANCE_OR_ADMIN, 200),
+    ("GET", "/fees/export"): Rule(FINANCE_OR_ADMIN, 200),
     ("POST", "/tasks/{task_id:int}/reassign"): Rule(EDITOR, 303, fields(assignee="{other_checker}")),
     ("POST", "/tasks/{task_id:int}/cancel"): Rule(
         EDITOR, 303, fields(reason="Not needed after all."), ids={"task_id": "spare_task"}
@@ -353,7 +373,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
         trial_score_form(
             **dict.fromkeys(("fact_accuracy", "analysis", "concision", "interest", "brief_fit"), "4")
         ),
-        ids={"application_id": "trial_application", "trial_id": "trial"},
+        ids={"application_id": "trial_application", "trial_id": "scored_trial"},
     ),
 }
 
@@ -368,6 +388,7 @@ PARAMETERS = {
     "invitation_id": "invitation",
     "webhook_id": "webhook",
     "delivery_id": "delivery",
+    "trial_id": "trial",
 }
 
 

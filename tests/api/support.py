@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-STAFF = frozenset({"admin", "editor", "fact_checker"})
+STAFF = frozenset({"admin", "editor", "fact_checker", "finance"})
 EDITORS = frozenset({"editor"})
 
 # The API's routes and the roles that may use them, as on their HTML pages (tests/accounts/test_route_access.py
@@ -31,6 +31,8 @@ API_ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/tasks/{task_id:int}"): frozenset({"editor", "fact_checker"}),
     ("PUT", "/api/v1/tasks/{task_id:int}/work"): frozenset({"editor", "fact_checker"}),
     ("GET", "/api/v1/outbox"): frozenset({"editor", "admin"}),
+    ("GET", "/api/v1/applications/{application_id:int}/trials"): frozenset({"editor", "finance", "admin"}),
+    ("POST", "/api/v1/trials/{trial_id:int}/fee/status"): frozenset({"finance", "admin"}),
 }
 # The OpenAPI document and its reference page: public.
 API_PUBLIC = {

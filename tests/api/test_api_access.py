@@ -11,7 +11,16 @@ import pytest
 
 from app.models import State
 from tests.api.support import API_ACCESS, API_PUBLIC, STAFF, route_table
-from tests.factories import bearer, create_task, make_client, make_staff, staff_login, staff_token
+from tests.factories import (
+    accept_fee,
+    bearer,
+    create_task,
+    insert_trial,
+    make_client,
+    make_staff,
+    staff_login,
+    staff_token,
+)
 
 # What a call of a role that may use the route sends, and the answer it gets (one status, or one per role).
 CALLS: dict[tuple[str, str], tuple[dict[str, Any], int | dict[str, int]]] = {
@@ -30,11 +39,14 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], int | dict[str, int]]] = {
     # Editors read every task, but only the task's own fact-checker records verdicts.
     ("PUT", "/api/v1/tasks/{task_id:int}/work"): ({}, {"fact_checker": 200, "editor": 403}),
     ("GET", "/api/v1/outbox"): ({}, 200),
+    ("GET", "/api/v1/applications/{application_id:int}/trials"): ({}, 200),
+    ("POST", "/api/v1/trials/{trial_id:int}/fee/status"): ({"current": "agreed", "status": "invoiced"}, 201),
 }
 
 
-def concrete(path: str, app_id: int, task_id: int = 1) -> str:
+def concrete(path: str, app_id: int, task_id: int = 1, trial_id: int = 1) -> str:
     path = path.replace("{application_id:int}", str(app_id)).replace("{task_id:int}", str(task_id))
+    path = path.replace("{trial_id:int}", str(trial_id))
     return re.sub(r"\{[a-z_]+:int\}", "1", path)
 
 
@@ -81,9 +93,11 @@ async def test_each_role_gets_its_answer_on_its_api_routes_and_403_on_the_others
             else await make_staff(db, email="fc@desk.example", roles=("fact_checker",))
         )
         task_id = await create_task(chief, db, app_id, checker)
+        trial_id = await insert_trial(db, app_id)
+        assert (await accept_fee(chief, trial_id)).status_code == 303
     async with make_client(app) as api:
         for method, path in sorted(API_ACCESS):
-            url = concrete(path, app_id, task_id)
+            url = concrete(path, app_id, task_id, trial_id)
             if role in API_ACCESS[(method, path)]:
                 template, answer = CALLS[(method, path)]
                 body = {key: checker if value == "{checker}" else value for key, value in template.items()}

@@ -27,12 +27,12 @@ from app.api.tokens import create_token
 from app.models import utcnow
 from tests.api.support import API_ACCESS
 from tests.environment import deep
-from tests.factories import bearer, make_staff
+from tests.factories import bearer, insert_trial, make_staff
 from tests.ops.support import apply_over_http
 
 # Cases per operation and role: a few in `make test`, many more in `make test-deep`.
 EXAMPLES = 25 if deep() else 3
-ROLES = ("admin", "editor", "fact_checker")
+ROLES = ("admin", "editor", "fact_checker", "finance")
 # Who may use each operation of the document (its paths have no `:int`).
 ALLOWED = {(method, path.replace(":int}", "}")): roles for (method, path), roles in API_ACCESS.items()}
 CONFIG = {
@@ -94,13 +94,14 @@ async def test_every_check_passes_for_every_role(clean_db, live_server_for_fuzzi
             json={"assignee_id": ids["fact_checker"], "claims": ["A claim."]},
         )
         assert task.status_code == 201, task.text
-        fixed = {"application_id": app_id, "task_id": task.json()["id"]}
+        trial_id = await insert_trial(clean_db, app_id)
+        fixed = {"application_id": app_id, "task_id": task.json()["id"], "trial_id": trial_id}
 
     schema = schemathesis.openapi.from_url(
         f"{base_url}/api/v1/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
     )
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 13
     checks = every_check()
     calls = 0
     for role in ROLES:

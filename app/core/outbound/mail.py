@@ -46,6 +46,7 @@ EMAIL_TITLES = {
     "staff_task_completed": N_("Fact-check result notice"),
     "staff_task_cancelled": N_("Fact-check cancellation notice"),
     "staff_task_reminder": N_("Fact-check reminder"),
+    "staff_fee_agreed": N_("Trial fee notice"),
     "staff_digest": N_("Daily digest"),
     "staff_invitation": N_("Staff invitation"),
     "staff_password_reset": N_("Password reset link"),

@@ -1,5 +1,5 @@
-"""Queueing webhook deliveries: one per active webhook for each state change, in the transaction of the move
-itself, so nothing is sent for a move that was rolled back.
+"""Queueing webhook deliveries: one per active webhook told of the event (a state change, a trial event), in
+the transaction of the change itself, so nothing is sent for a change that was rolled back.
 
 The body is fixed here, as JSON text: every attempt sends (and signs) the same bytes, with ids and states
 only, never a name or an address. Webhooks are added and signed by app/api (webhooks.py, delivery.py).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,18 @@ from app.models import EmailStatus, Event, Webhook, WebhookDelivery
 from app.settings import Settings
 
 STATE_CHANGED = "application.state_changed"
+# The trial's events (app/trials/events.py queues them).
+TRIAL_EVENTS = (
+    "trial.offered",
+    "trial.extended",
+    "trial.submitted",
+    "trial.declined",
+    "trial.cancelled",
+    "trial.more_time_requested",
+    "trial.fee_status_changed",
+)
+# Every event a webhook can be told of; each webhook chooses some (none chosen: all of them).
+EVENTS = (STATE_CHANGED, *TRIAL_EVENTS)
 
 
 def state_change_data(settings: Settings, event: Event) -> dict[str, Any]:
@@ -38,24 +51,34 @@ def state_change_data(settings: Settings, event: Event) -> dict[str, Any]:
 
 
 async def queue_state_change(session: AsyncSession, *, settings: Settings, event: Event) -> None:
-    """One delivery per active webhook for a state change, in the caller's transaction."""
-    hook_ids: list[int] = list(
-        (await session.scalars(select(col(Webhook.id)).where(col(Webhook.is_active)))).all()  # type: ignore[arg-type]
+    """One delivery per active webhook told of state changes, in the caller's transaction."""
+    await queue_event(
+        session, name=STATE_CHANGED, data=state_change_data(settings, event), at=event.created_at
     )
-    if not hook_ids:
-        return
-    data = state_change_data(settings, event)
-    for hook_id in hook_ids:
+
+
+async def queue_event(session: AsyncSession, *, name: str, data: dict[str, Any], at: datetime) -> int:
+    """One delivery of event `name` with `data` per active webhook told of it, in the caller's transaction;
+    how many were queued."""
+    hooks = (
+        await session.execute(select(col(Webhook.id), col(Webhook.events)).where(col(Webhook.is_active)))
+    ).all()
+    queued = 0
+    for hook_id, events in hooks:
+        if hook_id is None or (events and name not in events):
+            continue
         uid = uuid.uuid4().hex
-        body = json.dumps({"id": uid, "type": STATE_CHANGED, "data": data}, separators=(",", ":"))
+        body = json.dumps({"id": uid, "type": name, "data": data}, separators=(",", ":"))
         session.add(
             WebhookDelivery(
                 webhook_id=hook_id,
                 uid=uid,
-                event=STATE_CHANGED,
+                event=name,
                 body=body,
                 status=EmailStatus.queued,
-                next_attempt_at=event.created_at,
-                created_at=event.created_at,
+                next_attempt_at=at,
+                created_at=at,
             )
         )
+        queued += 1
+    return queued
