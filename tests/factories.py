@@ -366,7 +366,9 @@ async def demo_desk(db: Database, settings: Settings) -> DemoDesk:
 
 # --- trials -----------------------------------------------------------------------------------------------
 
-TRIAL_TOPIC = "Why the harbour budget passed: who gained, who lost, and what the port authority did not publish."
+TRIAL_TOPIC = (
+    "Why the harbour budget passed: who gained, who lost, and what the port authority did not publish."
+)
 
 
 def trial_fields(**overrides: Any) -> dict[str, str]:

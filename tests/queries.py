@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.core.db import Database
-from app.models import Application, FactCheckTask, OutboxEmail, WebhookDelivery, WorkSample
+from app.models import Application, FactCheckTask, OutboxEmail, Trial, TrialPiece, WebhookDelivery, WorkSample
 
 
 async def stored(db: Database, app_id: int) -> Application:
@@ -69,3 +69,20 @@ async def count_rows(db: Database, model: Any) -> int:
     """How many rows the table of `model` holds."""
     async with db.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def trial_of(db: Database, app_id: int) -> Trial:
+    """The application's latest trial."""
+    async with db.sessionmaker() as session:
+        trial = await session.scalar(
+            select(Trial).where(col(Trial.application_id) == app_id).order_by(col(Trial.id).desc()).limit(1)
+        )
+    assert trial is not None, app_id
+    return trial
+
+
+async def trial_piece_of(db: Database, app_id: int) -> TrialPiece | None:
+    """The piece (draft or sent) of the application's latest trial, if any."""
+    trial = await trial_of(db, app_id)
+    async with db.sessionmaker() as session:
+        return await session.scalar(select(TrialPiece).where(col(TrialPiece.trial_id) == trial.id))
