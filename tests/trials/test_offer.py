@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.models import Event, State, TrialState
+from app.models import Event, State, Trial, TrialState
 from tests.factories import (
     make_client,
     make_staff,
@@ -16,6 +16,7 @@ from tests.factories import (
     offer_trial,
     page_form,
     post_offer,
+    staff_login,
     trial_fields,
 )
 from tests.queries import outbox, stored, trial_of
@@ -115,8 +116,6 @@ async def test_a_stale_offer_is_refused_and_writes_nothing(client, db, app_id, e
     response = await client.post(f"/applications/{app_id}/trial", data={**hidden, **trial_fields()})
     assert response.status_code == 409
     async with db.sessionmaker() as session:
-        from app.models import Trial
-
         assert (await session.scalars(select(Trial))).all() == []
 
 
@@ -169,8 +168,6 @@ async def test_cancelling_ends_the_trial_and_opens_the_decision(client, db, app_
 
 async def test_only_editors_offer_trials(app, db, app_id):
     async with make_client(app) as checker:
-        from tests.factories import staff_login
-
         await staff_login(checker, db, "fc@desk.example", roles=("fact_checker",))
         response = await checker.post(f"/applications/{app_id}/trial", data=trial_fields(version="1"))
         assert response.status_code == 403
