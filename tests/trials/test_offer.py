@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.models import Event, State, Trial, TrialState
+from app.models import Application, Event, State, Trial, TrialState
 from tests.factories import (
+    demo_desk,
     make_client,
     make_staff,
     move,
@@ -171,3 +172,20 @@ async def test_only_editors_offer_trials(app, db, app_id):
         await staff_login(checker, db, "fc@desk.example", roles=("fact_checker",))
         response = await checker.post(f"/applications/{app_id}/trial", data=trial_fields(version="1"))
         assert response.status_code == 403
+
+
+async def test_the_demo_has_a_trial_to_offer_and_one_offered(app, client, db, settings):
+    desk = await demo_desk(db, settings)
+    async with db.sessionmaker() as session:
+        trial = (await session.scalars(select(Trial))).one()
+        application = await session.get(Application, trial.application_id)
+        in_screening = (
+            await session.scalars(select(Application).where(Application.state == State.screening))
+        ).all()
+    assert application is not None and application.state == State.trial and trial.locale == "ru"
+    assert in_screening, "an application ready for a trial offer"
+    page = await client.get(f"/status/{application.public_id}/trial")
+    assert page.status_code == 200 and "Дорожные бюджеты регионов" in page.text
+    assert desk.logins["editor"]
+    [mail] = await outbox(db, application.id, template="applicant_trial_offered")
+    assert mail.context["trial_url"].endswith(f"/status/{application.public_id}/trial")
