@@ -170,7 +170,7 @@ async def extend(
 
 
 @post(
-    "/applications/{application_id:int}/trial/{trial_id:int}/cancel",
+    "/applications/{application_id:int}/trial/{trial_id:int}/revoke",
     name="trial_cancel",
     guards=[editors_only],
 )

@@ -158,12 +158,12 @@ async def test_cancelling_ends_the_trial_and_opens_the_decision(client, db, app_
     await offer_trial(client, app_id)
     trial = await trial_of(db, app_id)
     _, hidden = await page_form(client, app_id)
-    response = await client.post(f"/applications/{app_id}/trial/{trial.id}/cancel", data=hidden)
+    response = await client.post(f"/applications/{app_id}/trial/{trial.id}/revoke", data=hidden)
     assert response.status_code == 303
     assert (await trial_of(db, app_id)).state == TrialState.cancelled
     assert len(await outbox(db, app_id, template="applicant_trial_cancelled")) == 1
     await move(client, app_id, "rejected", reason="Trial called off")
-    again = await client.post(f"/applications/{app_id}/trial/{trial.id}/cancel", data=hidden)
+    again = await client.post(f"/applications/{app_id}/trial/{trial.id}/revoke", data=hidden)
     assert again.status_code == 409
 
 
