@@ -34,9 +34,35 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpWordCount);
-  } else {
+  // The deadline in the reader's own time zone, as the browser knows it (the page gives the site's zone).
+  function showLocalTimes() {
+    if (!window.Intl || !Intl.DateTimeFormat) {
+      return;
+    }
+    var lang = document.documentElement.lang || undefined;
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var times = document.querySelectorAll("time[data-local-time]");
+    Array.prototype.forEach.call(times, function (time) {
+      var moment = new Date(time.getAttribute("datetime"));
+      if (isNaN(moment.getTime()) || !zone) {
+        return;
+      }
+      time.textContent = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" }).format(moment);
+      var note = time.parentNode.querySelector("[data-local-zone]");
+      if (note) {
+        note.textContent = zone;
+      }
+    });
+  }
+
+  function start() {
     setUpWordCount();
+    showLocalTimes();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -46,7 +46,9 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     await make_staff(clean_db, email="farid@desk.example", name="Farid Checker", roles=("fact_checker",))
 
     # The applicant applies in Russian.
-    context = await browser.new_context(locale="ru-RU", extra_http_headers={"Accept-Language": "ru"})
+    context = await browser.new_context(
+        locale="ru-RU", timezone_id="Europe/Moscow", extra_http_headers={"Accept-Language": "ru"}
+    )
     applicant = await context.new_page()
     await applicant.goto(base + "/apply")
     await applicant.get_by_label("Имя и фамилия").fill("Лейла Мамедова")
@@ -97,8 +99,11 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     assert await applicant.locator("html").get_attribute("lang") == "ru"
     await expect(applicant.locator("#trial-title")).to_have_text("Ваше тестовое задание")
     await expect(applicant.locator("#time-left")).to_contain_text("Осталось:")
+    # The deadline, 18:00 in the editor's time zone (UTC), in the applicant's own: Moscow, UTC+3.
+    await expect(applicant.locator("#brief-deadline")).to_contain_text("21:00")
+    await expect(applicant.locator("#brief-deadline")).to_contain_text("Europe/Moscow")
     await shot(applicant, "trial-applicant-01-brief")
-    assert not await english_left(applicant, TOPIC), "trial-applicant-01-brief"
+    assert not await english_left(applicant, TOPIC, "Europe/Moscow"), "trial-applicant-01-brief"
 
     # The live word count follows the typing; the server counts again on save.
     await applicant.locator("#piece-text").fill(PIECE)
@@ -111,7 +116,7 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     await applicant.get_by_role("button", name="Отправить текст").click()
     await applicant.locator("#trial-sent").wait_for()
     await shot(applicant, "trial-applicant-03-sent")
-    assert not await english_left(applicant, PIECE, TOPIC), "trial-applicant-03-sent"
+    assert not await english_left(applicant, PIECE, TOPIC, "Europe/Moscow"), "trial-applicant-03-sent"
 
     # The status page sums the trial up and links to it.
     await applicant.goto(status_url)
