@@ -435,6 +435,8 @@ async def decline(
     """The applicant turns the trial down (with an optional reason); the editors are told."""
     application, applicant, trial = await trial_of_status_link(session, public_id)
     _running(trial)
+    if application.state != State.trial:
+        raise Conflict(N_("This application is no longer waiting for a trial piece."))
     reason = _typed(fields, "reason", REASON_LIMIT)
     trial.state = TrialState.declined
     trial.declined_at = now
