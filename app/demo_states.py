@@ -6,14 +6,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.i18n import N_, gettext, use_locale
 from app.core.moves import transition
 from app.core.staff import StaffUser
 from app.core.workflow import Actor
 from app.factcheck.service import create_task
-from app.models import Applicant, Application, State, User
+from app.models import Applicant, Application, FeeKind, State, User
 from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
+from app.trials import brief
+from app.trials import service as trial_service
+
+DEMO_TRIAL_TOPIC = N_(
+    "Regional road budgets in 2026: where the money went, and what the audit chamber found. Compare two "
+    "regions and explain the difference to a general reader."
+)
 
 # Where each demo application ends up, by its position in the demo list (None: left as submitted).
 PLAN: list[State | None] = [
@@ -124,7 +132,18 @@ async def walk_to_states(
                 now=at,
             )
             await move(State.fact_check)
-        elif target in (State.trial, State.accepted):
+        elif target == State.trial:
+            await offer_demo_trial(
+                session,
+                settings=settings,
+                application=application,
+                applicant=applicant,
+                editor=editor,
+                checker_id=checker.id,
+                at=at,
+                now=now,
+            )
+        elif target == State.accepted:
             await service.save_score(
                 session,
                 application=application,
@@ -141,3 +160,52 @@ async def walk_to_states(
                 now=at,
             )
             await move(target)
+
+
+async def offer_demo_trial(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    application: Application,
+    applicant: Applicant,
+    editor: StaffUser,
+    checker_id: int | None,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """Offer the demo applicant a trial with a brief written from the template in their language, due in five
+    days at 18:00 (the site's time zone); its email carries the link to the trial page."""
+    values = brief.template(
+        application.locale,
+        now=now,
+        time_zone=settings.time_zone,
+        name=applicant.name,
+        publication=settings.publication_name,
+    )
+    with use_locale(application.locale):
+        topic = gettext(DEMO_TRIAL_TOPIC)
+    written = brief.Brief(
+        topic=topic,
+        sources=values["sources"],
+        style_notes=values["style_notes"],
+        min_words=600,
+        max_words=1200,
+        deadline_at=brief.parse_local(values["deadline"], settings.time_zone) or now + timedelta(days=5),
+        deadline_firm=True,
+        fee_kind=FeeKind.flat,
+        fee_amount_minor=500_000,
+        fee_cap_minor=None,
+        currency="RUB",
+        fact_checker_id=checker_id,
+        message=values["message"],
+    )
+    await trial_service.offer(
+        session,
+        settings,
+        application=application,
+        applicant=applicant,
+        user=editor,
+        brief=written,
+        version=application.version,
+        now=at,
+    )

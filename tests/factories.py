@@ -546,3 +546,60 @@ async def step_fee(client: Client, trial_id: int, seen: str, to: str, **fields: 
     token = csrf_of((await client.get("/account")).text)
     data = {"_csrf_token": token, "seen": seen, "to": to, **fields}
     return await client.post(f"/trials/{trial_id}/fee/status", data=data)
+
+
+TRIAL_TOPIC = (
+    "Why the harbour budget passed: who gained, who lost, and what the port authority did not publish."
+)
+
+
+def trial_fields(**overrides: Any) -> dict[str, str]:
+    """Every field of a valid trial offer (the brief); `None` removes a field. The deadline is a week ahead,
+    as a local "YYYY-MM-DDTHH:MM" in the editor's time zone."""
+    deadline = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    data: dict[str, Any] = {
+        "topic": TRIAL_TOPIC,
+        "sources": "The council's minutes and the port authority's annual reports.",
+        "style_notes": "Short paragraphs; no adjectives in the first paragraph.",
+        "min_words": "5",
+        "max_words": "900",
+        "deadline": deadline,
+        "deadline_firm": "1",
+        "fee_kind": "flat",
+        "fee_amount": "5000",
+        "fee_cap": "",
+        "currency": "RUB",
+        "fact_checker_id": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+async def post_offer(client: Client, app_id: int, **fields: Any) -> Any:
+    """Post the trial offer (the brief) from the application page as the logged-in editor; the response."""
+    _, hidden = await page_form(client, app_id)
+    return await client.post(f"/applications/{app_id}/trial", data={**hidden, **trial_fields(**fields)})
+
+
+async def offer_trial(client: Client, app_id: int, **fields: Any) -> None:
+    """Offer a trial with `trial_fields(**fields)` as the logged-in editor; a submitted application is taken
+    into screening first (the offer is a move from screening or fact check)."""
+    page, _ = await page_form(client, app_id)
+    if 'name="to" value="screening"' in page:
+        await move(client, app_id, "screening")
+    response = await post_offer(client, app_id, **fields)
+    assert response.status_code == 303, response.text
+
+
+async def submit_piece(client: Client, public_id: str, text: str) -> None:
+    """As the applicant: paste `text` as the trial piece, save it, then make the final send."""
+    page = await client.get(f"/status/{public_id}/trial")
+    assert page.status_code == 200, page.text
+    saved = await client.post(
+        f"/status/{public_id}/trial/draft", data={"_csrf_token": csrf_of(page.text), "text": text}
+    )
+    assert saved.status_code == 303, saved.text
+    confirm = await client.get(f"/status/{public_id}/trial/confirm")
+    assert confirm.status_code == 200, confirm.text
+    sent = await client.post(f"/status/{public_id}/trial/send", data={"_csrf_token": csrf_of(confirm.text)})
+    assert sent.status_code == 303, sent.text

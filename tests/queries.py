@@ -14,7 +14,9 @@ from app.models import (
     Event,
     FactCheckTask,
     OutboxEmail,
+    Trial,
     TrialFee,
+    TrialPiece,
     User,
     WebhookDelivery,
     WorkSample,
@@ -102,3 +104,20 @@ async def staff_member(db: Database, email: str) -> User:
     """The staff account with this address."""
     async with db.sessionmaker() as session:
         return (await session.scalars(select(User).where(col(User.email) == email))).one()
+
+
+async def trial_of(db: Database, app_id: int) -> Trial:
+    """The application's latest trial."""
+    async with db.sessionmaker() as session:
+        trial = await session.scalar(
+            select(Trial).where(col(Trial.application_id) == app_id).order_by(col(Trial.id).desc()).limit(1)
+        )
+    assert trial is not None, app_id
+    return trial
+
+
+async def trial_piece_of(db: Database, app_id: int) -> TrialPiece | None:
+    """The piece (draft or sent) of the application's latest trial, if any."""
+    trial = await trial_of(db, app_id)
+    async with db.sessionmaker() as session:
+        return await session.scalar(select(TrialPiece).where(col(TrialPiece.trial_id) == trial.id))

@@ -7,6 +7,8 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlmodel import col
 
 from app.applications import reply, service
 from app.applications.forms import LIMITS, ParsedForm, in_page_order, parse_form
@@ -18,7 +20,7 @@ from app.core.errors import Invalid
 from app.core.forms import form_error
 from app.core.i18n import gettext as _
 from app.core.web import AppClock, AppSettings, DbSession, client_ip, redirect_to
-from app.models import State
+from app.models import State, Trial
 from app.settings import MB, Settings
 
 EMPTY_VALUES: dict[str, Any] = {"profile_links": [], "departments": [], "topics": []}
@@ -125,6 +127,15 @@ async def _status_page(
 ) -> Template:
     view = await status_view(session, public_id)
     state = view.application.state
+    # The latest trial, read from its table (the trials package sits above this one and builds its page).
+    trial = (
+        await session.scalars(
+            select(Trial)
+            .where(col(Trial.application_id) == view.application.id)
+            .order_by(col(Trial.id).desc())
+            .limit(1)
+        )
+    ).first()
     questions = [e.message for e in view.events if e.to_state == State.info_requested and e.message]
     return Template(
         "applications/status.html",
@@ -137,6 +148,7 @@ async def _status_page(
             "public_labels": workflow.PUBLIC_LABELS,
             "values": reply_form.values if reply_form else {},
             "errors": errors or {},
+            "trial": trial,
         },
     )
 

@@ -24,7 +24,18 @@ from app.core.i18n import gettext as _
 from app.core.outbound import enqueue, enqueue_for_staff, queue_state_change
 from app.core.staff import StaffUser
 from app.core.workflow import Actor, Facts
-from app.models import Applicant, Application, Event, FactCheckTask, State, TaskState, User, utcnow
+from app.models import (
+    Applicant,
+    Application,
+    Event,
+    FactCheckTask,
+    State,
+    TaskState,
+    Trial,
+    TrialState,
+    User,
+    utcnow,
+)
 from app.settings import Settings
 
 
@@ -47,8 +58,9 @@ class StaleForm(Conflict):
     template = "review/conflict.html"
 
 
-async def load_facts(session: AsyncSession, application_id: int) -> Facts:
-    """What the workflow guards need: the application's live fact-check tasks and how many are still open."""
+async def load_facts(session: AsyncSession, application_id: int, *, now: datetime | None = None) -> Facts:
+    """What the workflow guards need: the application's live fact-check tasks and how many are still open,
+    and its offered trial (if any): whether it is still running at `now` (no piece in, the deadline ahead)."""
     rows = (
         await session.execute(
             select(col(FactCheckTask.state), func.count())
@@ -58,7 +70,20 @@ async def load_facts(session: AsyncSession, application_id: int) -> Facts:
     ).all()
     counts = {state: int(n) for state, n in rows}
     open_tasks = counts.get(TaskState.open, 0) + counts.get(TaskState.in_progress, 0)
-    return Facts(tasks=open_tasks + counts.get(TaskState.done, 0), open_tasks=open_tasks)
+    offered = (
+        await session.scalars(
+            select(col(Trial.deadline_at)).where(
+                col(Trial.application_id) == application_id, col(Trial.state) == TrialState.offered
+            )
+        )
+    ).all()
+    now = now or utcnow()
+    return Facts(
+        tasks=open_tasks + counts.get(TaskState.done, 0),
+        open_tasks=open_tasks,
+        trial_offered=bool(offered),
+        trial_running=any(deadline > now for deadline in offered),
+    )
 
 
 async def load_application(session: AsyncSession, application_id: int) -> tuple[Application, Applicant]:
@@ -140,7 +165,7 @@ async def transition(
         raise Forbidden(N_("Your role does not allow this move."))
     await check_version(session, application, expected_version)
     assert application.id is not None
-    problems = workflow.problems(move, await load_facts(session, application.id))
+    problems = workflow.problems(move, await load_facts(session, application.id, now=now))
     if problems:
         raise Conflict(" ".join(problems))
     message = (message or "").strip() or None

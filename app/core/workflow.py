@@ -58,25 +58,39 @@ class Guard(StrEnum):
 
     has_tasks = "has_tasks"
     tasks_finished = "tasks_finished"
+    trial_brief = "trial_brief"
+    trial_settled = "trial_settled"
 
 
 GUARD_PROBLEMS: dict[Guard, str] = {
     Guard.has_tasks: N_("Create a fact-check task first (or in the same step)."),
     Guard.tasks_finished: N_("Every fact-check task must be done or cancelled first."),
+    Guard.trial_brief: N_("Write the brief of the trial first (the offer's form is the brief)."),
+    Guard.trial_settled: N_(
+        "The trial is still running: wait for the piece or for its deadline to pass (or cancel the trial)."
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What the guards look at: the live (not cancelled) fact-check tasks and how many are still open."""
+    """What the guards look at: the live (not cancelled) fact-check tasks and how many are still open; whether
+    a trial is offered (its brief written), and whether it is still running (offered, no piece in, the
+    deadline ahead)."""
 
     tasks: int = 0
     open_tasks: int = 0
+    trial_offered: bool = False
+    trial_running: bool = False
 
 
 def guard_holds(guard: Guard, facts: Facts) -> bool:
     if guard is Guard.has_tasks:
         return facts.tasks > 0
+    if guard is Guard.trial_brief:
+        return facts.trial_offered
+    if guard is Guard.trial_settled:
+        return not facts.trial_running
     return facts.open_tasks == 0
 
 
@@ -108,8 +122,11 @@ class Move:
 
 def _moves() -> tuple[Move, ...]:
     decision = Notify(template="applicant_decision", hold=True)
-    status = Notify(template="applicant_status")
     after_check = (Guard.tasks_finished,)
+    # The offer's form is the brief: the trial is written (and its email with the brief queued) in the same
+    # step, so the move itself sends no status email.
+    brief = (Guard.trial_brief,)
+    after_trial = (Guard.trial_settled, Guard.tasks_finished)
 
     def editor(
         source: State,
@@ -144,11 +161,11 @@ def _moves() -> tuple[Move, ...]:
         ),
         Move(State.info_requested, State.screening, Actor.applicant, N_("Reply")),
         editor(State.screening, State.fact_check, N_("Send to fact check"), guards=(Guard.has_tasks,)),
-        editor(State.fact_check, State.trial, N_("Offer a trial"), notify=status, guards=after_check),
+        editor(State.fact_check, State.trial, N_("Offer a trial"), guards=brief + after_check),
         editor(State.fact_check, State.accepted, N_("Accept"), notify=decision, guards=after_check),
-        editor(State.screening, State.trial, N_("Offer a trial"), notify=status),
+        editor(State.screening, State.trial, N_("Offer a trial"), guards=brief),
         editor(State.screening, State.accepted, N_("Accept"), notify=decision),
-        editor(State.trial, State.accepted, N_("Accept"), notify=decision),
+        editor(State.trial, State.accepted, N_("Accept"), notify=decision, guards=after_trial),
         editor(State.submitted, State.spam, N_("Mark as spam")),
         Move(State.submitted, State.spam, Actor.system, N_("Mark as spam")),
         editor(State.spam, State.submitted, N_("Not spam")),
@@ -161,7 +178,11 @@ def _moves() -> tuple[Move, ...]:
                 N_("Reject"),
                 reason_required=True,
                 notify=decision,
-                guards=after_check if source == State.fact_check else (),
+                guards=after_check
+                if source == State.fact_check
+                else after_trial
+                if source == State.trial
+                else (),
             )
         )
     # Spam looks like any received application to its sender, so it can be withdrawn like one.
@@ -195,8 +216,9 @@ def moves_from(source: str, actor: Actor) -> list[Move]:
     return [m for m in MOVES if m.source == source and m.actor == actor]
 
 
-# Guards the move's own form can meet: the move to fact check creates its first task in the same step.
-MET_IN_FORM = frozenset({Guard.has_tasks})
+# Guards the move's own form can meet: the move to fact check creates its first task in the same step, the
+# offer of a trial writes its brief.
+MET_IN_FORM = frozenset({Guard.has_tasks, Guard.trial_brief})
 
 
 def problems(move: Move, facts: Facts, *, in_form: bool = False) -> list[str]:

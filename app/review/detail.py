@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import col
 
 from app.core import money, workflow
-from app.core.i18n import N_, format_mark, ngettext, pgettext
+from app.core.i18n import N_, current_time_zone, format_datetime, format_mark, ngettext, pgettext
 from app.core.i18n import gettext as _
 from app.core.moves import load_application, load_facts
 from app.core.outbound import EMAIL_TITLES
@@ -33,7 +34,7 @@ from app.models import (
 from app.review import service
 from app.review.messages import default_message
 from app.settings import Settings
-from app.trials import fees
+from app.trials import brief, fees, panel
 
 # Names of stored values as the page shows them; translated where they are shown.
 RECOMMENDATIONS = {
@@ -123,6 +124,9 @@ class ApplicationPage:
     state_label: str = ""
     overdue: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    # The trial panel's context (templates/trials/_panel.html); the offer form's when a trial can be offered.
+    trial: dict[str, Any] | None = None
+    trial_offer: dict[str, Any] | None = None
 
 
 def _event_text(event: Event) -> tuple[str, str]:
@@ -225,9 +229,31 @@ def _described(event: Event) -> tuple[str, str]:
         return _(
             "Trial fee %(status)s: %(amount)s", status=fees.status_label(data["status"]), amount=amount
         ), (event.message or "")
+    elif kind in TRIAL_EVENTS:
+        return _trial_event_text(event)
     elif kind == "email_action" and data.get("action") in EMAIL_ACTIONS:
         return _(EMAIL_ACTIONS[data["action"]], recipient=data.get("recipient", "")), ""
     return event.message or kind.replace("_", " ").capitalize(), ""
+
+
+TRIAL_EVENTS = {
+    "trial_extended": N_("Trial deadline extended to %(when)s"),
+    "trial_cancelled": N_("Trial cancelled"),
+    "trial_declined": N_("The applicant declined the trial"),
+    "trial_more_time": N_("The applicant asked for more time"),
+    "trial_submitted": N_("Trial piece received"),
+}
+
+
+def _trial_event_text(event: Event) -> tuple[str, str]:
+    data = event.data or {}
+    if event.kind == "trial_extended":
+        when = format_datetime(datetime.fromisoformat(data["to"])) if data.get("to") else "—"
+        return _(TRIAL_EVENTS[event.kind], when=when), ""
+    text = _(TRIAL_EVENTS[event.kind])
+    if event.kind == "trial_submitted" and data.get("late"):
+        text = _("Trial piece received after the deadline")
+    return text, event.message or ""
 
 
 async def _timeline(session: AsyncSession, application_id: int) -> list[TimelineItem]:
@@ -335,7 +361,7 @@ async def load_page(
             .order_by(col(FactCheckTask.created_at))
         )
     ).all()
-    facts = await load_facts(session, application_id)
+    facts = await load_facts(session, application_id, now=now)
     context = {"name": applicant.name, "publication": settings.publication_name}
     moves = [
         MoveOption(
@@ -350,7 +376,25 @@ async def load_page(
             select(User).where(col(User.is_active), col(User.is_editor)).order_by(col(User.name))
         )
     ).all()
+    trial_offer = (
+        {
+            "values": brief.template(
+                application.locale,
+                now=now,
+                time_zone=current_time_zone(),
+                name=applicant.name,
+                publication=settings.publication_name,
+            ),
+            "fee_kinds": brief.FEE_KINDS,
+            "currencies": brief.CURRENCIES,
+            "time_zone": current_time_zone(),
+        }
+        if any(option.move.target == State.trial for option in moves)
+        else None
+    )
     return ApplicationPage(
+        trial=await panel.editor_panel(session, settings, application, staff, now=now),
+        trial_offer=trial_offer,
         application=application,
         applicant=applicant,
         assignee=assignee,

@@ -41,6 +41,8 @@ async def _render(
     return Template(
         PAGE,
         context={
+            # The trial panel's parts read their own names (templates/trials/_panel.html).
+            **(page.trial or {}),
             "page": page,
             "staff": staff,
             "criteria": service.CRITERIA,

@@ -35,11 +35,13 @@ from tests.factories import (
     make_client,
     make_staff,
     move,
+    offer_trial,
     page_form,
     staff_login,
     submit,
+    trial_fields,
 )
-from tests.queries import outbox, samples_of
+from tests.queries import outbox, samples_of, stored, trial_of
 
 Client = AsyncTestClient[Litestar]
 
@@ -56,6 +58,14 @@ PUBLIC = {
     ("GET", "/status/{public_id:str}/data"),
     ("GET", "/status/{public_id:str}/erase"),
     ("POST", "/status/{public_id:str}/erase"),
+    # The applicant's trial page and its forms, behind the same private status link.
+    ("GET", "/status/{public_id:str}/trial"),
+    ("GET", "/status/{public_id:str}/trial/confirm"),
+    ("GET", "/status/{public_id:str}/trial/deadline.ics"),
+    ("POST", "/status/{public_id:str}/trial/draft"),
+    ("POST", "/status/{public_id:str}/trial/send"),
+    ("POST", "/status/{public_id:str}/trial/more-time"),
+    ("POST", "/status/{public_id:str}/trial/decline"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/invitations/{token:str}"),
@@ -102,6 +112,11 @@ class Desk:
     desk_task: int  # the fact-check task on its piece, waiting at the desk
     trial: int  # on `application`, its piece in, no fee yet
     fee_trial: int  # on `application`, its fee agreed
+    screened: int  # an application in screening, to offer a trial
+    offered: int  # an application with a trial running
+    offered_trial: int
+    tried: int  # an application whose trial piece came in as a file, with a task for `checker`
+    tried_trial: int
 
 
 async def build_desk(app: Litestar, db: Database, client: Client, me: int | None, role: str | None) -> Desk:
@@ -138,6 +153,14 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         trial = await insert_trial(db, application)
         fee_trial = await insert_trial(db, application)
         assert (await accept_fee(chief, fee_trial)).status_code == 303
+        screened = await submit(chief, db, name="Sam Screened")
+        await move(chief, screened, "screening")
+        offered = await submit(chief, db, name="Olive Offered")
+        await offer_trial(chief, offered)
+        tried = await submit(chief, db, name="Tom Tried")
+        await create_task(chief, db, tried, checker, claims="A claim in the sample.")
+        await offer_trial(chief, tried)
+        await send_piece_file(app, db, tried)
     async with db.sessionmaker() as session:
         token = await session.scalar(select(ApiToken.id).order_by(col(ApiToken.id).desc()))
         invitation = await session.scalar(
@@ -170,7 +193,30 @@ async def build_desk(app: Litestar, db: Database, client: Client, me: int | None
         desk_task=submitted.task_id,
         trial=trial,
         fee_trial=fee_trial,
+        screened=screened,
+        offered=offered,
+        offered_trial=int((await trial_of(db, offered)).id or 0),
+        tried=tried,
+        tried_trial=int((await trial_of(db, tried)).id or 0),
     )
+
+
+async def send_piece_file(app: Litestar, db: Database, app_id: int) -> None:
+    """As the applicant: the trial piece as a text file, saved and sent."""
+    public_id = (await stored(db, app_id)).public_id
+    async with make_client(app) as applicant:
+        page = await applicant.get(f"/status/{public_id}/trial")
+        saved = await applicant.post(
+            f"/status/{public_id}/trial/draft",
+            data={"_csrf_token": csrf_of(page.text)},
+            files=[("file", ("piece.txt", b"The council approved the budget.", "text/plain"))],
+        )
+        assert saved.status_code == 303, saved.text
+        confirm = await applicant.get(f"/status/{public_id}/trial/confirm")
+        sent = await applicant.post(
+            f"/status/{public_id}/trial/send", data={"_csrf_token": csrf_of(confirm.text)}
+        )
+        assert sent.status_code == 303, sent.text
 
 
 Form = Callable[[Client, Desk], Awaitable[dict[str, Any]]]
@@ -210,6 +256,12 @@ def trial_score_form(**values: Any) -> Form:
         return {"version": hidden["version"], **values}
 
     return form
+
+
+async def offer_form(client: Client, desk: Desk) -> dict[str, Any]:
+    """The trial offer (the brief) from the page of the application in screening."""
+    _, hidden = await page_form(client, desk.screened)
+    return {"version": hidden["version"], **trial_fields()}
 
 
 async def message_form(client: Client, desk: Desk) -> dict[str, Any]:
@@ -374,6 +426,25 @@ ACCESS: dict[tuple[str, str], Rule] = {
             **dict.fromkeys(("fact_accuracy", "analysis", "concision", "interest", "brief_fit"), "4")
         ),
         ids={"application_id": "trial_application", "trial_id": "scored_trial"},
+    ),
+    ("GET", "/applications/{application_id:int}/trial/new"): Rule(
+        EDITOR, 200, ids={"application_id": "screened"}
+    ),
+    ("POST", "/applications/{application_id:int}/trial"): Rule(
+        EDITOR, 303, offer_form, ids={"application_id": "screened"}
+    ),
+    ("POST", "/applications/{application_id:int}/trial/{trial_id:int}/extend"): Rule(
+        EDITOR,
+        303,
+        fields(deadline="2031-01-01T10:00"),
+        ids={"application_id": "offered", "trial_id": "offered_trial"},
+    ),
+    ("POST", "/applications/{application_id:int}/trial/{trial_id:int}/revoke"): Rule(
+        EDITOR, 303, ids={"application_id": "offered", "trial_id": "offered_trial"}
+    ),
+    # A fact-checker downloads the piece of a trial whose application they have a task on.
+    ("GET", "/applications/{application_id:int}/trial/{trial_id:int}/piece"): Rule(
+        EDITOR_OR_CHECKER, 200, ids={"application_id": "tried", "trial_id": "tried_trial"}
     ),
 }
 

@@ -19,7 +19,7 @@ async def test_every_queued_demo_message_renders_with_its_message_id(db, setting
     assert {row.template for row in rows} >= {
         "applicant_received",
         "applicant_info_requested",
-        "applicant_status",
+        "applicant_trial_offered",
         "applicant_decision",
         "applicant_withdrawn",
         "staff_new_application",

@@ -50,6 +50,13 @@ EMAIL_TITLES = {
     "staff_digest": N_("Daily digest"),
     "staff_invitation": N_("Staff invitation"),
     "staff_password_reset": N_("Password reset link"),
+    "applicant_trial_offered": N_("Trial brief to the applicant"),
+    "applicant_trial_extended": N_("Trial deadline extension to the applicant"),
+    "applicant_trial_cancelled": N_("Trial cancellation to the applicant"),
+    "applicant_trial_reminder": N_("Trial deadline reminder to the applicant"),
+    "staff_trial_submitted": N_("Trial piece notice"),
+    "staff_trial_more_time": N_("Trial: more time asked"),
+    "staff_trial_declined": N_("Trial declined notice"),
 }
 
 
