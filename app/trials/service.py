@@ -393,8 +393,6 @@ async def send_piece(session: AsyncSession, settings: Settings, *, public_id: st
         name="trial.submitted",
         data={"late": late, "word_count": piece.word_count},
     )
-    if late:
-        await events.trial_event(session, settings, trial=trial, name="trial.late")
     return trial
 
 

@@ -74,7 +74,7 @@ async def test_an_offer_stores_the_brief_moves_to_trial_and_emails_it(client, db
 async def test_the_fee_is_shown_in_the_readers_locale(client, db, app_id, editor):
     await offer_trial(client, app_id, fee_amount="5000", currency="RUB")
     page, _ = await page_form(client, app_id)
-    fee = re.search(r'id="trial-fee">([^<]+)<', page)
+    fee = re.search(r'id="trial-fee-terms">([^<]+)<', page)
     assert fee and "5,000.00" in fee.group(1) and ("RUB" in fee.group(1) or "₽" in fee.group(1))
 
 

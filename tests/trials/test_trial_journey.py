@@ -87,7 +87,7 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     await editor.locator("#offer-trial").get_by_role("button", name="Offer the trial").click()
     await editor.locator("#state", has_text="Trial").wait_for()
     await expect(editor.locator("#trial-state")).to_have_text("Offered")
-    await expect(editor.locator("#trial-fee")).to_contain_text("5,000.00")
+    await expect(editor.locator("#trial-fee-terms")).to_contain_text("5,000.00")
     await shot(editor, "trial-staff-02-offered")
 
     # The brief reaches the applicant in Russian, with the link to the trial page.
