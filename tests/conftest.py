@@ -40,6 +40,8 @@ from tests.mail.relay import Relay
 
 # A bare `pytest` gets the compiled catalogs `make` would build.
 i18n.compile_catalogs()
+# Code run outside any app (a service called directly) reads English like the suite's pages.
+i18n.configure("en", "UTC")
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +58,25 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Litestar:
+    """One app for the session's tests: building one costs some 200 ms of route registration, so each test
+    gets this one back in the state a new one starts in (`settings`, `app`)."""
+    return create_app(settings_for(database_url, tmp_path_factory.mktemp("app")))
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Test settings: limits high enough for ordinary tests; each test lowers what it checks."""
-    return settings_for(database_url, tmp_path)
+def settings(shared_app: Litestar, database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: limits high enough for ordinary tests; each test lowers what it checks.
+
+    They are the shared app's own settings object, every field set afresh for this test (its own var folder),
+    so what a test changes is read by the app on the next request and gone at the next test.
+    """
+    fresh = settings_for(database_url, tmp_path)
+    current: Settings = shared_app.state.settings
+    for name in type(fresh).model_fields:
+        object.__setattr__(current, name, getattr(fresh, name))
+    return current
 
 
 async def _empty_tables(db: Database) -> None:
@@ -74,9 +91,15 @@ async def _empty_tables(db: Database) -> None:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    """The app on emptied tables, its clock frozen a minute ahead so forms look filled by a person."""
-    application = create_app(settings)
+async def app(shared_app: Litestar, settings: Settings) -> AsyncIterator[Litestar]:
+    """The app on emptied tables, its clock frozen a minute ahead so forms look filled by a person.
+
+    The shared app when the test runs on the common settings; a new one when a module gives its own (a copy
+    with other limits).
+    """
+    application = shared_app if settings is shared_app.state.settings else create_app(settings)
+    settings.uploads_path.mkdir(parents=True, exist_ok=True)
+    i18n.configure(settings.default_locale, settings.time_zone)
     await _empty_tables(application.state.db)
     application.state.clock.freeze(datetime.now(UTC) + timedelta(minutes=1))
     yield application
