@@ -1,4 +1,4 @@
-"""B7: the similarity check of a trial piece at 10k and 1M stored work samples, against baselines in the same run.
+"""B8: the similarity check of a trial piece at 10k and 1M stored work samples, against baselines in the same run.
 
     python -m bench.similarity                                   # SQLite and PostgreSQL, 10k and 1M samples
     python -m bench.similarity --databases sqlite --sizes 10000 --runs 20
@@ -279,7 +279,7 @@ async def measure(kinds: list[str], sizes: list[int], runs: int, rows: list[Row]
                     scan = statistics.median(scans) * 1000
                     rows.append(
                         Row(
-                            "B7",
+                            "B8",
                             kind,
                             f"similarity check, {size:,} samples",
                             value,
@@ -294,7 +294,7 @@ async def measure(kinds: list[str], sizes: list[int], runs: int, rows: list[Row]
                     ratio = f"{p50 / small_p50:.2f}" if small_p50 else ""
                     rows.append(
                         Row(
-                            "B7",
+                            "B8",
                             kind,
                             f"similarity check, {size:,} samples",
                             value,
