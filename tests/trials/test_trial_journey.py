@@ -190,7 +190,8 @@ async def test_the_whole_trial_from_the_offer_to_the_paid_fee(clean_db, live_ser
     await editor.get_by_role("checkbox").first.check()
     await editor.get_by_label("With the ticked messages").select_option("release")
     await editor.get_by_role("button", name="Apply to ticked messages").click()
-    await open_mail(applicant, base, "leyla@applicant.example", "Ваша заявка")
+    decision = await open_mail(applicant, base, "leyla@applicant.example", "Ваша заявка")
+    assert "Лейла Мамедова" in decision
 
     # The editor accepts the piece for payment; the fee is agreed.
     await editor.goto(base + "/dashboard?state=accepted")
