@@ -1,6 +1,9 @@
-"""The trial in a real browser, as `make run` serves it: an editor working in English offers a trial with its
-brief, the applicant who applied in Russian reads the brief from the email, writes the piece with the live word
-count, checks it and sends it, and the editor reads it with its checks on the application page."""
+"""The whole trial in a real browser, as `make run` serves it: an editor working in English offers a trial with
+its brief, the applicant who applied in Russian reads the brief from the email, writes the piece with the live
+word count, checks it and sends it; the editor reads it with its checks on the application page; the fact-checker
+picks claims from the piece's sentences in the task from "My tasks" and completes it; the editor scores the
+piece, accepts the application (releasing the held decision) and accepts the piece for payment; a finance person
+moves the fee to paid."""
 
 from __future__ import annotations
 
@@ -20,10 +23,9 @@ SAMPLE = (
     "президента России Владимира Путина, сообщает агентство «Анадолу». Стороны обсудили Карабах."
 )
 TOPIC = "Почему бюджет порта приняли: кто выиграл и кто проиграл."
-PIECE = (
-    "Совет депутатов утвердил бюджет порта во вторник вечером после долгих споров. "
-    "Оппозиция заявила, что администрация порта не опубликовала отчётность за прошлый год."
-)
+FIRST_SENTENCE = "Совет депутатов утвердил бюджет порта во вторник вечером после долгих споров."
+SECOND_SENTENCE = "Оппозиция заявила, что администрация порта не опубликовала отчётность за прошлый год."
+PIECE = f"{FIRST_SENTENCE} {SECOND_SENTENCE}"
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 NAMES = re.compile(r"The Meridian|Byline|\S+@\S+|https?://\S+|English|UTC|ics|PDF|DOCX|ODT|RTF|TXT|MD|RUB")
 
@@ -35,19 +37,23 @@ async def english_left(page, *typed: str) -> list[str]:
     return ENGLISH_WORD.findall(NAMES.sub(" ", text))
 
 
-async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
-    clean_db, live_server_with_mail, browser
-):
+async def test_the_whole_trial_from_the_offer_to_the_paid_fee(clean_db, live_server_with_mail, browser):
     base = live_server_with_mail
     editor_id = await make_staff(
         clean_db, email="nina@desk.example", name="Nina Editor", roles=("editor",), password=PASSWORD
     )
     await update_staff(clean_db, editor_id, locale="en")
-    await make_staff(clean_db, email="farid@desk.example", name="Farid Checker", roles=("fact_checker",))
+    await make_staff(
+        clean_db, email="farid@desk.example", name="Farid Checker", roles=("fact_checker",), password=PASSWORD
+    )
 
-    # The applicant applies in Russian.
+    # The applicant applies in Russian, on a phone.
     context = await browser.new_context(
-        locale="ru-RU", timezone_id="Europe/Moscow", extra_http_headers={"Accept-Language": "ru"}
+        locale="ru-RU",
+        timezone_id="Europe/Moscow",
+        extra_http_headers={"Accept-Language": "ru"},
+        viewport={"width": 375, "height": 812},
+        is_mobile=True,
     )
     applicant = await context.new_page()
     await applicant.goto(base + "/apply")
@@ -95,7 +101,14 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     assert TOPIC in brief and "Гонорар:" in brief
     trial_url = re.search(r"(https?://\S+/trial)\b", brief)
     assert trial_url, brief
-    await applicant.goto(trial_url.group(1))
+    # The status link shows the brief's topic and leads to the trial page the email links to.
+    await applicant.goto(status_url)
+    await expect(applicant.locator("#trial-summary")).to_contain_text(TOPIC)
+    await shot(applicant, "trial-applicant-00-status")
+    assert not await english_left(applicant, TOPIC), "trial-applicant-00-status"
+    await applicant.locator("#trial-link").click()
+    await applicant.locator("#trial-title").wait_for()
+    assert applicant.url == trial_url.group(1)
     assert await applicant.locator("html").get_attribute("lang") == "ru"
     await expect(applicant.locator("#trial-title")).to_have_text("Ваше тестовое задание")
     await expect(applicant.locator("#time-left")).to_contain_text("Осталось:")
@@ -127,4 +140,84 @@ async def test_an_editor_offers_a_trial_and_a_russian_applicant_sends_the_piece(
     await expect(editor.locator("#trial-state")).to_have_text("Piece in")
     await expect(editor.locator("#trial-piece-text")).to_contain_text("Совет депутатов утвердил")
     await expect(editor.locator("#trial-piece-facts")).to_contain_text(f"{len(PIECE.split())} words")
+    await expect(editor.locator("#trial-checks")).to_contain_text("within the limits")
+    await expect(editor.locator("#trial-checks")).to_contain_text("On time")
+    await expect(editor.locator("#trial-fact-check")).to_contain_text("Farid Checker")
     await shot(editor, "trial-staff-03-piece-in")
+
+    # The fact-checker finds the piece's task in "My tasks", picks claims from its sentences and gives verdicts.
+    checker = await (await browser.new_context(locale="en-US")).new_page()
+    await log_in(checker, base, "farid@desk.example", PASSWORD)
+    await checker.get_by_role("link", name="My tasks", exact=True).first.click()
+    await checker.get_by_role("heading", name="My tasks").wait_for()
+    row = checker.locator(".tasks-table tr", has_text="Trial piece")
+    await expect(row).to_have_count(1)
+    await shot(checker, "trial-checker-01-my-tasks")
+    await row.get_by_role("link").click()
+    await checker.get_by_role("heading", name="The trial piece", exact=True).wait_for()
+    await checker.get_by_label(FIRST_SENTENCE).check()
+    await checker.get_by_label(SECOND_SENTENCE).check()
+    await shot(checker, "trial-checker-02-sentences")
+    await checker.get_by_role("button", name="Add as claims").click()
+    await checker.locator("#claim-2").wait_for()
+    await checker.locator("#claim-1").get_by_label("Accurate", exact=True).check()
+    await checker.get_by_label("Sources for claim 1").fill("https://port.example/budget-vote")
+    await checker.locator("#claim-2").get_by_label("Unverifiable", exact=True).check()
+    await checker.get_by_label("Overall verdict").select_option("accurate")
+    await checker.get_by_label("Summary for the editor").fill(
+        "The vote checks out; the report claim is open."
+    )
+    await shot(checker, "trial-checker-03-verdicts")
+    await checker.get_by_role("button", name="Complete the task").click()
+    await checker.locator("#notice").wait_for()
+    await expect(checker.locator("#task-state")).to_have_text("Done")
+
+    # The editor sees the fact check done and scores the trial piece with its own rubric.
+    await editor.reload()
+    await expect(editor.locator("#trial-fact-check")).to_contain_text("overall: accurate")
+    await editor.locator("#trial-scores summary", has_text="Score the trial piece").click()
+    for fieldset in await editor.locator("#trial-score-form fieldset").all():
+        await fieldset.get_by_label("4", exact=True).check()
+    await editor.get_by_role("button", name="Save trial score").click()
+    await expect(editor.locator("#trial-average")).to_contain_text("4")
+    await shot(editor, "trial-staff-04-scored")
+
+    # The editor accepts the application; the decision waits in the outbox until released.
+    await editor.locator("#moves summary", has_text="Accept").click()
+    await editor.locator("#moves").get_by_role("button", name="Accept").click()
+    await editor.locator("#state", has_text="Accepted").wait_for()
+    await editor.goto(base + "/outbox?status=held")
+    await editor.get_by_role("checkbox").first.check()
+    await editor.get_by_label("With the ticked messages").select_option("release")
+    await editor.get_by_role("button", name="Apply to ticked messages").click()
+    decision = await open_mail(applicant, base, "leyla@applicant.example", "Ваша заявка")
+    assert "Лейла Мамедова" in decision
+
+    # The editor accepts the piece for payment; the fee is agreed.
+    await editor.goto(base + "/dashboard?state=accepted")
+    await editor.get_by_role("link", name="Лейла Мамедова").click()
+    await editor.locator("#trial-fee").get_by_role("button", name="Accept for payment").click()
+    await expect(editor.locator("#fee-status")).to_contain_text("5,000.00")
+    await expect(editor.locator("#fee-status")).to_contain_text("agreed")
+    await shot(editor, "trial-staff-05-fee-agreed")
+    application_url = editor.url
+
+    # A finance person moves the fee to paid on the fees list; the application page shows it paid.
+    await make_staff(
+        clean_db, email="fay@desk.example", name="Fay Finance", roles=("finance",), password=PASSWORD
+    )
+    finance = await (await browser.new_context(locale="en-US")).new_page()
+    await log_in(finance, base, "fay@desk.example", PASSWORD)
+    await finance.goto(base + "/fees")
+    await finance.get_by_role("heading", name="Trial fees").wait_for()
+    await expect(finance.locator("#fees-table")).to_contain_text("Лейла Мамедова")
+    await shot(finance, "trial-finance-01-agreed")
+    for step in ("Mark as invoiced", "Approve for payment", "Mark as paid"):
+        await finance.locator("#fees-table").get_by_role("button", name=step).click()
+        await finance.locator("#fees-table").get_by_role("button", name=step).wait_for(state="detached")
+    await finance.locator("#fees-table .fee-paid").wait_for()
+    await shot(finance, "trial-finance-02-paid")
+    await editor.goto(application_url)
+    await expect(editor.locator("#fee-status")).to_contain_text("paid")
+    await expect(editor.locator("#trial-fee .fee-steps li")).to_have_count(4)
+    await shot(editor, "trial-staff-06-fee-paid")
