@@ -28,14 +28,17 @@ from app.models import (
     OutboxEmail,
     SampleKind,
     Topic,
+    Trial,
+    TrialPiece,
 )
 from app.settings import Settings
+from app.trials import brief as briefs
 
 README = N_(
     "This archive holds what %(publication)s keeps about your application.\n"
     "\n"
-    "data.json  your details, your application, your work samples, its public timeline and the messages we "
-    "sent you\n"
+    "data.json  your details, your application, your work samples, your trial assignments with the pieces "
+    "you wrote for them, its public timeline and the messages we sent you\n"
     "files/     the files you uploaded, as you sent them\n"
 )
 
@@ -87,6 +90,66 @@ async def _messages(session: AsyncSession, settings: Settings, application_id: i
     return messages
 
 
+async def _trials(
+    session: AsyncSession, application_id: int
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Each trial offered: the brief as sent, the applicant's piece, when it came and whether late, and the
+    reason they gave if they declined (not the editors' scores or the fee's notes); and the pieces' files."""
+    rows = (
+        await session.execute(
+            select(Trial, TrialPiece)
+            .outerjoin(TrialPiece, col(TrialPiece.trial_id) == col(Trial.id))
+            .where(col(Trial.application_id) == application_id)
+            .order_by(col(Trial.created_at), col(Trial.id))
+        )
+    ).all()
+    trials: list[dict[str, Any]] = []
+    files: list[tuple[str, str]] = []
+    for number, (trial, piece) in enumerate(rows, start=1):
+        item: dict[str, Any] = {
+            "offered_at": _when(trial.created_at),
+            "brief": {
+                "topic": trial.topic,
+                "sources": trial.sources,
+                "style_notes": trial.style_notes,
+                "min_words": trial.min_words,
+                "max_words": trial.max_words,
+                "deadline_at": _when(trial.deadline_at),
+                "deadline_firm": trial.deadline_firm,
+                "fee": briefs.fee_text(trial),
+            },
+            "state": trial.state,
+            "submitted_at": _when(trial.submitted_at),
+            "late": trial.late,
+            "declined_at": _when(trial.declined_at),
+            "decline_reason": trial.decline_reason or None,
+            "piece": None,
+        }
+        if piece is not None:
+            entry: dict[str, Any] = {
+                "final": piece.is_final,
+                "saved_at": _when(piece.updated_at),
+                "submitted_at": _when(piece.submitted_at),
+                "word_count": piece.word_count,
+            }
+            if piece.kind == SampleKind.file:
+                archived = f"files/trial-{number}-{clean_filename(piece.file_name or 'piece')}"
+                entry.update(
+                    file_name=piece.file_name,
+                    archived_as=archived,
+                    detected_type=piece.detected_type,
+                    size_bytes=piece.size_bytes,
+                    sha256=piece.sha256,
+                )
+                if piece.storage_key:
+                    files.append((archived, piece.storage_key))
+            else:
+                entry["text"] = piece.text
+            item["piece"] = entry
+        trials.append(item)
+    return trials, files
+
+
 async def build_export(session: AsyncSession, *, settings: Settings, view: StatusView) -> bytes:
     """The zip for the application behind `view`."""
     application, applicant = view.application, view.applicant
@@ -115,6 +178,8 @@ async def build_export(session: AsyncSession, *, settings: Settings, view: Statu
             if sample.storage_key:
                 files.append((archived, sample.storage_key))
         samples.append(item)
+    trials, trial_files = await _trials(session, application.id)
+    files += trial_files
     timeline = [
         {
             "at": _when(event.created_at),
@@ -150,6 +215,7 @@ async def build_export(session: AsyncSession, *, settings: Settings, view: Statu
             "availability": application.availability,
         },
         "work_samples": samples,
+        "trials": trials,
         "timeline": timeline,
         "messages_sent_to_you": await _messages(session, settings, application.id),
     }

@@ -3,8 +3,8 @@
 Rejected and withdrawn applications whose decision is older than `BYLINE_RETENTION_DAYS` are erased with the
 same code as an applicant's own erasure (no email is sent: the address may be years old). Expired staff
 sessions, used or expired invitations and password resets, and rate-limit windows that can no longer count are
-deleted. Upload files that no work sample refers to (a web process killed between storing a file and
-committing its row) are deleted once older than `BYLINE_UPLOAD_ORPHAN_GRACE_MINUTES`.
+deleted. Upload files that no work sample or trial piece refers to (a web process killed between storing a
+file and committing its row) are deleted once older than `BYLINE_UPLOAD_ORPHAN_GRACE_MINUTES`.
 Running it again changes nothing more.
 """
 
@@ -25,7 +25,16 @@ from app.accounts import reset
 from app.applications.uploads import PART_SUFFIX, STORAGE_KEY
 from app.core import ratelimit
 from app.core.db import Database
-from app.models import Applicant, Application, Invitation, PasswordReset, StaffSession, State, WorkSample
+from app.models import (
+    Applicant,
+    Application,
+    Invitation,
+    PasswordReset,
+    StaffSession,
+    State,
+    TrialPiece,
+    WorkSample,
+)
 from app.privacy.service import Requester, erase
 from app.settings import Settings
 
@@ -143,10 +152,13 @@ def _stale_uploads(folder: Path, before: float) -> Iterator[tuple[str, Path]]:
 async def _remove_unreferenced(db: Database, stale: list[tuple[str, Path]]) -> int:
     async with db.sessionmaker() as session:
         keys = {key for key, _ in stale}
-        found = await session.scalars(
+        samples = await session.scalars(
             select(col(WorkSample.storage_key)).where(col(WorkSample.storage_key).in_(keys))
         )
-        referenced = set(found.all())
+        pieces = await session.scalars(
+            select(col(TrialPiece.storage_key)).where(col(TrialPiece.storage_key).in_(keys))
+        )
+        referenced = set(samples.all()) | set(pieces.all())
     removed = 0
     for key, path in stale:
         # A partial file is never referenced: its row points at the finished name.
@@ -162,7 +174,8 @@ async def _remove_unreferenced(db: Database, stale: list[tuple[str, Path]]) -> i
 async def sweep_orphaned_uploads(
     db: Database, settings: Settings, *, now: float | None = None, batch: int = SWEEP_BATCH
 ) -> int:
-    """Delete upload and partial files past the grace period that no work sample refers to; how many."""
+    """Delete upload and partial files past the grace period that no work sample or trial piece refers to;
+    how many."""
     before = (time.time() if now is None else now) - settings.upload_orphan_grace_minutes * 60
     removed = 0
     stale: list[tuple[str, Path]] = []

@@ -4,7 +4,9 @@ What stays is a tombstone: the application row with its state, departments, topi
 stripped of free text, so the counts and reports still see it. The applicant row keeps no name, address or
 links, samples and their files go (and the similarity prints of every text, with the passages other trial
 pieces' checks quote from them), staff notes go, staff scores and fact-check tasks lose their text, the
-applicant's own mail goes and staff mail about them names nobody. The erasure is logged in `erasure`.
+applicant's own mail goes and staff mail about them names nobody. A trial keeps its brief, dates and numbers:
+its piece loses its text and file, the trial its decline reason, its fee (an accounting record) everything but
+amount, currency, status and dates. The erasure is logged in `erasure`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from app.models import (
     OutboxEmail,
     Score,
     State,
+    Trial,
+    TrialFee,
+    TrialPiece,
     WebhookDelivery,
     WorkSample,
 )
@@ -89,6 +94,7 @@ async def erase(
     address = applicant.email
     await forget_application(session, app_id)  # similarity prints and the matches quoting the text
     await _drop_samples(session, settings, app_id)
+    await _blank_trials(session, settings, app_id)
     await session.execute(delete(ApplicationSearch).where(col(ApplicationSearch.application_id) == app_id))
     await _strip_events(session, app_id)
     await session.execute(update(Score).where(col(Score.application_id) == app_id).values(comment=""))
@@ -161,6 +167,37 @@ async def _drop_samples(session: AsyncSession, settings: Settings, app_id: int) 
         update(FactCheckTask).where(col(FactCheckTask.application_id) == app_id).values(sample_id=None)
     )
     await session.execute(delete(WorkSample).where(col(WorkSample.application_id) == app_id))
+    for key in keys:
+        if key:
+            delete_after_commit(session, *uploads.stored_paths(settings, key))
+
+
+async def _blank_trials(session: AsyncSession, settings: Settings, app_id: int) -> None:
+    """Trial pieces keep their kind, size, word count and dates, not their words or file; the trials lose the
+    decline reason, the fees their notes (the requests for more time are events, stripped with the others)."""
+    keys = (
+        await session.scalars(
+            select(col(TrialPiece.storage_key)).where(
+                col(TrialPiece.application_id) == app_id, col(TrialPiece.storage_key).is_not(None)
+            )
+        )
+    ).all()
+    await session.execute(
+        update(TrialPiece)
+        .where(col(TrialPiece.application_id) == app_id)
+        .values(
+            text=None,
+            extracted_text=None,
+            file_name=None,
+            storage_key=None,
+            content_type=None,
+            sha256=None,
+            checks={},
+        )
+    )
+    trial_ids = select(col(Trial.id)).where(col(Trial.application_id) == app_id)
+    await session.execute(update(Trial).where(col(Trial.application_id) == app_id).values(decline_reason=""))
+    await session.execute(update(TrialFee).where(col(TrialFee.trial_id).in_(trial_ids)).values(note=""))
     for key in keys:
         if key:
             delete_after_commit(session, *uploads.stored_paths(settings, key))

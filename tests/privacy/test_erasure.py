@@ -31,11 +31,13 @@ from tests.factories import (
     login,
     make_client,
     make_staff,
+    offer_trial,
     page_form,
     post_application,
     send_application,
     staff_login,
     staff_token,
+    submit_piece,
     update_staff,
     valid_fields,
 )
@@ -173,10 +175,24 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
 ):
     app_id, status_url, email, _ = await apply(client, db)
     checker = await review_it(app, db, app_id, status_url, email)
+    async with make_client(app) as editor:
+        await staff_login(editor, db, "trials@desk.example", roles=("editor",))
+        async with db.sessionmaker() as session:
+            task_id = await session.scalar(
+                select(FactCheckTask.id).where(FactCheckTask.application_id == app_id)
+            )
+        task_page = await editor.get(f"/tasks/{task_id}")
+        cancelled = await editor.post(
+            f"/tasks/{task_id}/cancel", data={"_csrf_token": csrf_of(task_page.text)}
+        )
+        assert cancelled.status_code == 303, cancelled.text
+        await offer_trial(editor, app_id)
+    await submit_piece(client, status_url.removeprefix("/status/"), f"{NAME} on the harbour budget: {email}.")
     smtp = mail_settings(settings, relay)
     async with worker_running(db, smtp, clock=app.state.clock):
         await until(lambda: _all_sent(db, app_id))
-    assert await traces_in_database(db, [NAME, email])  # the scan does find what is there
+    traces = "\n".join(await traces_in_database(db, [NAME, email]))  # the scan does find what is there
+    assert "trial_piece.text" in traces, traces
     assert traces_in_uploads(settings, [NAME, email])
     async with db.sessionmaker() as session:
         stored_keys = select(WorkSample.storage_key).where(WorkSample.storage_key.is_not(None))  # type: ignore[union-attr]
@@ -207,7 +223,7 @@ async def test_erasure_leaves_no_name_or_address_anywhere_and_a_tombstone_that_s
         kinds = (await session.scalars(select(Event.kind).where(Event.application_id == app_id))).all()
         [log] = (await session.scalars(select(Erasure))).all()
         applicant = await session.get(Applicant, tombstone.applicant_id)
-    assert "note" not in kinds and kinds.count("state_changed") == 5 and "erased" in kinds
+    assert "note" not in kinds and kinds.count("state_changed") == 6 and "erased" in kinds
     assert (log.public_id, log.requested_by, log.state) == (tombstone.public_id, "applicant", "withdrawn")
     assert applicant is not None and applicant.name == "Erased" and applicant.email == ""
 
