@@ -49,9 +49,7 @@ messages: $(DEV_STAMP)  ## extract the texts to translate into app/locale/messag
 	$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
 
 run: $(RUN_STAMP) $(MO)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (BYLINE_PORT=8101 for another port)
-	$(VENV)/bin/byline migrate
-	$(VENV)/bin/byline demo
-	BYLINE_MAIL_CATCHER=$${BYLINE_MAIL_CATCHER:-true} $(VENV)/bin/byline serve
+	$(VENV)/bin/byline run
 
 test: $(DEV_STAMP) $(MO)  ## the layers check, then the whole suite on SQLite and on PostgreSQL, side by side (one core each)
 	$(VENV)/bin/lint-imports

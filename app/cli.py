@@ -1,4 +1,4 @@
-"""The `byline` command: serve, worker, migrate, create-admin, demo, purge, backup, restore."""
+"""The `byline` command: run, serve, worker, migrate, create-admin, demo, purge, backup, restore."""
 
 from __future__ import annotations
 
@@ -36,9 +36,11 @@ def _build_links(settings: Settings) -> None:
     Emails queued here (reminders, digests, demo moves, erasure confirmations) carry absolute links built from
     route names; building the app registers them, exactly as in the web processes.
     """
+    from app.core import links
     from app.main import create_app
 
-    create_app(settings)
+    if not links.registered():
+        create_app(settings)
 
 
 @click.group()
@@ -47,13 +49,10 @@ def main() -> None:
     configure_logging(Settings())
 
 
-@main.command()
-def migrate() -> None:
-    """Bring the database schema to the latest version and add missing reference data."""
+def _migrate(settings: Settings) -> None:
     from app.core.migrate import upgrade_sync
     from app.core.site import ensure_reference_data
 
-    settings = Settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade_sync(settings.db_url)
 
@@ -63,6 +62,12 @@ def migrate() -> None:
 
     _with_db(settings, seed)
     click.echo(f"Database is up to date ({settings.db_url.split('@')[-1]}).")
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the latest version and add missing reference data."""
+    _migrate(Settings())
 
 
 @main.command("create-admin")
@@ -101,12 +106,9 @@ def create_admin(email: str, name: str) -> None:
     )
 
 
-@main.command()
-def demo() -> None:
-    """Load demo applications (once) and print the demo staff logins (fresh passwords each run)."""
+def _demo(settings: Settings) -> None:
     from app.demo import DemoResult, load_demo
 
-    settings = Settings()
     _build_links(settings)
 
     async def load(db: Database) -> DemoResult:
@@ -119,6 +121,12 @@ def demo() -> None:
     for login in result.logins:
         line = f"Demo {login.role} login: {login.email}  password: {login.password}"
         click.secho(line, fg="green", bold=True)
+
+
+@main.command()
+def demo() -> None:
+    """Load demo applications (once) and print the demo staff logins (fresh passwords each run)."""
+    _demo(Settings())
 
 
 @main.command()
@@ -177,9 +185,15 @@ def _sweep_uploads_at_start(settings: Settings) -> None:
         log.info("Deleted %s uploaded file(s) no application refers to (left by a stopped process)", swept)
 
 
+HOST_OPTION = click.option(
+    "--host", default=None, help="Address to listen on [default: BYLINE_HOST, 127.0.0.1]."
+)
+PORT_OPTION = click.option("--port", default=None, type=int, help="Port [default: BYLINE_PORT, 8000].")
+
+
 @main.command()
-@click.option("--host", default=None, help="Address to listen on [default: BYLINE_HOST, 127.0.0.1].")
-@click.option("--port", default=None, type=int, help="Port [default: BYLINE_PORT, 8000].")
+@HOST_OPTION
+@PORT_OPTION
 @click.option(
     "--workers",
     default=None,
@@ -188,6 +202,22 @@ def _sweep_uploads_at_start(settings: Settings) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app with uvicorn."""
+    _serve(host, port, workers)
+
+
+@main.command()
+@HOST_OPTION
+@PORT_OPTION
+def run(host: str | None, port: int | None) -> None:
+    """Migrate, load the demo data and serve with the mail catcher, in one process (`make run`)."""
+    os.environ.setdefault("BYLINE_MAIL_CATCHER", "true")
+    settings = Settings()
+    _migrate(settings)
+    _demo(settings)
+    _serve(host, port, None)
+
+
+def _serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     # The app is built from the environment in each web process: the options are passed on there, so that a

@@ -30,6 +30,11 @@ def register(reverse: Reverse) -> None:
     _reverse = reverse
 
 
+def registered() -> bool:
+    """Whether an app in this process has registered its routes already."""
+    return _reverse is not None
+
+
 def with_query(path: str, query: Query = None) -> str:
     """`path` with `query` appended (values of None are left out; lists repeat their key)."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}
