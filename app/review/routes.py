@@ -9,17 +9,16 @@ from litestar import Request, Router, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
-from sqlalchemy import select
-from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core import moves
+from app.core.downloads import staff_attachment
 from app.core.errors import Invalid, NotFound
 from app.core.forms import form_error
 from app.core.i18n import N_
 from app.core.moves import version_of
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
-from app.models import Applicant, Application, FactCheckTask, SampleKind, State, WorkSample
+from app.models import Applicant, Application, SampleKind, State, WorkSample
 from app.review import bulk, detail, forms, service
 
 PAGE = "review/application.html"
@@ -240,25 +239,14 @@ async def sample_file(
     sample = await session.get(WorkSample, sample_id)
     if sample is None or sample.application_id != application_id or sample.kind != SampleKind.file:
         raise NotFound(N_("There is no such file."))
-    if not staff.is_editor:
-        # A fact-checker reaches only the samples of applications they hold a task on.
-        task = await session.scalar(
-            select(col(FactCheckTask.id)).where(
-                col(FactCheckTask.application_id) == application_id,
-                col(FactCheckTask.assignee_id) == staff.id,
-            )
-        )
-        if task is None:
-            raise NotFound(N_("There is no such file."))
-    assert sample.storage_key is not None
-    path = settings.uploads_path / sample.storage_key
-    if not path.is_file():
-        raise NotFound(N_("The file is missing from storage."))
-    return File(
-        path=path,
-        filename=sample.file_name or f"sample-{sample.id}.{sample.detected_type}",
-        media_type=sample.content_type or "application/octet-stream",
-        content_disposition_type="attachment",
+    return await staff_attachment(
+        session,
+        settings,
+        staff,
+        application_id=application_id,
+        storage_key=sample.storage_key,
+        file_name=sample.file_name or f"sample-{sample.id}.{sample.detected_type}",
+        content_type=sample.content_type,
     )
 
 

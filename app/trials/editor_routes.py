@@ -13,13 +13,14 @@ from sqlmodel import col
 
 from app.accounts.guards import CurrentStaff, checkers_and_editors, editors_only
 from app.core import moves
+from app.core.downloads import staff_attachment
 from app.core.errors import Invalid, NotFound
 from app.core.forms import FormFields, form_error, int_or_none
 from app.core.i18n import N_, current_time_zone
 from app.core.moves import version_of
 from app.core.web import AppClock, AppSettings, DbSession, redirect_to
 from app.factcheck.service import fact_checkers_with_load
-from app.models import FactCheckTask, SampleKind, Trial, TrialPiece
+from app.models import SampleKind, Trial, TrialPiece
 from app.trials import brief, service
 
 OFFER_PAGE = "trials/offer.html"
@@ -216,25 +217,16 @@ async def piece_file(
     fact-checker reaches it only with a task on this application."""
     trial = await _trial(session, application_id, trial_id)
     piece = (await session.scalars(select(TrialPiece).where(col(TrialPiece.trial_id) == trial.id))).first()
-    if piece is None or piece.kind != SampleKind.file or piece.storage_key is None:
+    if piece is None or piece.kind != SampleKind.file:
         raise NotFound(N_("There is no such file."))
-    if not staff.is_editor:
-        task = await session.scalar(
-            select(col(FactCheckTask.id)).where(
-                col(FactCheckTask.application_id) == application_id,
-                col(FactCheckTask.assignee_id) == staff.id,
-            )
-        )
-        if task is None:
-            raise NotFound(N_("There is no such file."))
-    path = settings.uploads_path / piece.storage_key
-    if not path.is_file():
-        raise NotFound(N_("The file is missing from storage."))
-    return File(
-        path=path,
-        filename=piece.file_name or f"trial-piece-{piece.id}.{piece.detected_type}",
-        media_type=piece.content_type or "application/octet-stream",
-        content_disposition_type="attachment",
+    return await staff_attachment(
+        session,
+        settings,
+        staff,
+        application_id=application_id,
+        storage_key=piece.storage_key,
+        file_name=piece.file_name or f"trial-piece-{piece.id}.{piece.detected_type}",
+        content_type=piece.content_type,
     )
 
 

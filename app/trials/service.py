@@ -323,10 +323,15 @@ async def cancel(
 # --- the applicant's side ---------------------------------------------------------------------------------
 
 
-def _open_for_piece(application: Application, trial: Trial, now: datetime) -> None:
+def _waiting(application: Application, trial: Trial) -> None:
+    """Refuse unless the trial runs and the application still waits for its piece."""
     _running(trial)
     if application.state != State.trial:
         raise Conflict(N_("This application is no longer waiting for a trial piece."))
+
+
+def _open_for_piece(application: Application, trial: Trial, now: datetime) -> None:
+    _waiting(application, trial)
     if briefs.is_locked(trial, now):
         raise Conflict(N_("The deadline of this trial has passed: the piece can no longer be sent."))
 
@@ -402,29 +407,53 @@ def _typed(fields: FormFields, name: str, limit: int, required: str | None = Non
     return text
 
 
-async def request_more_time(
-    session: AsyncSession, settings: Settings, *, public_id: str, fields: FormFields, now: datetime
+async def _editors_told(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    application: Application,
+    applicant: Applicant,
+    trial: Trial,
+    kind: str,
+    message: str,
+    template: str,
+    webhook: str,
+    now: datetime,
 ) -> None:
-    """The applicant's message asking for a later deadline, to the editors (timeline, email, webhook)."""
-    application, applicant, trial = await trial_of_status_link(session, public_id)
-    _running(trial)
-    if application.state != State.trial:
-        raise Conflict(N_("This application is no longer waiting for a trial piece."))
-    message = _typed(fields, "request", REQUEST_LIMIT, N_("Say how much more time you need, and why."))
-    event = await _event(
-        session, trial=trial, kind="trial_more_time", actor=Actor.applicant, message=message, now=now
-    )
+    """What the applicant did, on the timeline, in the editors' mail and to the webhooks."""
+    event = await _event(session, trial=trial, kind=kind, actor=Actor.applicant, message=message, now=now)
     await _tell_editors(
         session,
         settings,
-        template="staff_trial_more_time",
+        template=template,
         trial=trial,
         application=application,
         applicant=applicant,
         event=event,
         now=now,
     )
-    await events.trial_event(session, settings, trial=trial, name="trial.more_time_requested")
+    await events.trial_event(session, settings, trial=trial, name=webhook)
+
+
+async def request_more_time(
+    session: AsyncSession, settings: Settings, *, public_id: str, fields: FormFields, now: datetime
+) -> None:
+    """The applicant's message asking for a later deadline, to the editors (timeline, email, webhook)."""
+    application, applicant, trial = await trial_of_status_link(session, public_id)
+    _waiting(application, trial)
+    message = _typed(fields, "request", REQUEST_LIMIT, N_("Say how much more time you need, and why."))
+    await _editors_told(
+        session,
+        settings,
+        application=application,
+        applicant=applicant,
+        trial=trial,
+        kind="trial_more_time",
+        message=message,
+        template="staff_trial_more_time",
+        webhook="trial.more_time_requested",
+        now=now,
+    )
 
 
 async def decline(
@@ -432,26 +461,22 @@ async def decline(
 ) -> None:
     """The applicant turns the trial down (with an optional reason); the editors are told."""
     application, applicant, trial = await trial_of_status_link(session, public_id)
-    _running(trial)
-    if application.state != State.trial:
-        raise Conflict(N_("This application is no longer waiting for a trial piece."))
+    _waiting(application, trial)
     reason = _typed(fields, "reason", REASON_LIMIT)
     trial.state = TrialState.declined
     trial.declined_at = now
     trial.decline_reason = reason
     trial.updated_at = now
     session.add(trial)
-    event = await _event(
-        session, trial=trial, kind="trial_declined", actor=Actor.applicant, message=reason, now=now
-    )
-    await _tell_editors(
+    await _editors_told(
         session,
         settings,
-        template="staff_trial_declined",
-        trial=trial,
         application=application,
         applicant=applicant,
-        event=event,
+        trial=trial,
+        kind="trial_declined",
+        message=reason,
+        template="staff_trial_declined",
+        webhook="trial.declined",
         now=now,
     )
-    await events.trial_event(session, settings, trial=trial, name="trial.declined")
