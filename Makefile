@@ -21,11 +21,13 @@ $(PY):
 $(UV): | $(PY)
 	$(PY) -m pip install --quiet -c constraints.txt uv || true
 
-# uv reads neither pip.conf nor PIP_*: a local wheel folder and the system's CA bundle are passed on.
+# uv reads neither pip.conf nor PIP_*: a local wheel folder and the system's CA bundle are passed on. Packages
+# are compiled to bytecode as they are installed (as pip does), and Byline's own modules before each run and
+# test: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile every module it imports.
 UV_ENV := $(if $(wildcard $(PIP_FIND_LINKS)),UV_FIND_LINKS=$(PIP_FIND_LINKS)) \
 	$(if $(wildcard /etc/ssl/certs/ca-certificates.crt),SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt)
 define install_pinned
-	if [ -x $(UV) ]; then $(UV_ENV) $(UV) pip install --quiet --python $(PY) -c constraints.txt $(1); \
+	if [ -x $(UV) ]; then $(UV_ENV) $(UV) pip install --quiet --compile-bytecode --python $(PY) -c constraints.txt $(1); \
 	else $(PY) -m pip install --quiet -c constraints.txt $(1); fi
 endef
 
@@ -49,9 +51,11 @@ messages: $(DEV_STAMP)  ## extract the texts to translate into app/locale/messag
 	$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
 
 run: $(RUN_STAMP) $(MO)  ## migrate, load demo data, print the demo admin and serve http://127.0.0.1:8000 (BYLINE_PORT=8101 for another port)
+	$(PY) -m compileall -q app >/dev/null
 	$(VENV)/bin/byline run
 
 test: $(DEV_STAMP) $(MO)  ## the layers check, then the whole suite on SQLite and on PostgreSQL, side by side (one core each)
+	$(PY) -m compileall -q app >/dev/null
 	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
