@@ -33,6 +33,7 @@ from app.models import (
     SampleKind,
     State,
     Topic,
+    TrialPiece,
     User,
     UserDepartment,
     WorkSample,
@@ -80,8 +81,8 @@ def _remove(settings: Settings, stored: dict[int, uploads.StoredFile]) -> None:
         uploads.remove_stored(settings, item.storage_key)
 
 
-def attach_file(row: WorkSample, item: uploads.StoredFile) -> None:
-    """Make `row` the file sample stored as `item`."""
+def attach_file(row: WorkSample | TrialPiece, item: uploads.StoredFile) -> None:
+    """Make `row` (a work sample or a trial piece) the file stored as `item`."""
     row.kind = SampleKind.file
     row.file_name = item.file_name
     row.storage_key = item.storage_key

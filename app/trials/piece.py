@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.applications import uploads
+from app.applications.service import attach_file
 from app.core.db import delete_after_commit, delete_on_rollback
 from app.core.errors import Invalid
 from app.core.forms import clean_text
@@ -91,16 +92,8 @@ async def save_draft(
         delete_on_rollback(session, stored.path)
     _clear_file(session, settings, piece)
     if stored is not None:
-        piece.kind = SampleKind.file
+        attach_file(piece, stored)
         piece.text = None
-        piece.file_name = stored.file_name
-        piece.storage_key = stored.storage_key
-        piece.content_type = stored.content_type
-        piece.detected_type = stored.detected_type
-        piece.size_bytes = stored.size_bytes
-        piece.sha256 = stored.sha256
-        piece.word_count = stored.word_count
-        piece.extracted_text = stored.extracted_text
     else:
         piece.kind = SampleKind.text
         piece.text = data.text
