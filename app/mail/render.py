@@ -127,11 +127,25 @@ class Built:
     data: bytes
 
 
-def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> Built:
-    """The message for `row`, with its fixed Message-ID; RenderError when it cannot be built.
+@dataclass(frozen=True)
+class Parts:
+    """What a message says, before it is encoded: addresses, subject, the two bodies, the extra headers."""
 
-    Staff notifications that can be turned off carry List-Unsubscribe (and its one-click POST form). The MIME
-    structure is assembled with the email package's compat32 classes, three times quicker than EmailMessage.
+    sender_name: str
+    sender: str
+    recipient_name: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    headers: tuple[tuple[str, str], ...]
+
+
+def compose(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> Parts:
+    """The parts of the message for `row`; RenderError when it cannot be built.
+
+    Staff notifications that can be turned off carry List-Unsubscribe (and its one-click POST form).
     """
     if unsubscribe_url is None:
         unsubscribe_url = unsubscribe.link(row, settings)
@@ -154,20 +168,37 @@ def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None =
     sender_name, sender = _address(*parseaddr(settings.mail_from))
     # Names typed before they were cleaned on input could still reorder a subject or a display name.
     recipient_name, recipient = _address(strip_bidi(row.recipient_name), row.recipient)
-    message = MIMEMultipart("alternative")
-    message["From"] = formataddr((sender_name, sender), "utf-8")
-    message["To"] = formataddr((recipient_name, recipient), "utf-8")
-    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
-    message["Message-ID"] = row.message_id
-    message["Date"] = formatdate(localtime=False)
+    headers: list[tuple[str, str]] = []
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     if row.is_staff:
-        message["Auto-Submitted"] = "auto-generated"
-    message.attach(MIMEText(text, "plain", "utf-8"))
-    message.attach(MIMEText(html, "html", "utf-8"))
-    return Built(sender, [recipient], message.as_bytes())
+        headers.append(("Auto-Submitted", "auto-generated"))
+    return Parts(
+        sender_name, sender, recipient_name, recipient, subject, text, html, row.message_id, tuple(headers)
+    )
+
+
+def build(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> Built:
+    """The message for `row`, with its fixed Message-ID, as bytes for the wire; RenderError when it cannot be
+    built."""
+    return encode(compose(row, settings, unsubscribe_url=unsubscribe_url))
+
+
+def encode(parts: Parts) -> Built:
+    """The MIME bytes of `parts`, assembled with the email package's compat32 classes."""
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((parts.sender_name, parts.sender), "utf-8")
+    message["To"] = formataddr((parts.recipient_name, parts.recipient), "utf-8")
+    subject = parts.subject
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
+    message["Message-ID"] = parts.message_id
+    message["Date"] = formatdate(localtime=False)
+    for name, value in parts.headers:
+        message[name] = value
+    message.attach(MIMEText(parts.text, "plain", "utf-8"))
+    message.attach(MIMEText(parts.html, "html", "utf-8"))
+    return Built(parts.sender, [parts.recipient], message.as_bytes())
 
 
 def render(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None = None) -> EmailMessage:
