@@ -1,16 +1,17 @@
 """Sending one outbox message over SMTP: the mail channel of the outbound sender (app/core/outbound).
 
 Each lane keeps its own persistent connection to the relay (`BYLINE_MAIL_CONNECTIONS` lanes). A message is
-built from its row every time it is tried, with the Message-ID fixed when it was queued, so a copy sent
-again after a crash is recognisable (at least once). What an SMTP failure means (retry, fail, pause the
-queue) is app/mail/smtp.py's `classify`; a message that cannot be built fails at once.
+built from its row every time it is tried (its bodies in 8bit where the relay announced 8BITMIME), with the
+Message-ID fixed when it was queued, so a copy sent again after a crash is recognisable (at least once).
+What an SMTP failure means (retry, fail, pause the queue) is app/mail/smtp.py's `classify`; a message that
+cannot be built fails at once.
 """
 
 from __future__ import annotations
 
 from app.core import i18n
 from app.core.outbound import SENT, Channel, Outcome, Verdict
-from app.mail.render import RenderError, build
+from app.mail.render import RenderError, compose
 from app.mail.smtp import Connection, Failure
 from app.mail.smtp import Verdict as SmtpVerdict
 from app.models import OutboxEmail
@@ -52,7 +53,7 @@ class SmtpChannel(Channel[OutboxEmail]):
 
     async def send(self, row: OutboxEmail, lane: int) -> Outcome:
         try:
-            message = build(row, self.settings)
+            message = compose(row, self.settings)
         except RenderError as exc:
             return Outcome(Verdict.failed, str(exc))
         try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
-from app.mail.render import Built
+from app.mail.render import Built, Parts, encode
 from app.settings import Settings
 
 
@@ -71,12 +71,30 @@ class Connection:
         await smtp.connect()
         return smtp
 
-    async def send(self, message: Built) -> None:
-        """Send one message; a Failure says why it did not go."""
+    async def send(self, message: Built | Parts) -> None:
+        """Send one message; a Failure says why it did not go.
+
+        Parts are encoded for this server: bodies in 8bit where it announced 8BITMIME, in base64 otherwise.
+        """
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._open()
-            await self._smtp.sendmail(message.sender, message.recipients, message.data)
+            smtp = self._smtp
+        except asyncio.CancelledError:
+            await self.close()
+            raise
+        except Exception as exc:
+            await self.close()
+            raise classify(exc) from exc
+        if isinstance(message, Parts):
+            message = encode(message, eight_bit=smtp.supports_extension("8bitmime"))
+        try:
+            await smtp.sendmail(
+                message.sender,
+                message.recipients,
+                message.data,
+                mail_options=["BODY=8BITMIME"] if message.eight_bit else None,
+            )
         except asyncio.CancelledError:
             await self.close()
             raise
