@@ -198,8 +198,9 @@ def build(
 # The longest line SMTP carries is 998 octets and a line break (RFC 5321 4.5.3.1.6); headers fold at 78.
 MAX_LINE = 998
 FOLD = 78
-# An encoded word holds at most 45 octets of UTF-8: "=?utf-8?b?" + 60 base64 characters + "?=" is 72 of 75.
-WORD_OCTETS = 45
+# An encoded word holds at most 39 octets of UTF-8: "=?utf-8?b?" + 52 base64 characters + "?=" is 64 of the
+# 75 allowed, so "Subject: " and the first word stay within 78.
+WORD_OCTETS = 39
 
 
 def _encoded_words(value: str) -> list[str]:
@@ -239,20 +240,21 @@ def _unstructured(name: str, value: str) -> str:
 
 
 def _mailbox(name: str, display: str, address: str) -> str:
-    """An address header: the display name plain (quoted where needed) when ASCII, in encoded words
-    otherwise, and the address on a line of its own when the line would be long."""
+    """An address header: the display name plain (quoted where needed) when ASCII, otherwise one encoded word
+    (as the compat32 classes write it: decoders, Python's among them, put a space where a phrase's encoded
+    words meet), and the address on a line of its own when the line would be long."""
     if not display:
         return f"{name}: {address}"
     if display.isascii():
         phrase, angle = formataddr((display, address)).rsplit(" <", 1)
-        lines = [f"{name}: {phrase}"]
-        angle = "<" + angle
+        first, angle = f"{name}: {phrase}", "<" + angle
     else:
-        lines = [f"{name}: " + "\n ".join(_encoded_words(display))]
-        angle = f"<{address}>"
-    last = lines[-1].rsplit("\n", 1)[-1]
-    separator = " " if len(last) + 1 + len(angle) <= FOLD else "\n "
-    return lines[0] + separator + angle
+        word = f"=?utf-8?b?{base64.b64encode(display.encode()).decode()}?="
+        if len(name) + 2 + len(word) > MAX_LINE:
+            word = "\n ".join(_encoded_words(display))
+        first, angle = f"{name}: {word}", f"<{address}>"
+    last = first.rsplit("\n", 1)[-1]
+    return first + (" " if len(last) + 1 + len(angle) <= FOLD else "\n ") + angle
 
 
 def _plain_header(name: str, value: str) -> bool:

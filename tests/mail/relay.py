@@ -1,4 +1,5 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that tests steer: reply codes, a hang in DATA, refused logins."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that tests steer: reply codes, a hang in DATA, refused logins,
+whether it announces 8BITMIME."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ class Received:
     to: list[str]
     subject: str
     raw: bytes
+    mail_options: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Relay:
-    """What the server does next: `replies` are answered to DATA in turn (then 250); `hang` holds DATA."""
+    """What the server does next: `replies` are answered to DATA in turn (then 250); `hang` holds DATA;
+    `eight_bit_mime`: whether EHLO announces 8BITMIME."""
 
     port: int = field(default_factory=free_port)
     replies: list[str] = field(default_factory=list)
@@ -36,10 +39,17 @@ class Relay:
     refuse_login: bool = False
     delay: float = 0.0
     on_accept: Callable[[Received], None] | None = None
+    eight_bit_mime: bool = True
     received: list[Received] = field(default_factory=list)
     data_commands: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
+
+    async def handle_EHLO(
+        self, server: SMTPServer, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        return [line for line in responses if self.eight_bit_mime or line != "250-8BITMIME"]
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         with self._lock:
@@ -54,7 +64,13 @@ class Relay:
             return reply
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        got = Received(str(parsed["Message-ID"]), list(envelope.rcpt_tos), str(parsed["Subject"]), raw)
+        got = Received(
+            str(parsed["Message-ID"]),
+            list(envelope.rcpt_tos),
+            str(parsed["Subject"]),
+            raw,
+            list(envelope.mail_options),
+        )
         with self._lock:
             self.received.append(got)
         if self.on_accept:
