@@ -49,6 +49,25 @@ def classify(exc: BaseException) -> Failure:
     return Failure(Verdict.transient, f"{type(exc).__name__}: {exc}")
 
 
+async def _transaction(smtp: aiosmtplib.SMTP, message: Built) -> None:
+    """MAIL, RCPT and DATA for one message, failing as aiosmtplib's `sendmail` does (the same exceptions),
+    without its parsing of every address on every message: render.py's `_address` has checked both (one
+    address each, no space, bracket, comma or line break); one outside ASCII fails here as it did there."""
+    options = [b"BODY=8BITMIME"] if message.eight_bit else []
+    sender = message.sender.encode("ascii")
+    response = await smtp.execute_command(b"MAIL", b"FROM:<" + sender + b">", *options)
+    if response.code != 250:
+        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, message.sender)
+    refused = []
+    for recipient in message.recipients:
+        response = await smtp.execute_command(b"RCPT", b"TO:<" + recipient.encode("ascii") + b">")
+        if response.code not in (250, 251):
+            refused.append(aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient))
+    if len(refused) == len(message.recipients):
+        raise aiosmtplib.SMTPRecipientsRefused(refused)
+    await smtp.data(message.data)
+
+
 class Connection:
     """One SMTP connection, opened on first use and kept open for the next message."""
 
@@ -94,12 +113,7 @@ class Connection:
         if isinstance(message, Parts):
             message = encode(message, eight_bit=smtp.supports_extension("8bitmime"))
         try:
-            await smtp.sendmail(
-                message.sender,
-                message.recipients,
-                message.data,
-                mail_options=["BODY=8BITMIME"] if message.eight_bit else None,
-            )
+            await _transaction(smtp, message)
         except asyncio.CancelledError:
             await self.close()
             raise
