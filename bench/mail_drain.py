@@ -399,6 +399,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--json", type=Path, help="also write the table's rows to this file (bench/run.py)")
     args = parser.parse_args()
     pin_here()
     port = 2525
@@ -420,6 +421,9 @@ def main() -> None:
         for result in results:
             for row in result.rows(args.messages, args.connections):
                 print("| " + " | ".join(row.values()) + " |")
+        if args.json:
+            rows = [row for result in results for row in result.rows(args.messages, args.connections)]
+            args.json.write_text(json.dumps(rows, ensure_ascii=False))
         for result in results:
             print(
                 f"{result.database}: Byline's message {result.size:,} bytes on average; "

@@ -1,11 +1,12 @@
-"""Byline's benchmarks (B1–B3, B5, B6 of the README's Performance table): each against a baseline measured in the same run.
+"""Byline's benchmarks (B1–B6 of the README's Performance table): each against a baseline measured in the same run.
 
     make bench                      # everything, SQLite and PostgreSQL, 10k and 1M applications
     python -m bench.run --sizes 10000 --databases sqlite --duration 5
 
 The app and the baseline are served by uvicorn pinned to core 0; wrk (or, for uploads, a Python client) runs
 pinned to core 1. Seeded databases are kept under var/bench/ (SQLite) or as bench_<size> (PostgreSQL), so only
-the first run seeds. The table at the end gives absolute figures, the ratio to the baseline and the bar.
+the first run seeds. B4 (the outbox drain against django-post_office and raw aiosmtplib) is bench/mail_drain.py,
+run as a process of its own. The table at the end gives absolute figures, the ratio to the baseline and the bar.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -331,13 +333,24 @@ def print_table(rows: list[Row]) -> None:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
+def mail_drain(kind: str, messages: int, rows: list[Row]) -> None:
+    """B4: bench/mail_drain.py in its own process (it pins itself to core 0), its rows read back."""
+    out = VAR / f"mail-drain-{kind}.json"
+    out.unlink(missing_ok=True)
+    command = [PYTHON, "-m", "bench.mail_drain", "--databases", kind, "--messages", str(messages)]
+    subprocess.run([*command, "--json", str(out)], check=True, cwd=ROOT)
+    for row in json.loads(out.read_text(encoding="utf-8")):
+        rows.append(Row(**row))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per wrk run")
     parser.add_argument("--posts", type=int, default=200, help="form posts per B3 run")
-    parser.add_argument("--only", default="B1,B2,B3,B5,B6")
+    parser.add_argument("--only", default="B1,B2,B3,B4,B5,B6")
+    parser.add_argument("--messages", type=int, default=10_000, help="messages per B4 drain")
     parser.add_argument("--cold-test", action="store_true", help="also time a cold `make test` (B6)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -350,6 +363,8 @@ def main() -> None:
             queue_benchmarks(kind, sizes, args.duration, rows)
         if only & {"B3", "B5"}:
             upload_benchmarks(kind, rows, args.posts)
+        if "B4" in only:
+            mail_drain(kind, args.messages, rows)
     if args.cold_test:
         cold_make_test(rows)
     print()
