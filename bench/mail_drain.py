@@ -199,16 +199,16 @@ def dump_messages(settings: Settings, count: int, path: Path) -> int:
     return size // max(count, 1)
 
 
-async def drain(db: Database, settings: Settings, count: int) -> float:
-    """The worker's rate: until it has recorded `count` messages sent (its own counter, kept after each
-    round's outcomes are committed), checked against the table once it has stopped."""
+async def drain(db: Database, settings: Settings, count: int) -> tuple[float, float]:
+    """The worker's rate and CPU seconds: until it has recorded `count` messages sent (its own counter, kept
+    after each round's outcomes are committed), checked against the table once it has stopped."""
     worker = mail_sender(db, settings)
     assert worker is not None
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     task = asyncio.create_task(worker.run())
     while worker.sent < count:  # noqa: ASYNC110 - the counter is the worker's own, without an event
         await asyncio.sleep(0.01)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     worker.stop()
     await task
     async with db.sessionmaker() as session:
@@ -217,19 +217,27 @@ async def drain(db: Database, settings: Settings, count: int) -> float:
         )
     if sent != count:
         raise RuntimeError(f"the worker counted {worker.sent} sent, the table holds {sent}")
-    return count / took
+    return count / took, cpu
 
 
-async def raw(settings: Settings, count: int, connections: int, port: int, *, encoded: bool) -> float:
+def raw_messages(settings: Settings, count: int, *, encoded: bool) -> list[Any]:
+    """The messages the raw sender sends, made beforehand: ready bytes, or EmailMessage objects."""
+    rows = [OutboxEmail(**row_values(n, settings, "raw")) for n in range(count)]
+    return (
+        [build(row, settings, eight_bit=True) for row in rows]
+        if encoded
+        else [render(row, settings) for row in rows]
+    )
+
+
+async def raw(made: list[Any], connections: int, port: int, *, encoded: bool) -> float:
     """aiosmtplib alone: the same messages made beforehand (untimed), sent over `connections` connections.
 
     `encoded`: as ready bytes with sendmail (the floor of the wire); otherwise as EmailMessage objects with
     send_message, aiosmtplib's own API.
     """
-    rows = [OutboxEmail(**row_values(n, settings, "raw")) for n in range(count)]
-    messages: list[Any] = (
-        [build(row, settings) for row in rows] if encoded else [render(row, settings) for row in rows]
-    )
+    messages = list(made)
+    count = len(messages)
 
     async def sender() -> None:
         smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, use_tls=False, start_tls=False)
@@ -237,7 +245,8 @@ async def raw(settings: Settings, count: int, connections: int, port: int, *, en
         while messages:
             message = messages.pop()
             if encoded:
-                await smtp.sendmail(message.sender, message.recipients, message.data)
+                options = ["BODY=8BITMIME"] if message.eight_bit else None
+                await smtp.sendmail(message.sender, message.recipients, message.data, mail_options=options)
             else:
                 await smtp.send_message(message)
         await smtp.quit()
@@ -260,7 +269,7 @@ def bench_settings(url: str, port: int, connections: int) -> Settings:
     )
 
 
-async def byline_round(url: str, count: int, connections: int, port: int) -> float:
+async def byline_round(url: str, count: int, connections: int, port: int) -> tuple[float, float]:
     settings = bench_settings(url, port, connections)
     db = Database(settings)
     try:
@@ -270,7 +279,7 @@ async def byline_round(url: str, count: int, connections: int, port: int) -> flo
         await db.dispose()
 
 
-def peer_round(kind: str, messages: Path, connections: int, port: int) -> float:
+def peer_round(kind: str, messages: Path, connections: int, port: int) -> tuple[float, float]:
     """post_office draining the dumped messages from a fresh database of `kind`, pinned to core 0."""
     env = dict(os.environ)
     env.update(
@@ -298,7 +307,7 @@ def peer_round(kind: str, messages: Path, connections: int, port: int) -> float:
         raise RuntimeError(
             f"post_office sent {outcome['sent']} of {count_of(messages)}: {result.stderr[-2000:]}"
         )
-    return float(outcome["rate"])
+    return float(outcome["rate"]), float(outcome["cpu_seconds"])
 
 
 def count_of(messages: Path) -> int:
@@ -313,6 +322,8 @@ class Measured:
     send_message: list[float]
     sendmail: list[float]
     size: int
+    byline_cpu: list[float]
+    peer_cpu: list[float]
 
     @staticmethod
     def _range(values: list[float]) -> str:
@@ -373,17 +384,24 @@ def measure(kind: str, count: int, connections: int, rounds: int, port: int, log
     settings = bench_settings("sqlite+aiosqlite:///:memory:", port, connections)
     size = dump_messages(settings, count, messages)
     ensure_peer()
-    result = Measured(kind, [], [], [], [], size)
+    result = Measured(kind, [], [], [], [], size, [], [])
+    objects = raw_messages(settings, count, encoded=False)
+    ready = raw_messages(settings, count, encoded=True)
     for number in range(1, rounds + 1):
-        result.byline.append(asyncio.run(byline_round(database(kind), count, connections, port)))
-        result.peer.append(peer_round(kind, messages, connections, port))
-        result.send_message.append(asyncio.run(raw(settings, count, connections, port, encoded=False)))
-        result.sendmail.append(asyncio.run(raw(settings, count, connections, port, encoded=True)))
+        rate, cpu = asyncio.run(byline_round(database(kind), count, connections, port))
+        result.byline.append(rate)
+        result.byline_cpu.append(cpu * 1000 / count)
+        rate, cpu = peer_round(kind, messages, connections, port)
+        result.peer.append(rate)
+        result.peer_cpu.append(cpu * 1000 / count)
+        result.send_message.append(asyncio.run(raw(objects, connections, port, encoded=False)))
+        result.sendmail.append(asyncio.run(raw(ready, connections, port, encoded=True)))
         log(
             f"  {kind} round {number}: Byline {result.byline[-1]:,.0f} msg/s, post_office {result.peer[-1]:,.0f}"
             f" ({result.byline[-1] / result.peer[-1]:.2f}x), aiosmtplib send_message"
             f" {result.send_message[-1]:,.0f} ({result.byline[-1] / result.send_message[-1]:.2f}x), sendmail"
-            f" {result.sendmail[-1]:,.0f} ({result.byline[-1] / result.sendmail[-1]:.2f}x)"
+            f" {result.sendmail[-1]:,.0f} ({result.byline[-1] / result.sendmail[-1]:.2f}x); CPU per message:"
+            f" Byline {result.byline_cpu[-1]:.2f} ms, post_office {result.peer_cpu[-1]:.2f} ms"
         )
     return result
 
@@ -427,7 +445,9 @@ def main() -> None:
         for result in results:
             print(
                 f"{result.database}: Byline's message {result.size:,} bytes on average; "
-                f"median ratio to post_office {statistics.median(result.ratios(result.peer)):.2f}"
+                f"median ratio to post_office {statistics.median(result.ratios(result.peer)):.2f}; CPU per "
+                f"message (this process; the database server's not counted): Byline "
+                f"{statistics.median(result.byline_cpu):.2f} ms, post_office {statistics.median(result.peer_cpu):.2f} ms"
             )
     finally:
         assert sink.stdin is not None

@@ -88,11 +88,15 @@ class Connection:
             password=settings.smtp_password.get_secret_value() or None,
         )
         await smtp.connect()
-        if smtp.is_ehlo_or_helo_needed:  # now, so that what the server takes (8BITMIME) is known
-            try:
-                await smtp.ehlo()
-            except aiosmtplib.SMTPHeloError:
-                await smtp.helo()
+        try:
+            if smtp.is_ehlo_or_helo_needed:  # now, so that what the server takes (8BITMIME) is known
+                try:
+                    await smtp.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await smtp.helo()
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     async def send(self, message: Built | Parts) -> None:
