@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -238,6 +238,25 @@ def format_datetime(value: datetime | None) -> str:
     local = _aware(value).astimezone(_zone_info())
     day = babel_dates.format_date(local.date(), "long", locale=locale)
     return f"{day}, {babel_dates.format_time(local, 'HH:mm', locale=locale)}"
+
+
+def datetime_formatter() -> Callable[[datetime | None], str]:
+    """`format_datetime` for a page's many moments: language and zone looked up once, each day once."""
+    locale = _babel_locale()
+    zone = _zone_info()
+    days: dict[date, str] = {}
+
+    def format_one(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = _aware(value).astimezone(zone)
+        day = local.date()
+        if day not in days:
+            days[day] = babel_dates.format_date(day, "long", locale=locale)
+        # What babel's "HH:mm" writes in both languages.
+        return f"{days[day]}, {local.hour:02d}:{local.minute:02d}"
+
+    return format_one
 
 
 def format_date(value: datetime | date | None) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core import counts, search, site
+from app.core import counts, reference, search, site
 from app.core.i18n import N_, current_locale
 from app.core.workflow import OPEN_STATES, STAFF_LABELS
 from app.models import (
@@ -519,9 +519,9 @@ def _choices_statement(locale: str) -> Select[*tuple[Any, ...]]:
     return select(parts).order_by(parts.c.kind, parts.c.position, parts.c.name)
 
 
-async def choices(session: AsyncSession) -> Choices:
+async def _read_choices(session: AsyncSession, locale: str) -> Choices:
     """Departments, topics, labels and active editors, in one round trip."""
-    rows = (await session.execute(_choices_statement(current_locale()))).all()
+    rows = (await session.execute(_choices_statement(locale))).all()
     found: dict[str, list[tuple[str, str]]] = {"d": [], "t": [], "l": [], "e": []}
     for row in rows:
         found[row[0]].append((row[1], row[2]))
@@ -532,3 +532,12 @@ async def choices(session: AsyncSession) -> Choices:
         editors=[(int(key), name) for key, name in found["e"]],
         states=[(state.value, STAFF_LABELS[state]) for state in ORDERED_STATES],
     )
+
+
+# Read again after any write to these tables in this process, and at least every few seconds (reference.py).
+_choices = reference.Cached(_read_choices, "department", "topic", "label", "staff_user")
+
+
+async def choices(session: AsyncSession) -> Choices:
+    """The filter and bulk-action options in the request's language; from memory while nothing changed."""
+    return await _choices.get(session, current_locale())
