@@ -3,6 +3,7 @@
     python -m bench.profile                                   # the queue page (state + department), SQLite, 10k
     python -m bench.profile --path "/dashboard?state=all&q=nino" --database postgres --seconds 20
     python -m bench.profile --path /apply --anonymous         # a page without the bench editor's session
+    python -m bench.profile --factory bench.baseline_app:create_app --path /rows --anonymous   # B1's baseline
 
 The app is served as `bench.run` serves it (uvicorn on core 0, wrk on core 1, the same seeded archives). The
 profile is written under var/bench/profiles/ in speedscope's format (open it at https://www.speedscope.app or
@@ -96,6 +97,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=25, help="functions listed per table")
     parser.add_argument("--anonymous", action="store_true", help="load the page without logging in")
+    parser.add_argument(
+        "--factory",
+        default="app.main:create_app",
+        help="the app to serve; bench.baseline_app:create_app with --path /rows --anonymous for B1's baseline",
+    )
     parser.add_argument("--native", action="store_true", help="include C frames (py-spy --native)")
     parser.add_argument(
         "--nonblocking", action="store_true", help="sample without pausing the server (cheaper, less exact)"
@@ -108,7 +114,7 @@ def main() -> None:
     PROFILES.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = PROFILES / f"{stamp}-{args.database}-{args.size}-{_slug(args.path)}.speedscope.json"
-    with served("app.main:create_app", url, APP_PORT, quiet=True) as (process, _):
+    with served(args.factory, url, APP_PORT, quiet=True) as (process, _):
         cookie = "" if args.anonymous else session_cookie(APP_PORT)
         page = f"http://127.0.0.1:{APP_PORT}{args.path}"
         warm(page, cookie)
