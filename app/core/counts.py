@@ -8,7 +8,6 @@ and the check that the two never drift).
 from __future__ import annotations
 
 from functools import cache
-
 from typing import Any
 
 from sqlalchemy import Select, String, bindparam, cast, delete, func, literal, select, union_all
