@@ -240,6 +240,11 @@ def format_datetime(value: datetime | None) -> str:
     return f"{day}, {babel_dates.format_time(local, 'HH:mm', locale=locale)}"
 
 
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: Locale) -> str:
+    return babel_dates.format_date(day, "long", locale=locale)
+
+
 def datetime_formatter() -> Callable[[datetime | None], str]:
     """`format_datetime` for a page's many moments: language and zone looked up once, each day once."""
     locale = _babel_locale()
@@ -252,7 +257,7 @@ def datetime_formatter() -> Callable[[datetime | None], str]:
         local = _aware(value).astimezone(zone)
         day = local.date()
         if day not in days:
-            days[day] = babel_dates.format_date(day, "long", locale=locale)
+            days[day] = _long_date(day, locale)
         # What babel's "HH:mm" writes in both languages.
         return f"{days[day]}, {local.hour:02d}:{local.minute:02d}"
 

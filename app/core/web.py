@@ -91,6 +91,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env: Environment = engine.engine
         env.autoescape = True
+        # Outside development the templates are those of the release: no look at their files per render.
+        env.auto_reload = settings.is_dev
         # One environment serves every request: the callables read the request's language from a ContextVar.
         env.add_extension("jinja2.ext.i18n")
         env.newstyle_gettext = True  # type: ignore[attr-defined]

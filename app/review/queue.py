@@ -420,7 +420,8 @@ async def _rows(
     """The page's rows, and the kept counts when asked for them and there is a row to carry them."""
     statement = rows_statement(shape, current_locale(), kept_counts)
     bound = {**_bound(statement, values), "offset": (filters.page - 1) * PAGE_SIZE}
-    found = (await session.execute(statement, bound)).all()
+    # Core rows straight from the connection: the ORM's result machinery has nothing to add to them.
+    found = (await (await session.connection()).execute(statement, bound)).all()
     tally = counts.from_joined(found[0][-1]) if kept_counts and found else None
     return [queue_row(row) for row in found], tally
 

@@ -31,8 +31,7 @@ _ROW = (
 )
 
 
-def _text(value: object) -> str:
-    return str(escape(value))
+_text = escape
 
 
 def _durations() -> Callable[[timedelta], str]:
