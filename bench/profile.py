@@ -98,6 +98,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="functions listed per table")
     parser.add_argument("--anonymous", action="store_true", help="load the page without logging in")
     parser.add_argument(
+        "--cpu-only", action="store_true", help="no py-spy: only the server's CPU time per request (not slowed)"
+    )
+    parser.add_argument(
         "--factory",
         default="app.main:create_app",
         help="the app to serve; bench.baseline_app:create_app with --path /rows --anonymous for B1's baseline",
@@ -121,15 +124,17 @@ def main() -> None:
         spy = [str(PY_SPY), "record", "--pid", str(process.pid), "--rate", str(args.rate)]
         spy += ["--duration", str(args.seconds + 1), "--format", "speedscope", "--output", str(target)]
         spy += (["--nonblocking"] if args.nonblocking else []) + (["--native"] if args.native else [])
-        recorder = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        recorder = None
+        if not args.cpu_only:
+            recorder = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)
         before = process.cpu_times()
         command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", page]
         if cookie:
             command[5:5] = ["-H", f"Cookie: {cookie}"]
         out = subprocess.run(command, capture_output=True, text=True).stdout
         after = process.cpu_times()
-        _, errors = recorder.communicate()
+        errors = recorder.communicate()[1] if recorder else ""
     done = re.search(r"(\d+) requests in", out)
     requests = int(done.group(1)) if done else 0
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -141,6 +146,8 @@ def main() -> None:
     problems = re.findall(r"(Non-2xx.*|Socket errors.*)", out)
     for problem in problems:
         print(f"wrk: {problem}")
+    if args.cpu_only:
+        return
     if not target.exists():
         sys.exit(f"py-spy wrote no profile: {errors.strip()}")
     own, total, by_area, samples = summarise(target)
