@@ -98,7 +98,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="functions listed per table")
     parser.add_argument("--anonymous", action="store_true", help="load the page without logging in")
     parser.add_argument(
-        "--cpu-only", action="store_true", help="no py-spy: only the server's CPU time per request (not slowed)"
+        "--cpu-only",
+        action="store_true",
+        help="no py-spy: only the server's CPU time per request (not slowed)",
     )
     parser.add_argument(
         "--factory",

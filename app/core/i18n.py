@@ -277,7 +277,16 @@ def format_number(value: int | float | None) -> str:
     """A number with the reader's digit grouping: 12 345 or 12,345."""
     if value is None:
         return ""
+    if type(value) is int:
+        return _format_int(value, current_locale())
     return babel_numbers.format_decimal(value, locale=_babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _format_int(value: int, locale: str) -> str:
+    """Whole numbers (a page's counts) repeat from page to page: each is written once per language."""
+    with use_locale(locale):
+        return babel_numbers.format_decimal(value, locale=_babel_locale())
 
 
 def format_mark(value: float | None) -> str:

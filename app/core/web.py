@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency
@@ -85,6 +85,22 @@ def language_url(request: Request[Any, Any, Any], locale: str) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
+# The paths of routes without parameters, kept in the app's state: a page links to the same dozen each time.
+PLAIN_ROUTES = "byline_plain_routes"
+
+
+@pass_context
+def _url_for(context: Mapping[str, Any], route_name: Any, /, **path_parameters: Any) -> str:
+    """Litestar's `url_for` for templates, with the paths of routes that take no parameters kept."""
+    app = context["request"].app
+    if path_parameters:
+        return str(app.route_reverse(route_name, **path_parameters))
+    known: dict[Any, str] = app.state.setdefault(PLAIN_ROUTES, {})
+    if route_name not in known:
+        known[route_name] = app.route_reverse(route_name)
+    return known[route_name]
+
+
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja with autoescaping everywhere (also for .txt mail parts, which re-escape nothing)."""
 
@@ -101,6 +117,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         )
         env.trim_blocks = True
         env.lstrip_blocks = True
+        env.globals["url_for"] = _url_for
         env.filters.update(
             datetime=i18n.format_datetime,
             date=i18n.format_date,
