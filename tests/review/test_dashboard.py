@@ -335,3 +335,41 @@ async def test_the_filter_choices_follow_an_admins_edit_at_once(client, db):
     assert '<option value="news">Breaking &lt;news&gt;</option>' in html
     ivo = await make_staff(db, email="ivo@desk.example", name="Ivo <b>New</b>")
     assert f'<option value="{ivo}">Ivo &lt;b&gt;New&lt;/b&gt;</option>' in await queue_of(client)
+
+
+def test_every_value_in_the_queue_rows_is_escaped():
+    """The rows are written in one loop, not by the template: each value from the data is escaped there."""
+    from datetime import UTC, datetime
+
+    from markupsafe import escape
+
+    from app.core import i18n
+    from app.review.queue_html import rows_html
+
+    hostile = "<img src=x onerror=alert(1)> \"quoted\" & 'single'"
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    row = queue.QueueRow(
+        id=7,
+        name=hostile,
+        email=hostile,
+        state="screening",
+        created_at=now,
+        state_changed_at=now - timedelta(hours=5),
+        due_at=now - timedelta(days=3),
+        is_repeat=True,
+        assignee=hostile,
+        departments=[hostile, "News"],
+        topics=[hostile],
+        labels=[hostile],
+        tasks_open=1,
+        tasks_total=2,
+    )
+    for locale in ("en", "ru"):
+        with i18n.use_locale(locale):
+            html = str(rows_html([row], now=now, application_path=lambda app_id: f"/applications/{app_id}"))
+        assert "<img" not in html and '"quoted"' not in html and "'single'" not in html
+        assert str(escape(hostile)) in html
+        assert (
+            html.count(str(escape(hostile))) == 7
+        )  # aria-label, name, email, assignee, department, topic, label
+        assert 'href="/applications/7"' in html and 'class="is-overdue"' in html
