@@ -69,7 +69,7 @@ class Cached(Generic[T]):
         watch(*tables)
 
     async def get(self, session: AsyncSession, key: Hashable = None) -> T:
-        slot = (session.get_bind().url, key)
+        slot = (session.get_bind().engine.url, key)
         kept = self._kept.get(slot)
         now = time.monotonic()
         if kept is not None and kept[0] == _generation and now - kept[1] < MAX_AGE:

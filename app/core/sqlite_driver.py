@@ -88,7 +88,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
-    _cursor_cls = OneTripCursor  # type: ignore[assignment]
+    _cursor_cls = OneTripCursor
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
