@@ -64,8 +64,11 @@ def rows_html(rows: list[QueueRow], *, now: datetime, application_path: Callable
     """The `<tr>` of every row of a queue page; `application_path`: the link to an application by its id."""
     gettext = i18n.gettext
     pick = gettext("Select %(name)s")
-    repeat = f' <span class="badge repeat">{gettext("applied before")}</span>'
-    no_tasks = f'<span class="muted">{gettext("none")}</span>'
+    # Each text called apart, outside the f-strings, where `make messages` finds it.
+    applied_before = gettext("applied before")
+    none = gettext("none")
+    repeat = f' <span class="badge repeat">{applied_before}</span>'
+    no_tasks = f'<span class="muted">{none}</span>'
     since = gettext("In this state since %(when)s")
     overdue = gettext("overdue %(time)s")
     due_in = gettext("in %(time)s")
