@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import i18n, links, site
@@ -89,6 +91,24 @@ def language_url(request: Request[Any, Any, Any], locale: str) -> str:
 PLAIN_ROUTES = "byline_plain_routes"
 
 
+@lru_cache(maxsize=8192)
+def _translated(catalog: Any, message: str, autoescape: bool) -> str:
+    """A message from a catalog (a new catalog, compiled again, has translations of its own)."""
+    text = catalog.gettext(message)
+    return Markup(text) if autoescape else text  # noqa: S704 - a translation is trusted, as Jinja's gettext has it
+
+
+@pass_context
+def _template_gettext(context: Any, message: str, /, **variables: Any) -> str:
+    """Jinja's new-style `_()` and `gettext()`, with each message's translation looked up once per language.
+
+    As Jinja's own: the translation is trusted markup under autoescaping, the variables are escaped into it,
+    and the text is always a format string (`%%` is a percent sign).
+    """
+    text = _translated(i18n.translations(i18n.current_locale()), message, context.eval_ctx.autoescape)
+    return text % variables if variables or "%" in text else text
+
+
 @pass_context
 def _url_for(context: Mapping[str, Any], route_name: Any, /, **path_parameters: Any) -> str:
     """Litestar's `url_for` for templates, with the paths of routes that take no parameters kept."""
@@ -118,6 +138,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.trim_blocks = True
         env.lstrip_blocks = True
         env.globals["url_for"] = _url_for
+        env.globals["gettext"] = _template_gettext
         env.filters.update(
             datetime=i18n.format_datetime,
             date=i18n.format_date,
