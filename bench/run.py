@@ -111,8 +111,13 @@ def app_env(url: str, port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def served(factory: str, url: str, port: int) -> Iterator[tuple[psutil.Process, float]]:
-    """uvicorn serving `factory` on core 0; yields the process and its start-up time in seconds."""
+def served(
+    factory: str, url: str, port: int, *, quiet: bool = False
+) -> Iterator[tuple[psutil.Process, float]]:
+    """uvicorn serving `factory` on core 0; yields the process and its start-up time in seconds.
+
+    `quiet`: the server's own output (the access log) is dropped.
+    """
     started = time.monotonic()
     proc = subprocess.Popen(
         [
@@ -134,6 +139,8 @@ def served(factory: str, url: str, port: int) -> Iterator[tuple[psutil.Process, 
         ],
         cwd=ROOT,
         env=app_env(url, port),
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
     )
     try:
         deadline = time.monotonic() + 60

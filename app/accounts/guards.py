@@ -39,14 +39,15 @@ def provide_staff(request: Request[Any, Any, Any]) -> StaffUser:
     return current_staff(request)
 
 
-def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# The guards are coroutines: Litestar runs a plain function guard in a worker thread, a trip per request.
+async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     current_staff(connection)
 
 
 def role_required(*roles: str) -> Guard:
     """A guard passing staff who hold any of `roles`."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_staff(connection)
         if not any(user.has_role(role) for role in roles):
             raise RoleRequired(N_("Your role does not give access to this page."))

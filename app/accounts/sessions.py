@@ -90,7 +90,8 @@ async def load_user(
     """
     session_id = hash_token(token)
     if session is not None:
-        row = (await session.execute(_LOOKUP, {"session_id": session_id})).first()
+        connection = await session.connection()
+        row = (await connection.execute(_LOOKUP, {"session_id": session_id})).first()
     else:
         async with db.sessionmaker() as own:
             row = (await own.execute(_LOOKUP, {"session_id": session_id})).first()

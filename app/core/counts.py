@@ -8,8 +8,9 @@ and the check that the two never drift).
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, union_all
+from sqlalchemy import Select, String, bindparam, cast, delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
@@ -58,6 +59,31 @@ def _counts_statement(by_department: bool) -> Select[str, int]:
         else literal(ALL_DEPARTMENTS)
     )
     return select(col(QueueCount.state), col(QueueCount.n)).where(col(QueueCount.department_id) == department)
+
+
+def joined_column(*, by_department: bool, slug_parameter: str = "slug") -> Any:
+    """The counts `counts` reads as one column ("state=n" pairs), to ride along another statement's rows."""
+    department = (
+        select(col(Department.id)).where(col(Department.slug) == bindparam(slug_parameter)).scalar_subquery()
+        if by_department
+        else literal(ALL_DEPARTMENTS)
+    )
+    pair = col(QueueCount.state) + literal("=") + cast(col(QueueCount.n), String)
+    return (
+        select(func.aggregate_strings(pair, ","))
+        .where(col(QueueCount.department_id) == department, col(QueueCount.n) != 0)
+        .scalar_subquery()
+    )
+
+
+def from_joined(joined: str | None) -> dict[str, int]:
+    """The counts of a `joined_column`, as `counts` gives them."""
+    found: dict[str, int] = {}
+    for pair in (joined or "").split(","):
+        state, _, n = pair.partition("=")
+        if state and int(n):
+            found[state] = int(n)
+    return found
 
 
 async def counts(session: AsyncSession, department_slug: str = "") -> dict[str, int]:

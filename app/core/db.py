@@ -12,12 +12,13 @@ from typing import Any
 import anyio.to_thread
 from litestar.types import Message, Scope
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
+from app.core import sqlite_driver
 from app.settings import Settings
 
 NAMING_CONVENTION = {
@@ -49,7 +50,10 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-    engine = create_async_engine(settings.db_url, **kwargs)
+    url = make_url(settings.db_url)
+    if url.drivername == "sqlite+aiosqlite":
+        url = url.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+    engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
     return engine

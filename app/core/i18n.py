@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -240,6 +240,30 @@ def format_datetime(value: datetime | None) -> str:
     return f"{day}, {babel_dates.format_time(local, 'HH:mm', locale=locale)}"
 
 
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: Locale) -> str:
+    return babel_dates.format_date(day, "long", locale=locale)
+
+
+def datetime_formatter() -> Callable[[datetime | None], str]:
+    """`format_datetime` for a page's many moments: language and zone looked up once, each day once."""
+    locale = _babel_locale()
+    zone = _zone_info()
+    days: dict[date, str] = {}
+
+    def format_one(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = _aware(value).astimezone(zone)
+        day = local.date()
+        if day not in days:
+            days[day] = _long_date(day, locale)
+        # What babel's "HH:mm" writes in both languages.
+        return f"{days[day]}, {local.hour:02d}:{local.minute:02d}"
+
+    return format_one
+
+
 def format_date(value: datetime | date | None) -> str:
     """A day in the reader's language (and, for a moment, their time zone)."""
     if value is None:
@@ -253,7 +277,16 @@ def format_number(value: int | float | None) -> str:
     """A number with the reader's digit grouping: 12 345 or 12,345."""
     if value is None:
         return ""
+    if type(value) is int:
+        return _format_int(value, current_locale())
     return babel_numbers.format_decimal(value, locale=_babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _format_int(value: int, locale: str) -> str:
+    """Whole numbers (a page's counts) repeat from page to page: each is written once per language."""
+    with use_locale(locale):
+        return babel_numbers.format_decimal(value, locale=_babel_locale())
 
 
 def format_mark(value: float | None) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency
@@ -19,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import i18n, links, site
@@ -85,12 +87,48 @@ def language_url(request: Request[Any, Any, Any], locale: str) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
+# The paths of routes without parameters, kept in the app's state: a page links to the same dozen each time.
+PLAIN_ROUTES = "byline_plain_routes"
+
+
+@lru_cache(maxsize=8192)
+def _translated(catalog: Any, message: str, autoescape: bool) -> str:
+    """A message from a catalog (a new catalog, compiled again, has translations of its own)."""
+    text = catalog.gettext(message)
+    return Markup(text) if autoescape else text  # noqa: S704 - a translation is trusted, as Jinja's gettext has it
+
+
+@pass_context
+def _template_gettext(context: Any, message: str, /, **variables: Any) -> str:
+    """Jinja's new-style `_()` and `gettext()`, with each message's translation looked up once per language.
+
+    As Jinja's own: the translation is trusted markup under autoescaping, the variables are escaped into it,
+    and the text is always a format string (`%%` is a percent sign).
+    """
+    text = _translated(i18n.translations(i18n.current_locale()), message, context.eval_ctx.autoescape)
+    return text % variables if variables or "%" in text else text
+
+
+@pass_context
+def _url_for(context: Mapping[str, Any], route_name: Any, /, **path_parameters: Any) -> str:
+    """Litestar's `url_for` for templates, with the paths of routes that take no parameters kept."""
+    app = context["request"].app
+    if path_parameters:
+        return str(app.route_reverse(route_name, **path_parameters))
+    known: dict[Any, str] = app.state.setdefault(PLAIN_ROUTES, {})
+    if route_name not in known:
+        known[route_name] = app.route_reverse(route_name)
+    return known[route_name]
+
+
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja with autoescaping everywhere (also for .txt mail parts, which re-escape nothing)."""
 
     def configure(engine: JinjaTemplateEngine) -> None:
         env: Environment = engine.engine
         env.autoescape = True
+        # Outside development the templates are those of the release: no look at their files per render.
+        env.auto_reload = settings.is_dev
         # One environment serves every request: the callables read the request's language from a ContextVar.
         env.add_extension("jinja2.ext.i18n")
         env.newstyle_gettext = True  # type: ignore[attr-defined]
@@ -99,6 +137,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         )
         env.trim_blocks = True
         env.lstrip_blocks = True
+        env.globals["url_for"] = _url_for
+        env.globals["gettext"] = _template_gettext
         env.filters.update(
             datetime=i18n.format_datetime,
             date=i18n.format_date,

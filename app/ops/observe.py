@@ -6,7 +6,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import MutableScopeHeaders
@@ -95,10 +95,13 @@ def observe(settings: Settings, metrics: Metrics) -> Callable[[ASGIApp], ASGIApp
     return middleware
 
 
-def count_unrouted(metrics: Metrics) -> Callable[[Message, Scope], None]:
-    """A before-send hook counting answers Litestar gives before routing (404, 405), which skip middleware."""
+def count_unrouted(metrics: Metrics) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A before-send hook counting answers Litestar gives before routing (404, 405), which skip middleware.
 
-    def hook(message: Message, scope: Scope) -> None:
+    A coroutine: Litestar runs a plain function hook in a worker thread, for every message of every response.
+    """
+
+    async def hook(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start" and "path_template" not in scope:
             metrics.observe(scope.get("method", "GET"), "unmatched", message["status"], None)
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core import counts, search, site
+from app.core import counts, reference, search, site
 from app.core.i18n import N_, current_locale
 from app.core.workflow import OPEN_STATES, STAFF_LABELS
 from app.models import (
@@ -317,7 +317,7 @@ async def state_counts(
     With no filter or only a department, the kept counts answer at once; other filters count the matching
     rows, up to COUNT_CAP of them, so a wide filter over a large archive stays quick.
     """
-    if not filters.narrowed or (filters.department and _only_department(filters)):
+    if _kept_counts_apply(filters):
         return await counts.counts(session, filters.department), False
     statement = _count_statement(shape)
     rows = (await session.execute(statement, _bound(statement, values))).all()
@@ -334,6 +334,11 @@ def _bound(statement: Select[*tuple[Any, ...]], values: dict[str, Any]) -> dict[
 @cache
 def _parameter_names(statement: Select[*tuple[Any, ...]]) -> frozenset[str]:
     return frozenset(statement.compile().params)
+
+
+def _kept_counts_apply(filters: QueueFilters) -> bool:
+    """Whether the tabs show the kept counts (no filter, or a department alone) rather than counted rows."""
+    return not filters.narrowed or bool(filters.department and _only_department(filters))
 
 
 def _only_department(filters: QueueFilters) -> bool:
@@ -395,22 +400,30 @@ def queue_row(row: Any) -> QueueRow:
 
 
 @cache
-def rows_statement(shape: Shape, locale: str) -> Select[*tuple[Any, ...]]:
-    """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page)."""
-    return (
-        _listing(_where(shape), locale)
-        .order_by(*_order(shape.sort))
-        .limit(PAGE_SIZE + 1)
-        .offset(bindparam("offset"))
-    )
+def rows_statement(shape: Shape, locale: str, kept_counts: bool = False) -> Select[*tuple[Any, ...]]:
+    """A page of rows of a shape from `offset`: PAGE_SIZE + 1 of them (the extra one tells of a next page).
+
+    `kept_counts`: each row also carries the kept counts per state (of the department filtered on, if any), so
+    that the page needs no second statement for its tabs.
+    """
+    listing = _listing(_where(shape), locale)
+    if kept_counts:
+        listing = listing.add_columns(
+            counts.joined_column(by_department=shape.department, slug_parameter="department")
+        )
+    return listing.order_by(*_order(shape.sort)).limit(PAGE_SIZE + 1).offset(bindparam("offset"))
 
 
 async def _rows(
-    session: AsyncSession, filters: QueueFilters, shape: Shape, values: dict[str, Any]
-) -> list[QueueRow]:
-    statement = rows_statement(shape, current_locale())
+    session: AsyncSession, filters: QueueFilters, shape: Shape, values: dict[str, Any], *, kept_counts: bool
+) -> tuple[list[QueueRow], dict[str, int] | None]:
+    """The page's rows, and the kept counts when asked for them and there is a row to carry them."""
+    statement = rows_statement(shape, current_locale(), kept_counts)
     bound = {**_bound(statement, values), "offset": (filters.page - 1) * PAGE_SIZE}
-    return [queue_row(row) for row in (await session.execute(statement, bound)).all()]
+    # Core rows straight from the connection: the ORM's result machinery has nothing to add to them.
+    found = (await (await session.connection()).execute(statement, bound)).all()
+    tally = counts.from_joined(found[0][-1]) if kept_counts and found else None
+    return [queue_row(row) for row in found], tally
 
 
 @cache
@@ -478,9 +491,12 @@ async def queue_page(session: AsyncSession, filters: QueueFilters, *, me: int, n
     found = await search.matching_ids(session, words, SEARCH_LIMIT + 1) if words else None
     search_capped = found is not None and len(found) > SEARCH_LIMIT
     shape, values = selection(filters, me=me, now=now, found=found[:SEARCH_LIMIT] if found else found)
-    rows = await _rows(session, filters, shape, values)
+    kept = _kept_counts_apply(filters)
+    rows, tally = await _rows(session, filters, shape, values, kept_counts=kept)
     has_next = len(rows) > PAGE_SIZE
-    tally, capped = await state_counts(session, filters, shape, values)
+    capped = False
+    if tally is None:
+        tally, capped = await state_counts(session, filters, shape, values)
     return QueuePage(
         rows=rows[:PAGE_SIZE], counts=tally, has_next=has_next, capped=capped, search_capped=search_capped
     )
@@ -519,9 +535,9 @@ def _choices_statement(locale: str) -> Select[*tuple[Any, ...]]:
     return select(parts).order_by(parts.c.kind, parts.c.position, parts.c.name)
 
 
-async def choices(session: AsyncSession) -> Choices:
+async def _read_choices(session: AsyncSession, locale: str) -> Choices:
     """Departments, topics, labels and active editors, in one round trip."""
-    rows = (await session.execute(_choices_statement(current_locale()))).all()
+    rows = (await session.execute(_choices_statement(locale))).all()
     found: dict[str, list[tuple[str, str]]] = {"d": [], "t": [], "l": [], "e": []}
     for row in rows:
         found[row[0]].append((row[1], row[2]))
@@ -532,3 +548,12 @@ async def choices(session: AsyncSession) -> Choices:
         editors=[(int(key), name) for key, name in found["e"]],
         states=[(state.value, STAFF_LABELS[state]) for state in ORDERED_STATES],
     )
+
+
+# Read again after any write to these tables in this process, and at least every few seconds (reference.py).
+_choices = reference.Cached(_read_choices, "department", "topic", "label", "staff_user")
+
+
+async def choices(session: AsyncSession) -> Choices:
+    """The filter and bulk-action options in the request's language; from memory while nothing changed."""
+    return await _choices.get(session, current_locale())

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from app.review import queue
-from tests.factories import csrf_of, login, make_client, move, page_form, staff_login, submit
+from tests.factories import csrf_of, login, make_client, make_staff, move, page_form, staff_login, submit
 from tests.queries import stored
 
 
@@ -224,6 +224,7 @@ async def test_sorting_and_pages(app, client, db, monkeypatch):
 async def test_the_page_costs_the_same_queries_for_one_row_or_many_and_reads_only_listed_columns(client, db):
     await submit(client, db, name="Only One")
     await staff_login(client, db, "eda@desk.example")
+    await queue_of(client)  # the filter choices are read once, then kept until they change
     with statements(db) as one:
         await queue_of(client)
     for n in range(6):
@@ -295,3 +296,80 @@ async def test_names_are_isolated_and_lose_their_bidi_controls(client, db):
     html = await queue_of(client)
     assert f'<a href="/applications/{app_id}"><bdi>Ana Ribeiro</bdi></a>' in html
     assert "\u202e" not in html
+
+
+async def test_the_filter_choices_follow_an_admins_edit_at_once(client, db):
+    """The choices are kept in memory between requests; an edit in this process is seen on the next page."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from app.models import Department, Topic
+
+    await staff_login(client, db, "eda@desk.example", name="Eda Editor", roles=("editor", "admin"))
+    html = await queue_of(client, "?lang=en")
+    assert '<option value="news">News</option>' in html
+    async with db.sessionmaker() as session:
+        news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
+        names = {
+            f"{type(item).__name__.lower()}_{item.id}_name_{lang}": getattr(
+                item, "name_ru" if lang == "ru" else "name"
+            )
+            for model in (Department, Topic)
+            for item in (await session.scalars(select(model))).all()
+            for lang in ("en", "ru")
+        }
+    content = await client.get("/admin/content")
+    saved = await client.post(
+        "/admin/content",
+        data={
+            "_csrf_token": csrf_of(content.text),
+            **names,
+            f"department_{news.id}_name_en": "Breaking <news>",
+            "call_text_en": "Write for us.",
+            "consent_text_en": "I agree that {publication} keeps my data.",
+            "consent_text_ru": "Даю согласие {publication} на хранение моих данных.",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    html = await queue_of(client)
+    assert '<option value="news">Breaking &lt;news&gt;</option>' in html
+    ivo = await make_staff(db, email="ivo@desk.example", name="Ivo <b>New</b>")
+    assert f'<option value="{ivo}">Ivo &lt;b&gt;New&lt;/b&gt;</option>' in await queue_of(client)
+
+
+def test_every_value_in_the_queue_rows_is_escaped():
+    """The rows are written in one loop, not by the template: each value from the data is escaped there."""
+    from datetime import UTC, datetime
+
+    from markupsafe import escape
+
+    from app.core import i18n
+    from app.review.queue_html import rows_html
+
+    hostile = "<img src=x onerror=alert(1)> \"quoted\" & 'single'"
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    row = queue.QueueRow(
+        id=7,
+        name=hostile,
+        email=hostile,
+        state="screening",
+        created_at=now,
+        state_changed_at=now - timedelta(hours=5),
+        due_at=now - timedelta(days=3),
+        is_repeat=True,
+        assignee=hostile,
+        departments=[hostile, "News"],
+        topics=[hostile],
+        labels=[hostile],
+        tasks_open=1,
+        tasks_total=2,
+    )
+    for locale in ("en", "ru"):
+        with i18n.use_locale(locale):
+            html = str(rows_html([row], now=now, application_path=lambda app_id: f"/applications/{app_id}"))
+        assert "<img" not in html and '"quoted"' not in html and "'single'" not in html
+        assert str(escape(hostile)) in html
+        assert (
+            html.count(str(escape(hostile))) == 7
+        )  # aria-label, name, email, assignee, department, topic, label
+        assert 'href="/applications/7"' in html and 'class="is-overdue"' in html
