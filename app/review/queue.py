@@ -14,10 +14,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     Select,
     String,
     TextClause,
+    any_,
     bindparam,
     cast,
     func,
@@ -192,14 +195,15 @@ class Shape:
     overdue: bool = False
     repeat: bool = False
     tasks_overdue: bool = False
-    search: bool = False
+    search: str = ""  # "", "in" (a list of bound values) or "array" (one bound array, on PostgreSQL)
     sort: str = "due"
 
 
 def selection(
-    filters: QueueFilters, *, me: int, now: datetime, found: list[int] | None
+    filters: QueueFilters, *, me: int, now: datetime, found: list[int] | None, arrays: bool = False
 ) -> tuple[Shape, dict[str, Any]]:
-    """The shape of the query these filters make and the values to bind; `found`: the search's hits."""
+    """The shape of the query these filters make and the values to bind; `found`: the search's hits, bound
+    as one array where the database has arrays (`arrays`): a thousand hits make one parameter."""
     values: dict[str, Any] = {"now": now}
     state = filters.state if filters.state in {"open", "all"} else "one"
     if state == "one":
@@ -224,10 +228,14 @@ def selection(
         overdue=filters.overdue,
         repeat=filters.repeat,
         tasks_overdue=filters.tasks_overdue,
-        search=found is not None,
+        search="" if found is None else "array" if arrays else "in",
         sort=filters.sort,
     )
     return shape, values
+
+
+def _has_arrays(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _narrowing(shape: Shape) -> list[ColumnElement[bool]]:
@@ -274,7 +282,9 @@ def _narrowing(shape: Shape) -> list[ColumnElement[bool]]:
                 )
             )
         )
-    if shape.search:
+    if shape.search == "array":
+        conditions.append(col(Application.id) == any_(bindparam("found", type_=ARRAY(Integer))))
+    elif shape.search:
         conditions.append(col(Application.id).in_(bindparam("found", expanding=True)))
     return conditions
 
@@ -406,6 +416,18 @@ def rows_statement(shape: Shape, locale: str, kept_counts: bool = False) -> Sele
     `kept_counts`: each row also carries the kept counts per state (of the department filtered on, if any), so
     that the page needs no second statement for its tabs.
     """
+    if shape.search and shape.sort != "name":
+        # The search's hits (up to SEARCH_LIMIT) are put in order by the application's own columns first, and
+        # only the page's rows are joined to their applicant, editor and names.
+        page = (
+            select(col(Application.id))
+            .where(*_where(shape))
+            .order_by(*_order(shape.sort))
+            .limit(PAGE_SIZE + 1)
+            .offset(bindparam("offset"))
+        )
+        listing = _listing([col(Application.id).in_(page)], locale)
+        return listing.order_by(*_order(shape.sort))
     listing = _listing(_where(shape), locale)
     if kept_counts:
         listing = listing.add_columns(
@@ -440,7 +462,7 @@ async def export_statement(
     """
     words = search.terms(filters.q)
     found = await search.matching_ids(session, words, SEARCH_LIMIT) if words else None
-    shape, values = selection(filters, me=me, now=now, found=found)
+    shape, values = selection(filters, me=me, now=now, found=found, arrays=_has_arrays(session))
     listing = _export_listing(shape, current_locale())
     bound = listing.params(**_bound(listing, values))
 
@@ -490,7 +512,8 @@ async def queue_page(session: AsyncSession, filters: QueueFilters, *, me: int, n
     words = search.terms(filters.q)
     found = await search.matching_ids(session, words, SEARCH_LIMIT + 1) if words else None
     search_capped = found is not None and len(found) > SEARCH_LIMIT
-    shape, values = selection(filters, me=me, now=now, found=found[:SEARCH_LIMIT] if found else found)
+    hits = found[:SEARCH_LIMIT] if found else found
+    shape, values = selection(filters, me=me, now=now, found=hits, arrays=_has_arrays(session))
     kept = _kept_counts_apply(filters)
     rows, tally = await _rows(session, filters, shape, values, kept_counts=kept)
     has_next = len(rows) > PAGE_SIZE

@@ -221,6 +221,26 @@ async def test_sorting_and_pages(app, client, db, monkeypatch):
     assert names_in(await queue_of(client, "?page=99")) == []  # past the end: an empty page, not an error
 
 
+async def test_search_hits_are_sorted_and_paged_like_the_queue(app, client, db, monkeypatch):
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    queue.rows_statement.cache_clear()  # the statements are built again with the smaller page
+    try:
+        for name in ("Carla Vega", "Ana Vega", "Dora Other", "Bea Vega"):
+            await submit(client, db, name=name)
+            app.state.clock.advance(timedelta(hours=1))
+        await staff_login(client, db, "eda@desk.example")
+
+        assert names_in(await queue_of(client, "?q=vega&sort=name")) == ["Ana Vega", "Bea Vega"]
+        assert names_in(await queue_of(client, "?q=vega&sort=name&page=2")) == ["Carla Vega"]
+        assert names_in(await queue_of(client, "?q=vega&sort=newest")) == ["Bea Vega", "Ana Vega"]
+        assert names_in(await queue_of(client, "?q=vega&sort=oldest")) == ["Carla Vega", "Ana Vega"]
+        assert names_in(await queue_of(client, "?q=vega")) == ["Carla Vega", "Ana Vega"]
+        assert names_in(await queue_of(client, "?q=vega&page=2")) == ["Bea Vega"]
+        assert names_in(await queue_of(client, "?q=vega&page=3")) == []
+    finally:
+        queue.rows_statement.cache_clear()
+
+
 async def test_the_page_costs_the_same_queries_for_one_row_or_many_and_reads_only_listed_columns(client, db):
     await submit(client, db, name="Only One")
     await staff_login(client, db, "eda@desk.example")
