@@ -277,7 +277,9 @@ def upload_benchmarks(kind: str, rows: list[Row], posts: int, *, only: set[str],
         with served("bench.baseline_app:create_app", url, BASE_PORT):
             base = asyncio.run(form_posts(f"http://127.0.0.1:{BASE_PORT}", posts, baseline=True))
         with served("app.main:create_app", url, APP_PORT):
-            mine = asyncio.run(form_posts(f"http://127.0.0.1:{APP_PORT}", posts, baseline=False))
+            mine = asyncio.run(
+                form_posts(f"http://127.0.0.1:{APP_PORT}", posts, baseline=False, database_url=url)
+            )
         stored = mine.stored_rows
         rows.append(
             Row(
