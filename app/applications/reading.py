@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio.to_thread
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -70,13 +70,13 @@ def lock_seconds(settings: Settings) -> float:
     return settings.upload_inspect_timeout_seconds + 60
 
 
-def _waiting(now: datetime) -> list[object]:
-    return [col(WorkSample.text_due_at).is_not(None), col(WorkSample.text_due_at) <= now]
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    return and_(col(WorkSample.text_due_at).is_not(None), col(WorkSample.text_due_at) <= now)
 
 
 async def any_due(session: AsyncSession, now: datetime) -> bool:
     """Whether a claim would find anything: a plain read on a partial index, so idle readers take no lock."""
-    found = await session.scalar(select(col(WorkSample.id)).where(*_waiting(now)).limit(1))
+    found = await session.scalar(select(col(WorkSample.id)).where(_waiting(now)).limit(1))
     return found is not None
 
 
@@ -84,7 +84,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, settings: S
     """Take up to `limit` due samples, oldest first (PostgreSQL: skipping those another reader is taking)."""
     picked = (
         select(col(WorkSample.id))
-        .where(*_waiting(now))
+        .where(_waiting(now))
         .order_by(col(WorkSample.text_due_at), col(WorkSample.id))
         .limit(limit)
     )
@@ -105,7 +105,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, settings: S
     )
     return sorted(
         (
-            Due(sample_id, app_id, key, pasted or extracted)
+            Due(sample_id or 0, app_id, key, pasted or extracted)
             for sample_id, app_id, key, pasted, extracted in rows
         ),
         key=lambda due: due.id,
