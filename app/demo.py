@@ -223,7 +223,7 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
             )
         )
         with use_locale(lang):
-            application = await create_application(
+            new = await create_application(
                 session,
                 settings=settings,
                 fields=fields,
@@ -235,6 +235,8 @@ async def load_demo(session: AsyncSession, *, settings: Settings, now: datetime 
                 submission_key=None,
                 now=now - timedelta(days=len(PEOPLE) - index, hours=rng.randint(0, 20)),
             )
+        application = await session.get(Application, new.id)
+        assert application is not None
         created.append(application)
     await walk_to_states(session, settings=settings, applications=created, users=users, now=now)
     session.add(SiteSetting(key=DEMO_FLAG, value=True, updated_at=now))

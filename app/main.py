@@ -28,6 +28,7 @@ from app.api.openapi import openapi_config
 from app.api.routes import create_router as api_router
 from app.api.token_routes import create_router as api_tokens_router
 from app.api.webhook_routes import create_router as webhooks_router
+from app.applications.reading import Reader
 from app.applications.routes import create_router as applications_router
 from app.core import i18n, links, similarity
 from app.core.background import Loop, running
@@ -101,7 +102,8 @@ def webhook_sender(db: Database, settings: Settings, *, clock: Now = utcnow) -> 
 def background_work(
     db: Database, settings: Settings, *, clock: Now = utcnow, jobs: Jobs | None = None
 ) -> list[Loop]:
-    """The senders of mail and webhook deliveries, and the runner of the scheduled jobs."""
+    """The senders of mail and webhook deliveries, the reader of the PDFs sent with the form, and the runner
+    of the scheduled jobs."""
     loops: list[Loop] = []
     mail = mail_sender(db, settings, clock=clock)
     if mail is None:
@@ -109,6 +111,7 @@ def background_work(
     else:
         loops.append(mail)
     loops.append(webhook_sender(db, settings, clock=clock))
+    loops.append(Reader(db, settings, clock=clock))
     loops.append(JobRunner(db, settings, jobs if jobs is not None else scheduled_jobs(), clock=clock))
     return loops
 

@@ -325,6 +325,14 @@ class WorkSample(SQLModel, table=True):
     """An uploaded file, a link or pasted text; files live under the upload folder by `storage_key`."""
 
     __tablename__ = "work_sample"
+    __table_args__ = (
+        sa.Index(
+            "ix_work_sample_text_due_at",
+            "text_due_at",
+            sqlite_where=sa.text("text_due_at IS NOT NULL"),
+            postgresql_where=sa.text("text_due_at IS NOT NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
     position: int = 0
@@ -339,9 +347,18 @@ class WorkSample(SQLModel, table=True):
     size_bytes: int | None = None
     sha256: str | None = Field(default=None, max_length=64)
     word_count: int | None = None
-    # A file's plain text, read on first use for picking fact-check claims (empty: none could be read).
+    # A file's plain text, for picking fact-check claims (None: none could be read, or not yet).
     extracted_text: str | None = Field(default=None, sa_type=sa.Text)
+    # A sample whose text the reader (app/applications/reading.py) still has to index for the similarity
+    # checks, after reading it first from a PDF sent with the form: from when a reader may take it (one
+    # holding it moves it on by its lock time). None once done, and for a sample with no text.
+    text_due_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
+
+    @property
+    def text_pending(self) -> bool:
+        """Whether a file's words are still to be counted and its text read."""
+        return self.kind == SampleKind.file and self.text_due_at is not None and self.extracted_text is None
 
 
 class Event(SQLModel, table=True):

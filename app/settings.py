@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     upload_inspect_memory_mb: int = Field(default=512, ge=128)
     upload_inspect_timeout_seconds: float = Field(default=20.0, gt=0)
     upload_inspect_max_pdf_operations: int = Field(default=300_000, ge=1)
+    # A PDF sent with the form is counted after the answer, by a reader beside the pages (web process or
+    # `byline worker`) that looks for waiting files this often.
+    upload_read_poll_seconds: float = Field(default=1.0, gt=0)
 
     session_idle_minutes: int = 60
     session_max_hours: int = 12

@@ -4,9 +4,10 @@
     python -m bench.run --sizes 10000 --databases sqlite --duration 5
 
 The app and the baseline are served by uvicorn pinned to core 0; wrk (or, for uploads, a Python client) runs
-pinned to core 1. Seeded databases are kept under var/bench/ (SQLite) or as bench_<size> (PostgreSQL), so only
-the first run seeds. B4 (the outbox drain against django-post_office and raw aiosmtplib) is bench/mail_drain.py,
-run as a process of its own. The table at the end gives absolute figures, the ratio to the baseline and the bar.
+pinned to core 1. Seeded databases are kept under var/bench/ (SQLite) or as bench_<size> (PostgreSQL; another
+prefix with BYLINE_BENCH_DATABASE_PREFIX, other ports with BYLINE_BENCH_PORTS), so only the first run seeds.
+B4 (the outbox drain against django-post_office and raw aiosmtplib) is bench/mail_drain.py, run as a process of
+its own. The table at the end gives absolute figures, the ratio to the baseline and the bar.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ from bench.uploads import form_posts, large_uploads
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PYTHON = sys.executable
-APP_PORT, BASE_PORT = 8100, 8101
+# Another checkout benchmarking on the same machine can take other ports and databases of its own:
+# BYLINE_BENCH_PORTS=8120,8121 BYLINE_BENCH_DATABASE_PREFIX=mine_bench
+APP_PORT, BASE_PORT = (int(p) for p in os.environ.get("BYLINE_BENCH_PORTS", "8100,8101").split(","))
+DB_PREFIX = os.environ.get("BYLINE_BENCH_DATABASE_PREFIX", "bench")
 PG_ADMIN = os.environ.get(
     "BYLINE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -55,13 +59,13 @@ class Row:
 def database_url(kind: str, size: int) -> str:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{VAR / f'byline-{size}.db'}"
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/bench_{size}"
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_PREFIX}_{size}"
 
 
 def ensure_seeded(kind: str, size: int) -> str:
     url = database_url(kind, size)
     if kind == "postgres":
-        name = f"bench_{size}"
+        name = f"{DB_PREFIX}_{size}"
         exists = subprocess.run(
             [
                 "psql",
@@ -88,7 +92,17 @@ def ensure_seeded(kind: str, size: int) -> str:
         print(f"seeded {kind} with {size:,} applications in {took:.0f} s")
     if kind == "postgres":
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", f"bench_{size}", "-qc", "vacuum analyze"]
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                f"{DB_PREFIX}_{size}",
+                "-qc",
+                "vacuum analyze",
+            ]
         )
     return url
 
@@ -266,25 +280,33 @@ def queue_benchmarks(kind: str, sizes: list[int], duration: int, rows: list[Row]
         )
 
 
-def upload_benchmarks(kind: str, rows: list[Row], posts: int) -> None:
+def upload_benchmarks(kind: str, rows: list[Row], posts: int, *, only: set[str], rounds: int = 1) -> None:
     url = ensure_seeded(kind, 10_000)
-    with served("bench.baseline_app:create_app", url, BASE_PORT):
-        base = asyncio.run(form_posts(f"http://127.0.0.1:{BASE_PORT}", posts, baseline=True))
-    with served("app.main:create_app", url, APP_PORT):
-        mine = asyncio.run(form_posts(f"http://127.0.0.1:{APP_PORT}", posts, baseline=False))
-    stored = mine.stored_rows
-    rows.append(
-        Row(
-            "B3",
-            kind,
-            "form post: 1 MB PDF, a link, pasted text",
-            f"{mine.rps:.1f} posts/s, {mine.errors} errors, {stored} stored of {mine.redirects} answered 303",
-            f"{base.rps:.1f} posts/s",
-            f"{mine.rps / base.rps:.2f}",
-            "≥ 0.6, no errors, rows = 303s",
-            "yes" if mine.rps / base.rps >= 0.6 and not mine.errors and stored == mine.redirects else "NO",
+    for _ in range(rounds if "B3" in only else 0):
+        # Baseline and app one after the other in each round, so that a change in the machine's load shows.
+        with served("bench.baseline_app:create_app", url, BASE_PORT):
+            base = asyncio.run(form_posts(f"http://127.0.0.1:{BASE_PORT}", posts, baseline=True))
+        with served("app.main:create_app", url, APP_PORT):
+            mine = asyncio.run(
+                form_posts(f"http://127.0.0.1:{APP_PORT}", posts, baseline=False, database_url=url)
+            )
+        stored = mine.stored_rows
+        rows.append(
+            Row(
+                "B3",
+                kind,
+                "form post: 1 MB PDF, a link, pasted text",
+                f"{mine.rps:.1f} posts/s, {mine.errors} errors, {stored} stored of {mine.redirects} answered 303",
+                f"{base.rps:.1f} posts/s",
+                f"{mine.rps / base.rps:.2f}",
+                "≥ 0.6, no errors, rows = 303s",
+                "yes"
+                if mine.rps / base.rps >= 0.6 and not mine.errors and stored == mine.redirects
+                else "NO",
+            )
         )
-    )
+    if "B5" not in only:
+        return
     with served("app.main:create_app", url, APP_PORT) as (process, _):
         growth = asyncio.run(large_uploads(f"http://127.0.0.1:{APP_PORT}", process, count=20))
     rows.append(
@@ -358,6 +380,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200, help="form posts per B3 run")
     parser.add_argument("--only", default="B1,B2,B3,B4,B5,B6")
     parser.add_argument("--messages", type=int, default=10_000, help="messages per B4 drain")
+    parser.add_argument("--rounds", type=int, default=1, help="B3 runs, each baseline then app")
     parser.add_argument("--cold-test", action="store_true", help="also time a cold `make test` (B6)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -369,7 +392,7 @@ def main() -> None:
         if only & {"B1", "B2", "B6"}:
             queue_benchmarks(kind, sizes, args.duration, rows)
         if only & {"B3", "B5"}:
-            upload_benchmarks(kind, rows, args.posts)
+            upload_benchmarks(kind, rows, args.posts, only=only, rounds=args.rounds)
         if "B4" in only:
             mail_drain(kind, args.messages, rows)
     if args.cold_test:

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.accounts.passwords import hash_password
+from app.applications.reading import read_due
 from app.core.db import Database
 from app.demo import DemoLogin, load_demo
 from app.models import (
@@ -152,6 +153,13 @@ async def submit(
     """Apply through the public form (`valid_fields(**overrides)` and `files`); returns the new application's id."""
     public_id = await send_application(client, valid_fields(**overrides), files)
     return await application_id(db, public_id)
+
+
+async def read_samples(app: Litestar) -> int:
+    """What a worker does after the form's answer (app/applications/reading.py): count the words of the PDFs
+    sent with it, keep their text, and index every sample's text for the similarity checks. Returns how many
+    samples it read."""
+    return await read_due(app.state.db, app.state.settings, app.state.clock())
 
 
 async def page_form(client: Client, app_id: int) -> tuple[str, dict[str, str]]:

@@ -167,9 +167,13 @@ class Sample(Struct):
     file_name: str | None
     content_type: str | None
     size_bytes: int | None
+    # None for a link, and for a PDF whose words are not counted: still being read (`words_pending`), or
+    # past the reading budget.
     word_count: int | None
     # Files: where staff download them (with a browser session); links and pasted text have none.
     download_path: str | None
+    # A PDF sent with the form is counted just after it arrives; until then this is true.
+    words_pending: bool = False
 
 
 class TimelineEntry(Struct):

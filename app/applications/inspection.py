@@ -25,6 +25,8 @@ KB = 1024
 MB = 1024 * KB
 CHUNK = 64 * KB
 PDF_HEADER_WINDOW = 1024
+# The bytes read to decide a file's type by its content.
+HEAD_BYTES = 8 * KB
 RATIO_MIN_ENTRY_BYTES = 1 * MB
 MAX_RATIO = 200
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -229,6 +231,29 @@ def _damaged() -> UploadRejected:
 Checked = Callable[[str], None]
 
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def type_by_head(head: bytes, ext: str) -> str | None:
+    """What the first bytes of a file (HEAD_BYTES of them) decide alone: "pdf" for a PDF, which is then safe
+    to keep (its text is only read, never trusted); "zip" for an archive named .docx or .odt, whose parts
+    must still be checked; None when the whole file has to be read. Raises UploadRejected for a program or
+    a type that does not match `ext`."""
+    if head.startswith(EXECUTABLE_MAGIC):
+        raise UploadRejected(N_("This file is a program, not a document."))
+    if head.startswith(ZIP_MAGIC):
+        if ext not in ("docx", "odt"):
+            raise _mismatch(ext)
+        return "zip"
+    pdf_at = head.find(b"%PDF-", 0, PDF_HEADER_WINDOW + 4)
+    if pdf_at == 0 or (pdf_at > 0 and ext == "pdf"):
+        # Readers skip junk before the header; a browser could read that junk as HTML.
+        if ext != "pdf" or b"<" in head[:pdf_at]:
+            raise _mismatch(ext)
+        return "pdf"
+    return None
+
+
 def inspect_file(path: Path, ext: str, limits: Limits, checked: Checked = lambda _type: None) -> Inspection:
     """Decide the file's type from its content, check it agrees with `ext`, count its words, keep its text.
 
@@ -237,20 +262,11 @@ def inspect_file(path: Path, ext: str, limits: Limits, checked: Checked = lambda
     """
     budget = _Budget(limits)
     with path.open("rb") as fh:
-        head = fh.read(8 * KB)
-    if head.startswith(EXECUTABLE_MAGIC):
-        raise UploadRejected(N_("This file is a program, not a document."))
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if ext not in ("docx", "odt"):
-            raise _mismatch(ext)
+        head = fh.read(HEAD_BYTES)
+    found = type_by_head(head, ext)
+    if found == "zip":
         return _inspect_zip(path, ext, limits, budget, checked)
-    pdf_at = head.find(b"%PDF-", 0, PDF_HEADER_WINDOW + 4)
-    if pdf_at == 0 or (pdf_at > 0 and ext == "pdf"):
-        if ext != "pdf":
-            raise _mismatch(ext)
-        # Readers skip junk before the header; a browser could read that junk as HTML.
-        if b"<" in head[:pdf_at]:
-            raise _mismatch(ext)
+    if found == "pdf":
         checked("pdf")
         return _pdf(path, limits, budget)
     if head.startswith(b"{\\rtf"):

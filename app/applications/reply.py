@@ -102,12 +102,15 @@ async def reply(
                     filename=form.upload.filename,
                     settings=settings,
                     budget_bytes=settings.max_file_bytes,
+                    read_pdf_later=True,
                 )
             except uploads.UploadRejected as exc:
                 status = exc.status_code
                 raise Invalid(exc.message, {"sample_file": exc.message}, status_code=status) from None
             delete_on_rollback(session, item.path)
             attach_file(sample, item)
+            if item.text_pending:
+                sample.text_due_at = now  # its words, text and prints: app/applications/reading.py
         else:
             sample.url = form.url
         session.add(sample)

@@ -64,19 +64,20 @@ async def enforce_rate_limits(
         "We have received several applications from you in a short time. "
         "Please wait before sending another one; your earlier applications are safe."
     )
-    await ratelimit.hit(
+    await ratelimit.hit_all(
         session,
-        key=ratelimit.bucket_key(settings, "apply-ip", ip),
-        limit=settings.rate_apply_per_ip,
-        window_seconds=settings.rate_apply_per_ip_window_seconds,
-        now=now,
-        message=message,
-    )
-    await ratelimit.hit(
-        session,
-        key=ratelimit.bucket_key(settings, "apply-email", email),
-        limit=settings.rate_apply_per_email,
-        window_seconds=settings.rate_apply_per_email_window_seconds,
+        [
+            (
+                ratelimit.bucket_key(settings, "apply-ip", ip),
+                settings.rate_apply_per_ip,
+                settings.rate_apply_per_ip_window_seconds,
+            ),
+            (
+                ratelimit.bucket_key(settings, "apply-email", email),
+                settings.rate_apply_per_email,
+                settings.rate_apply_per_email_window_seconds,
+            ),
+        ],
         now=now,
         message=message,
     )

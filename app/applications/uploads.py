@@ -44,7 +44,8 @@ _inspections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semapho
 )
 
 
-def _inspection_slots() -> anyio.Semaphore:
+def inspection_slots() -> anyio.Semaphore:
+    """The slots for reading documents at once in this event loop (INSPECTIONS_AT_ONCE)."""
     loop = asyncio.get_running_loop()
     slots = _inspections.get(loop)
     if slots is None:
@@ -106,6 +107,8 @@ class StoredFile:
     word_count: int | None
     # The plain text for picking fact-check claims; None when it could not be read within the budget.
     extracted_text: str | None
+    # A PDF kept before its words were counted and its text read (`reading.read_due` does both).
+    text_pending: bool = False
 
 
 def _is_control(ch: str) -> bool:
@@ -182,19 +185,24 @@ def _too_large(size: int, settings: Settings) -> UploadRejected:
     )
 
 
-def _copy(source: IO[bytes], part: Path, *, limit: int, settings: Settings) -> tuple[int, str]:
-    """Copy an upload to `part` in chunks, hashing as it goes; refuse it past `limit` bytes. Blocking."""
+def _copy(source: IO[bytes], part: Path, *, limit: int, settings: Settings) -> tuple[int, str, bytes]:
+    """Copy an upload to `part` in chunks, hashing as it goes; refuse it past `limit` bytes. Blocking.
+
+    Returns the size, the SHA-256 and the first bytes (inspection.HEAD_BYTES), which tell a PDF."""
     part.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
+    head = b""
     with _open_part(part) as fh:
         while chunk := source.read(CHUNK):
             size += len(chunk)
             if size > limit:
                 raise _too_large(size, settings)
+            if len(head) < inspection.HEAD_BYTES:
+                head += chunk[: inspection.HEAD_BYTES - len(head)]
             digest.update(chunk)
             fh.write(chunk)
-    return size, digest.hexdigest()
+    return size, digest.hexdigest(), head
 
 
 class _Spares:
@@ -333,13 +341,27 @@ def _inspect_and_keep(part: Path, final: Path, ext: str, settings: Settings) -> 
     return found
 
 
+def _type_by_head(head: bytes, ext: str) -> str | None:
+    try:
+        return inspection.type_by_head(head, ext)
+    except UploadRejected as exc:  # the catalog's English text: shown in the applicant's language
+        raise UploadRejected(_(exc.message, **exc.params), status_code=exc.status_code) from None
+
+
 async def store_upload(
-    source: UploadFile | IO[bytes], *, filename: str, settings: Settings, budget_bytes: int
+    source: UploadFile | IO[bytes],
+    *,
+    filename: str,
+    settings: Settings,
+    budget_bytes: int,
+    read_pdf_later: bool = False,
 ) -> StoredFile:
     """Check and stream one upload into the upload folder under a random name; refusals leave no file.
 
     The copy runs in one worker thread, not one hop per chunk; the checks run in a child process within the
-    inspection budget (BYLINE_UPLOAD_INSPECT_*).
+    inspection budget (BYLINE_UPLOAD_INSPECT_*). With `read_pdf_later`, a PDF is kept on its first bytes
+    alone (a PDF is safe to keep whatever it holds): its words are counted and its text read afterwards, by
+    `reading.read_due` within the same budget, and the stored file says so (`text_pending`).
     """
     ext = check_filename(filename)
     display_name = clean_filename(filename)
@@ -348,16 +370,22 @@ async def store_upload(
     part = settings.uploads_path / f"{key}{PART_SUFFIX}"
     final = settings.uploads_path / key
     stream: IO[bytes] = source.file if isinstance(source, UploadFile) else source
+    pending = False
     try:
-        size, sha256 = await anyio.to_thread.run_sync(
+        size, sha256, head = await anyio.to_thread.run_sync(
             lambda: _copy(stream, part, limit=limit, settings=settings)
         )
         if size == 0:
             raise UploadRejected(_("This file is empty."))
-        # Reading a document can take several times its size in memory; a few at a time keep a burst of
-        # large uploads from adding up (benchmark B5), each within its own budget.
-        async with _inspection_slots():
-            found = await anyio.to_thread.run_sync(_inspect_and_keep, part, final, ext, settings)
+        if read_pdf_later and _type_by_head(head, ext) == "pdf":
+            os.replace(part, final)
+            found = Inspection("pdf", None, None)
+            pending = True
+        else:
+            # Reading a document can take several times its size in memory; a few at a time keep a burst of
+            # large uploads from adding up (benchmark B5), each within its own budget.
+            async with inspection_slots():
+                found = await anyio.to_thread.run_sync(_inspect_and_keep, part, final, ext, settings)
     except BaseException:
         # Synchronous on purpose: this also runs on cancellation, when awaiting may not be possible.
         _discard(part, final)
@@ -372,6 +400,7 @@ async def store_upload(
         sha256=sha256,
         word_count=found.word_count,
         extracted_text=found.text,
+        text_pending=pending,
     )
 
 

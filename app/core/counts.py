@@ -29,22 +29,40 @@ async def _department_ids(session: AsyncSession, application_id: int) -> list[in
     return [ALL_DEPARTMENTS, *rows.all()]
 
 
+@cache
+def _add_statement(dialect: str) -> Any:
+    """One row's upsert, run for every row at once: a statement of bound values compiles once, where one
+    with a VALUES list is compiled anew each time."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = QueueCount.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).values(
+        department_id=bindparam("department_id"), state=bindparam("state"), n=bindparam("n")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.department_id, table.c.state], set_={"n": table.c.n + stmt.excluded.n}
+    )
+
+
 async def _add(session: AsyncSession, departments: list[int], state: str, delta: int) -> None:
     rows = [{"department_id": d, "state": state, "n": delta} for d in departments]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(QueueCount).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["department_id", "state"], set_={"n": col(QueueCount.n) + stmt.excluded.n}
-    )
-    await session.execute(stmt)
+    await session.execute(_add_statement(session.get_bind().dialect.name), rows)
 
 
 async def shift(
-    session: AsyncSession, application_id: int, from_state: str | None, to_state: str | None
+    session: AsyncSession,
+    application_id: int,
+    from_state: str | None,
+    to_state: str | None,
+    *,
+    department_ids: list[int] | None = None,
 ) -> None:
-    """Count an application out of `from_state` and into `to_state` (None: it arrives or leaves)."""
-    departments = await _department_ids(session, application_id)
+    """Count an application out of `from_state` and into `to_state` (None: it arrives or leaves); the caller
+    that has just written its departments may give them (`department_ids`) instead of having them read."""
+    departments = (
+        [ALL_DEPARTMENTS, *department_ids]
+        if department_ids is not None
+        else await _department_ids(session, application_id)
+    )
     if from_state is not None:
         await _add(session, departments, from_state, -1)
     if to_state is not None:

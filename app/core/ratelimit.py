@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -44,6 +46,35 @@ async def hit(
     if count > limit:
         raise RateLimited(message, retry_after=window_start + window_seconds - epoch)
     return count
+
+
+@cache
+def _hit_statement(dialect: str) -> Any:
+    """One hit's upsert, run for several keys at once (a statement of bound values compiles once)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .values(key=bindparam("key"), window_start=bindparam("window_start"), count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key, table.c.window_start], set_={"count": table.c.count + 1}
+        )
+        .returning(table.c.key, table.c.count)
+    )
+
+
+async def hit_all(
+    session: AsyncSession, hits: list[tuple[str, int, int]], *, now: datetime, message: str
+) -> None:
+    """Count one hit on each (key, limit, window_seconds) in one statement; raise RateLimited for the first
+    one whose window then holds more than its limit."""
+    epoch = int(now.timestamp())
+    starts = {key: epoch - epoch % window for key, _limit, window in hits}
+    rows = [{"key": key, "window_start": starts[key]} for key, _, _ in hits]
+    counts = dict((await session.execute(_hit_statement(session.get_bind().dialect.name), rows)).all())
+    for key, limit, window in hits:
+        if int(counts[key]) > limit:
+            raise RateLimited(message, retry_after=starts[key] + window - epoch)
 
 
 async def peek(session: AsyncSession, *, key: str, window_seconds: int, now: datetime) -> tuple[int, int]:

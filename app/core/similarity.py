@@ -434,7 +434,8 @@ async def index_earlier_samples(session: AsyncSession, settings: Settings, now: 
             await session.scalars(select(col(TextPrint.sample_id)).where(col(TextPrint.sample_id).in_(ids)))
         ).all()
     )
-    missing = [sample for sample in batch if sample.id not in done]
+    # A sample still waiting for its reader (app/applications/reading.py) gets its prints from it.
+    missing = [sample for sample in batch if sample.id not in done and sample.text_due_at is None]
     await index_samples(session, missing)
     if marker is None:
         marker = SiteSetting(key=BACKFILL_KEY, value=0)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -135,12 +136,24 @@ async def set_setting(session: AsyncSession, key: str, value: Any, now: datetime
     await session.flush()
 
 
+@cache
+def _settings_statement() -> Any:
+    """Site settings by the keys bound as `keys` (one statement for several, built once)."""
+    return select(col(SiteSetting.key), col(SiteSetting.value)).where(
+        col(SiteSetting.key).in_(bindparam("keys", expanding=True))
+    )
+
+
 async def text_versions(session: AsyncSession, name: str) -> dict[str, str]:
     """Both language versions of the call text ("call_text") or the consent text ("consent_text")."""
+    keys = {lang: _setting_key(name, lang) for lang in CONTENT_LANGUAGES}
+    stored = dict((await session.execute(_settings_statement(), {"keys": list(keys.values())})).all())
     versions = {}
-    for lang in CONTENT_LANGUAGES:
-        default = default_call_text(lang) if name == "call_text" else DEFAULT_CONSENT[lang]
-        versions[lang] = str(await get_setting(session, _setting_key(name, lang), default))
+    for lang, key in keys.items():
+        if key in stored:
+            versions[lang] = str(stored[key])
+        else:
+            versions[lang] = default_call_text(lang) if name == "call_text" else DEFAULT_CONSENT[lang]
     return versions
 
 

@@ -124,6 +124,7 @@ def _sample(sample: WorkSample, application_id: int) -> schemas.Sample:
         content_type=sample.content_type,
         size_bytes=sample.size_bytes,
         word_count=sample.word_count,
+        words_pending=sample.text_pending,
         download_path=(
             links.path("sample_file", application_id=application_id, sample_id=sample.id)
             if sample.kind == "file" and sample.id is not None

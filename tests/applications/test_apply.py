@@ -12,13 +12,13 @@ from sqlalchemy import select
 from app.demo import make_docx, make_pdf
 from app.models import Applicant, Application, Event, OutboxEmail, RateLimitCounter, WorkSample
 from tests.environment import BASE_URL
-from tests.factories import make_staff, open_form, post_application, valid_fields
+from tests.factories import make_staff, open_form, post_application, read_samples, valid_fields
 from tests.queries import count_rows
 
 RECEIVED = re.compile(r"^/apply/received/([A-Za-z0-9_-]{32,})$")
 
 
-async def test_applicant_applies_with_pdf_docx_link_and_text(client, db, settings):
+async def test_applicant_applies_with_pdf_docx_link_and_text(app, client, db, settings):
     await make_staff(db, email="news.editor@desk.example", name="Eda Editor", departments=("news",))
     await make_staff(db, email="other.editor@desk.example", name="Eda Editor", departments=("analysis",))
     article = valid_fields()["sample-0-text"]
@@ -61,7 +61,14 @@ async def test_applicant_applies_with_pdf_docx_link_and_text(client, db, setting
     assert [s.kind for s in samples] == ["text", "file", "file", "link"]
     assert [s.detected_type for s in samples] == [None, "pdf", "docx", None]
     assert samples[0].word_count and samples[0].word_count > 200
+    # The PDF was kept on its first bytes; its words are counted after the answer, by the reader.
+    assert samples[1].word_count is None and samples[1].text_pending
+    assert samples[2].word_count and not samples[2].text_pending
+    assert await read_samples(app) == 3  # the PDF; the prints of the pasted text and of the DOCX
+    async with db.sessionmaker() as session:
+        samples = (await session.scalars(select(WorkSample).order_by(WorkSample.position))).all()
     assert samples[1].word_count and samples[1].word_count > 100
+    assert not any(s.text_pending for s in samples)
     assert samples[1].file_name == "karabakh call.pdf"
     for sample in samples[1:3]:
         path = settings.uploads_path / sample.storage_key

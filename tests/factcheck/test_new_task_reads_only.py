@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from app.demo import make_docx, make_pdf
 from app.models import WorkSample
 from app.settings import Settings
-from tests.factories import ARTICLE, post_application, staff_login, valid_fields
+from tests.factories import ARTICLE, post_application, read_samples, staff_login, valid_fields
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ async def test_the_new_task_page_writes_nothing_and_answers_under_a_held_write_l
         ("sample-1-file", ("piece.docx", make_docx("Harbour", ARTICLE), "application/octet-stream")),
     ]
     assert (await post_application(client, fields, files)).status_code == 303
+    await read_samples(app)  # the PDF's text, read after the form's answer
     pdf, docx = await rows(db)
     async with db.write_session() as session:  # a row stored before texts were read at upload
         await session.execute(

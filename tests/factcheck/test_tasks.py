@@ -20,6 +20,7 @@ from tests.factories import (
     new_task,
     page_form,
     post_application,
+    read_samples,
     staff_login,
     submit,
     valid_fields,
@@ -72,7 +73,7 @@ async def test_editor_picks_sentences_of_a_pasted_sample_and_the_fact_checker_is
     assert "(1)" in (await client.get(f"/applications/{app_id}/tasks/new")).text  # the load went up
 
 
-async def test_sentences_come_from_pdf_docx_and_odt_uploads(client, db):
+async def test_sentences_come_from_pdf_docx_and_odt_uploads(app, client, db):
     article = valid_fields()["sample-0-text"]
     data = valid_fields(
         **{"sample-1-title": "As PDF", "sample-2-title": "As DOCX", "sample-3-title": "As ODT"},
@@ -83,6 +84,7 @@ async def test_sentences_come_from_pdf_docx_and_odt_uploads(client, db):
         ("sample-3-file", ("call.odt", make_odt("Putin and Erdogan", article), "application/octet-stream")),
     ]
     assert (await post_application(client, data, files)).status_code == 303
+    await read_samples(app)  # the PDF's text, read after the form's answer
     await staff_login(client, db, "eda@desk.example")
     async with db.sessionmaker() as session:
         app_id = (await session.scalars(select(WorkSample.application_id))).first()

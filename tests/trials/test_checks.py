@@ -12,7 +12,7 @@ from litestar import Litestar
 from app.core.db import Database
 from app.core.i18n import use_locale
 from app.models import Trial, TrialPiece
-from tests.factories import insert_trial_piece, submit
+from tests.factories import insert_trial_piece, read_samples, submit
 
 SHARED = (
     "The harbour authority paid a dredging company for two seasons of work in advance, and the regional "
@@ -88,6 +88,7 @@ async def test_every_link_is_listed_and_the_ones_not_http_are_flagged(client, db
 async def test_the_panel_shows_the_checks_in_both_languages(app, client, db, editor):
     other = await submit(client, db, **{"sample-0-text": f"An opening of the other applicant.\n\n{SHARED}"})
     app_id = await submit(client, db, **{"sample-0-text": "A sample about something else entirely, short."})
+    await read_samples(app)  # the samples' prints, made after the form's answer
     now = datetime.now(UTC)
     piece_id = await insert_trial_piece(
         db,

@@ -15,7 +15,15 @@ from app.demo import make_pdf
 from app.main import scheduled_jobs
 from app.models import TextPrint, TrialPiece, WorkSample
 from tests.environment import SAMPLES
-from tests.factories import ask_applicant, csrf_of, demo_desk, insert_trial_piece, make_client, submit
+from tests.factories import (
+    ask_applicant,
+    csrf_of,
+    demo_desk,
+    insert_trial_piece,
+    make_client,
+    read_samples,
+    submit,
+)
 from tests.queries import samples_of, stored
 
 SHARED = (
@@ -58,7 +66,9 @@ RUSSIAN_RETOLD = (
 
 
 async def _apply_with(client: Any, db: Database, text: str) -> int:
-    return await submit(client, db, **{"sample-0-text": text})
+    app_id = await submit(client, db, **{"sample-0-text": text})
+    await read_samples(client.app)  # the sample's prints, made by the reader after the form's answer
+    return app_id
 
 
 async def _checks(db: Database, piece_id: int) -> dict[str, Any]:
@@ -153,9 +163,12 @@ async def test_a_phrase_in_more_applications_than_the_cap_is_boilerplate(client,
     assert capped["others"] == [] and capped["common"] > 0
 
 
-async def test_samples_are_indexed_when_sent_and_with_a_reply(app, client, db):
-    app_id = await _apply_with(client, db, UNRELATED)
-    assert await _prints_of(db, app_id) == len(similarity.fingerprints(UNRELATED))
+async def test_samples_are_indexed_once_sent_and_with_a_reply(app, client, db):
+    sent = await submit(client, db, **{"sample-0-text": UNRELATED})
+    assert await _prints_of(db, sent) == 0  # not in the form's answer: the reader makes them
+    assert await read_samples(app) == 1
+    assert await _prints_of(db, sent) == len(similarity.fingerprints(UNRELATED))
+    app_id = sent
 
     asked, status_url = await ask_applicant(app, db)
     before = await _prints_of(db, asked)
@@ -167,6 +180,7 @@ async def test_samples_are_indexed_when_sent_and_with_a_reply(app, client, db):
             files=[("sample_file", ("water.pdf", make_pdf("Water", SHARED), "application/pdf"))],
         )
         assert answer.status_code == 303
+    await read_samples(app)  # the PDF's text and prints
     assert await _prints_of(db, asked) > before
     piece = await insert_trial_piece(db, app_id, SHARED)
     [match] = (await _checks(db, piece))["similarity"]["others"]
@@ -209,6 +223,7 @@ async def test_a_pdf_samples_text_is_compared_too(client, db):
         files=[("sample-0-file", ("water.pdf", pdf, "application/pdf"))],
         **{"sample-0-text": None},
     )
+    await read_samples(client.app)
     second = await _apply_with(client, db, UNRELATED)
     piece = await insert_trial_piece(db, second, SHARED)
     [match] = (await _checks(db, piece))["similarity"]["others"]
@@ -217,6 +232,7 @@ async def test_a_pdf_samples_text_is_compared_too(client, db):
 
 async def test_the_demo_samples_are_indexed(app, client, db, settings):
     desk = await demo_desk(db, settings)
+    await read_samples(app)
     article = (SAMPLES / "work-sample-news.ru.txt").read_text(encoding="utf-8")
     piece = await insert_trial_piece(db, desk.application.id, "Мой текст.\n\n" + article[:1500])
     found = (await _checks(db, piece))["similarity"]
