@@ -353,14 +353,16 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 90  # a loaded machine starts Python slowly
+        while True:
             try:
                 if httpx.get(base_url + "/", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError((tmp_path / "server.log").read_text())
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "server.log").read_text())
+            time.sleep(0.02)
         yield base_url
     finally:
         process.terminate()
@@ -398,20 +400,27 @@ def live_server_for_fuzzing(settings: Settings, tmp_path: Path) -> Iterator[str]
 # --- the browser ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser), its pages watched (PageProblems)."""
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser), started once for the session: each
+    test works in contexts of its own (`browser`), which share no cookies, storage or cache."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
     async with async_playwright() as playwright:
-        launched = WatchedBrowser(
-            await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        )
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
-        problems = list(launched.watcher.problems)
         await launched.close()
+
+
+@pytest.fixture
+async def browser(chromium: Any) -> AsyncIterator[Any]:
+    """The browser for one test, its pages watched (PageProblems); its contexts are closed at the test's end."""
+    watched = WatchedBrowser(chromium)
+    yield watched
+    problems = list(watched.watcher.problems)
+    await watched.close()
     # Any console error, uncaught error or page wider than its window fails the test that saw it.
     assert not problems, "problems in the pages:\n" + "\n".join(problems)
 
