@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -319,22 +319,23 @@ def receiver() -> Iterator[Receiver]:
 
 
 @contextmanager
-def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
-    """Byline served by uvicorn in its own process on a free loopback port; its log in tmp_path/server.log."""
+def _serve(settings: Settings, var_dir: Path, log_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
+    """Byline served by uvicorn in its own process on a free loopback port, on `settings`' database and
+    `var_dir`; its log in `log_path`."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "BYLINE_ENV": "test",
         "BYLINE_DATABASE_URL": settings.db_url,
-        "BYLINE_VAR_DIR": str(settings.var_dir),
+        "BYLINE_VAR_DIR": str(var_dir),
         "BYLINE_BASE_URL": base_url,
         "BYLINE_SPAM_MIN_FORM_SECONDS": "0",
         "BYLINE_WORKER_INPROCESS": "false",
         "BYLINE_DEFAULT_LOCALE": settings.default_locale,
         **extra_env,
     }
-    log = (tmp_path / "server.log").open("w")
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -361,7 +362,7 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
+                raise RuntimeError(log_path.read_text())
             time.sleep(0.02)
         yield base_url
     finally:
@@ -370,31 +371,80 @@ def _serve(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Ite
         log.close()
 
 
-@pytest.fixture
-def live_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    """Byline served by uvicorn in its own process; its mail stays in the outbox."""
-    with _serve(settings, tmp_path, {}) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def live_server_with_mail(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher."""
-    extra = {
+# The environment of each kind of served app, beyond `_serve`'s own.
+SERVED = {
+    # Its mail stays in the outbox.
+    "plain": lambda: {},
+    # As `make run` serves it: the outbox worker in the process, delivering to the mail catcher.
+    "with_mail": lambda: {
         "BYLINE_WORKER_INPROCESS": "true",
         "BYLINE_MAIL_CATCHER": "true",
         "BYLINE_MAIL_CATCHER_PORT": str(free_port()),
         "BYLINE_DELIVERY_POLL_SECONDS": "0.1",
-    }
-    with _serve(settings, tmp_path, extra) as base_url:
-        yield base_url
+    },
+    # The API's rate limit out of the way of the many calls a fuzzer makes.
+    "for_fuzzing": lambda: {"BYLINE_API_RATE_PER_MINUTE": "1000000"},
+}
+
+
+class _Served:
+    """The served apps of a session, one process of each kind (started when a test first asks for it: some
+    3-5 s of a loaded machine), each pointed at the current test's var folder.
+
+    A process's var folder is a symbolic link that each test points at its own `settings.var_dir`, so the
+    process keeps the files (uploads, caught mail) of that test only, where the test's settings put them, as
+    a process started for the test would; the tables are emptied before each test as for any other.
+    """
+
+    def __init__(self, home: Path, stack: ExitStack) -> None:
+        self._home = home
+        self._stack = stack
+        self._running: dict[tuple[str, str, str], tuple[str, Path]] = {}
+
+    def base_url(self, kind: str, settings: Settings) -> str:
+        key = (kind, settings.db_url, settings.default_locale)
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # The mail catcher makes its folder when it starts; a test's folder gets it here.
+        settings.mail_catcher_dir.mkdir(exist_ok=True)
+        if key not in self._running:
+            folder = self._home / f"{kind}-{len(self._running)}"
+            folder.mkdir()
+            link = folder / "var"
+            link.symlink_to(settings.var_dir, target_is_directory=True)
+            base_url = self._stack.enter_context(
+                _serve(settings, link, folder / "server.log", SERVED[kind]())
+            )
+            self._running[key] = (base_url, link)
+            return base_url
+        base_url, link = self._running[key]
+        repointed = link.with_name("var.next")
+        repointed.symlink_to(settings.var_dir, target_is_directory=True)
+        os.replace(repointed, link)
+        return base_url
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
+    with ExitStack() as stack:
+        yield _Served(tmp_path_factory.mktemp("served"), stack)
 
 
 @pytest.fixture
-def live_server_for_fuzzing(settings: Settings, tmp_path: Path) -> Iterator[str]:
+def live_server(settings: Settings, served: _Served) -> str:
+    """Byline served by uvicorn in its own process; its mail stays in the outbox."""
+    return served.base_url("plain", settings)
+
+
+@pytest.fixture
+def live_server_with_mail(settings: Settings, served: _Served) -> str:
+    """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher."""
+    return served.base_url("with_mail", settings)
+
+
+@pytest.fixture
+def live_server_for_fuzzing(settings: Settings, served: _Served) -> str:
     """Byline served by uvicorn with the API's rate limit out of the way of the many calls a fuzzer makes."""
-    with _serve(settings, tmp_path, {"BYLINE_API_RATE_PER_MINUTE": "1000000"}) as base_url:
-        yield base_url
+    return served.base_url("for_fuzzing", settings)
 
 
 # --- the browser ------------------------------------------------------------------------------------------
