@@ -382,7 +382,7 @@ SERVED = {
         "BYLINE_MAIL_CATCHER_PORT": str(free_port()),
         "BYLINE_DELIVERY_POLL_SECONDS": "0.1",
     },
-    # The API's rate limit out of the way of the many calls a fuzzer makes.
+    # The API's rate limit out of the way of the many calls a fuzzer makes (a process for the test).
     "for_fuzzing": lambda: {"BYLINE_API_RATE_PER_MINUTE": "1000000"},
 }
 
@@ -442,9 +442,11 @@ def live_server_with_mail(settings: Settings, served: _Served) -> str:
 
 
 @pytest.fixture
-def live_server_for_fuzzing(settings: Settings, served: _Served) -> str:
-    """Byline served by uvicorn with the API's rate limit out of the way of the many calls a fuzzer makes."""
-    return served.base_url("for_fuzzing", settings)
+def live_server_for_fuzzing(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """Byline served by uvicorn with the API's rate limit out of the way of the many calls a fuzzer makes;
+    a process of the test's own, whose log the test reads in tmp_path/server.log."""
+    with _serve(settings, settings.var_dir, tmp_path / "server.log", SERVED["for_fuzzing"]()) as base_url:
+        yield base_url
 
 
 # --- the browser ------------------------------------------------------------------------------------------
