@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -78,6 +78,12 @@ class _FormerNames(PydanticBaseSettingsSource):
                 _warned.add(message)
                 log.warning(message)
         return found
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The IANA time zone names: read from the system's zone folders once, not for every Settings."""
+    return frozenset(available_timezones())
 
 
 class Settings(BaseSettings):
@@ -211,7 +217,7 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in _time_zones():
             raise ValueError(f"not an IANA time zone name: {value!r} (for example Europe/Moscow or UTC)")
         return value
 

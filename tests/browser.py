@@ -73,16 +73,24 @@ class PageProblems:
 
 
 class WatchedBrowser:
-    """The browser; each new context is watched for console errors, page errors and sideways scrolling."""
+    """One test's view of the browser: each new context is watched for console errors, page errors and
+    sideways scrolling, and `close` closes the contexts the test opened (the browser serves the next test)."""
 
     def __init__(self, browser: Any) -> None:
         self._browser = browser
+        self._contexts: list[Any] = []
         self.watcher = PageProblems()
 
     async def new_context(self, **options: Any) -> Any:
         context = await self._browser.new_context(**options)
+        self._contexts.append(context)
         await self.watcher.watch(context)
         return context
+
+    async def close(self) -> None:
+        for context in self._contexts:
+            await context.close()
+        self._contexts.clear()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.outbound import enqueue
 from app.models import EmailStatus
 from app.settings import Settings
-from tests.environment import backend
+from tests.environment import backend, free_port
 from tests.factories import open_form, post_application, staff_login, valid_fields
 from tests.mail.support import mail_settings, stop_process, until, worker_process, worker_running
 from tests.queries import outbox
@@ -322,7 +322,7 @@ async def test_the_worker_sends_what_the_app_queued_and_the_catcher_keeps_it(
     """The embedded default: the worker delivers to the local mail catcher, whose pages show the mail."""
     from app.mail import catcher
 
-    catcher_settings = settings.model_copy(update={"mail_catcher": True, "mail_catcher_port": relay.port + 1})
+    catcher_settings = settings.model_copy(update={"mail_catcher": True, "mail_catcher_port": free_port()})
     server = await catcher.start(catcher_settings)
     try:
         assert (

@@ -102,7 +102,7 @@ def start_serving(
             process.kill()
             process.wait(timeout=20)
             raise RuntimeError(log.read_text())
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 @contextmanager
