@@ -375,7 +375,8 @@ def _serve(settings: Settings, var_dir: Path, log_path: Path, extra_env: dict[st
 SERVED = {
     # Its mail stays in the outbox.
     "plain": lambda: {},
-    # As `make run` serves it: the outbox worker in the process, delivering to the mail catcher.
+    # As `make run` serves it: the outbox worker in the process, delivering to the mail catcher (a process for
+    # the test: its worker would otherwise send what later tests queue).
     "with_mail": lambda: {
         "BYLINE_WORKER_INPROCESS": "true",
         "BYLINE_MAIL_CATCHER": "true",
@@ -388,8 +389,8 @@ SERVED = {
 
 
 class _Served:
-    """The served apps of a session, one process of each kind (started when a test first asks for it: some
-    3-5 s of a loaded machine), each pointed at the current test's var folder.
+    """The served apps of a session that run no worker, one process of each kind (started when a test first
+    asks for it: some 3-5 s of a loaded machine), each pointed at the current test's var folder.
 
     A process's var folder is a symbolic link that each test points at its own `settings.var_dir`, so the
     process keeps the files (uploads, caught mail) of that test only, where the test's settings put them, as
@@ -436,9 +437,11 @@ def live_server(settings: Settings, served: _Served) -> str:
 
 
 @pytest.fixture
-def live_server_with_mail(settings: Settings, served: _Served) -> str:
-    """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher."""
-    return served.base_url("with_mail", settings)
+def live_server_with_mail(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """Byline as `make run` serves it: the outbox worker in the process, delivering to the mail catcher; a
+    process of the test's own, so that its senders and jobs never reach into a later test's rows."""
+    with _serve(settings, settings.var_dir, tmp_path / "server.log", SERVED["with_mail"]()) as base_url:
+        yield base_url
 
 
 @pytest.fixture
