@@ -75,14 +75,17 @@ def _date(value: datetime | str | None) -> str:
     return i18n.format_date(moment) if isinstance(moment, datetime) else str(moment or "")
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+@lru_cache(maxsize=2)
+def environment(reload: bool = False) -> Environment:
     """Jinja for mail: HTML parts escaped, text parts as written; a missing variable is an error.
 
     Texts are translated into the language of the `i18n.use_locale` block the message is rendered in.
+    `reload`: a template edited on disk is read again (development); otherwise each template is read and
+    compiled once per process, with no look at the file per message.
     """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        auto_reload=reload,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -157,7 +160,7 @@ def compose(row: OutboxEmail, settings: Settings, *, unsubscribe_url: str | None
     """
     if unsubscribe_url is None:
         unsubscribe_url = unsubscribe.link(row, settings)
-    env = environment()
+    env = environment(settings.env == "dev")
     context: dict[str, Any] = {
         "publication_name": settings.publication_name,
         "status_url": "",

@@ -259,6 +259,29 @@ async def test_m7_a_worker_killed_after_claiming_leaves_the_rows_to_another_work
     assert sorted(relay.ids()) == sorted(row.message_id for row in await outbox(db))  # each once
 
 
+async def test_m7_a_worker_killed_with_a_batch_claimed_ahead_leaves_both_batches_to_another_worker(
+    db, settings, relay
+):
+    relay.hang = True  # the first batch is stuck in DATA while the worker has claimed the next one
+    await queue(db, settings, 20)  # two batches of the worker's 10
+    first = worker_process(settings, relay)
+    try:
+        await until(lambda: all_status(EmailStatus.sending)(db))
+        stop_process(first, signal.SIGKILL)
+    finally:
+        stop_process(first, signal.SIGKILL)
+    assert relay.received == []
+    assert len({row.locked_by for row in await outbox(db)}) == 1  # both batches were the first worker's
+    relay.hang = False
+    second = worker_process(settings, relay)
+    try:
+        await until(lambda: all_status(EmailStatus.sent)(db))
+    finally:
+        stop_process(second)
+    ids = relay.ids()
+    assert len(ids) == 20 and sorted(ids) == sorted(row.message_id for row in await outbox(db))  # each once
+
+
 async def test_m8_a_worker_killed_after_the_relay_accepted_sends_again_with_the_same_message_id(
     db, settings, relay
 ):

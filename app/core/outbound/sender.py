@@ -7,6 +7,9 @@ each lane with its own connection) and records every outcome in one transaction:
 a backoff (`BYLINE_DELIVERY_RETRY_BASE_SECONDS`, capped at `..._RETRY_MAX_SECONDS`); failed for good; or dead
 after `BYLINE_DELIVERY_MAX_ATTEMPTS`. When the far end refuses Byline itself (the channel says `pause`), the
 round stops, the rows not sent go back without spending an attempt and the sender waits the channel's pause.
+While rows are due, `run` overlaps the database work with the sending: the next batch is claimed while one is
+sent, and a batch's outcomes are recorded while the next is sent (one batch claimed ahead at most). A row is
+sent only while its claim is younger than half of `BYLINE_DELIVERY_LOCK_SECONDS`; older ones go back unspent.
 
 A sender that dies holding rows leaves them locked for `BYLINE_DELIVERY_LOCK_SECONDS`; then any sender takes
 them again (at least once: the row is sent as it was, with the same Message-ID or delivery id). `stop()`
@@ -26,7 +29,7 @@ import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic
 
@@ -92,6 +95,18 @@ class Channel(Generic[Queued]):
         raise NotImplementedError
 
 
+@dataclass
+class _Batch(Generic[Queued]):
+    """Rows claimed together (`claimed_at`: time.monotonic() then), and what became of each."""
+
+    rows: list[Queued]
+    claimed_at: float
+    sent: list[int] = field(default_factory=list)
+    failed: list[claims.Failed] = field(default_factory=list)
+    unsent: list[int] = field(default_factory=list)  # given back without spending an attempt
+    pause: Outcome | None = None
+
+
 # Called in the transaction that records a round's outcomes, with the ids of the rows sent or failed in it.
 AfterOutcomes = Callable[[AsyncSession, list[int]], Awaitable[None]]
 
@@ -144,7 +159,8 @@ class Sender(Generic[Queued]):
                 await self.channel.close()
 
     async def run(self) -> None:
-        """Send until `stop()`: a round, or a wait of `BYLINE_DELIVERY_POLL_SECONDS` when nothing was due."""
+        """Send until `stop()`: rounds back to back, or a wait of `BYLINE_DELIVERY_POLL_SECONDS` when nothing
+        was due."""
         self.log.info("%s sender %s started", self.channel.name, self.name)
         try:
             async with self._open():
@@ -154,10 +170,11 @@ class Sender(Generic[Queued]):
                         await self._sleep(paused)
                         continue
                     try:
-                        handled = await self._round()
+                        handled = await self._drain()
                     except Exception:
                         # The database went away (a restart, a killed connection): nothing half-claimed stays,
-                        # because a claim and its outcomes are each one transaction. Try again shortly.
+                        # because a claim and its outcomes are each one transaction; rows claimed and not yet
+                        # recorded wait for their lock to run out. Try again shortly.
                         self.log.exception("%s round failed; retrying", self.channel.name)
                         await self._sleep(ERROR_PAUSE)
                         continue
@@ -169,14 +186,20 @@ class Sender(Generic[Queued]):
     async def run_once(self) -> int:
         """One round: claim due rows, send them, record the outcomes; returns how many rows it handled."""
         async with self._open():
-            return await self._round()
+            batch = await self._claim()
+            if batch is None:
+                return 0
+            await self._lanes(batch)
+            await self._record(batch)
+            return len(batch.rows)
 
-    async def _round(self) -> int:
+    async def _claim(self) -> _Batch[Queued] | None:
+        """Claim a batch of due rows (None when nothing is due; an idle queue takes no write lock)."""
         model = self.channel.model
         now = self.clock()
         async with self.db.sessionmaker() as session:
             if not await claims.any_due(session, model=model, now=now):
-                return 0
+                return None
         async with self.db.write_session() as session:
             rows = await claims.claim(
                 session,
@@ -188,21 +211,65 @@ class Sender(Generic[Queued]):
             )
             if rows:
                 await self.channel.prepare(session, rows)
-        if rows:
-            await self._send(rows)
-        return len(rows)
+        return _Batch(rows, time.monotonic()) if rows else None
 
-    async def _send(self, rows: list[Queued]) -> None:
-        """Send a claimed batch over the lanes, then record every outcome in one transaction."""
-        pending = list(reversed(rows))
-        sent: list[int] = []
-        failed: list[claims.Failed] = []
-        held_back: list[int] = []
-        pause: Outcome | None = None
+    async def _drain(self) -> int:
+        """Rounds back to back while rows are due; returns how many rows were handled.
+
+        The database work overlaps the sending: the next batch is claimed while this one is sent, and a
+        batch's outcomes are recorded while the next one is sent. A claim, and a batch's outcomes, are each
+        still one transaction, as in `run_once`; at most one batch is claimed ahead, and its rows go back
+        unspent when the sender stops, pauses or fails. Outcome transactions run one at a time, in order.
+        """
+        handled = 0
+        batch = await self._claim()
+        ahead: asyncio.Task[_Batch[Queued] | None] | None = None
+        recording: asyncio.Task[None] | None = None
+        try:
+            while batch is not None:
+                ahead = None if self.stopping else asyncio.create_task(self._claim())
+                await self._lanes(batch)
+                handled += len(batch.rows)
+                if recording is not None:
+                    task, recording = recording, None
+                    await task
+                if batch.pause is not None or self.stopping:
+                    if ahead is not None:
+                        task_ahead, ahead = ahead, None
+                        following = await task_ahead
+                        if following is not None:
+                            batch.unsent += [row.id for row in following.rows if row.id is not None]
+                    await self._record(batch)
+                    return handled
+                recording = asyncio.create_task(self._record(batch))
+                claiming, ahead = ahead, None
+                batch = await claiming if claiming is not None else None
+        finally:
+            if ahead is not None:
+                # Something failed while a batch was claimed ahead: its rows go back if the database lets us,
+                # and otherwise wait for their lock to run out, as after a crash.
+                try:
+                    following = await ahead
+                    if following is not None:
+                        following.unsent = [row.id for row in following.rows if row.id is not None]
+                        await self._record(following)
+                except Exception:
+                    self.log.exception("%s rows claimed ahead could not be given back", self.channel.name)
+            if recording is not None:
+                await recording
+        return handled
+
+    async def _lanes(self, batch: _Batch[Queued]) -> None:
+        """Send a claimed batch over the lanes, noting each row's outcome in `batch`.
+
+        A row is sent only while its claim is younger than half of `BYLINE_DELIVERY_LOCK_SECONDS`; the rest go
+        back unspent, so that no other sender takes a row this one is still sending.
+        """
+        pending = list(reversed(batch.rows))
+        fresh_until = batch.claimed_at + self.settings.delivery_lock_seconds / 2
 
         async def lane(number: int) -> None:
-            nonlocal pause
-            while pending and pause is None and not self.stopping:
+            while pending and batch.pause is None and not self.stopping and time.monotonic() < fresh_until:
                 row = pending.pop()
                 assert row.id is not None
                 try:
@@ -211,32 +278,37 @@ class Sender(Generic[Queued]):
                     self.log.exception("%s %s could not be sent", self.channel.item, row.id)
                     outcome = Outcome(Verdict.retry, f"{type(exc).__name__}: {exc}")
                 if outcome.verdict is Verdict.sent:
-                    sent.append(row.id)
+                    batch.sent.append(row.id)
                 elif outcome.verdict is Verdict.pause:
-                    pause = outcome
-                    held_back.append(row.id)
+                    batch.pause = outcome
+                    batch.unsent.append(row.id)
                     return
                 else:
                     permanent = outcome.verdict is Verdict.failed
-                    failed.append(
+                    batch.failed.append(
                         claims.failure(row, permanent=permanent, error=outcome.reason, settings=self.settings)
                     )
 
         await asyncio.gather(*(lane(number) for number in range(max(self.channel.lanes, 1))))
-        unsent = held_back + [row.id for row in pending if row.id is not None]
+        batch.unsent += [row.id for row in pending if row.id is not None]
+
+    async def _record(self, batch: _Batch[Queued]) -> None:
+        """Record a sent batch's outcomes in one transaction; give its unsent rows back unspent."""
         model = self.channel.model
         now = self.clock()
+        pause = batch.pause
         delay = self.channel.pause_seconds if pause else 0.0
+        failed = batch.failed
         async with self.db.write_session() as session:
-            await claims.mark_sent(session, model=model, ids=sent, worker=self.name, now=now)
+            await claims.mark_sent(session, model=model, ids=batch.sent, worker=self.name, now=now)
             await claims.record_failures(session, model=model, outcomes=failed, worker=self.name, now=now)
             for hook in self.after_outcomes:
-                await hook(session, sent + [outcome.id for outcome in failed])
+                await hook(session, batch.sent + [outcome.id for outcome in failed])
             reason = pause.reason if pause else None
             await claims.release(
-                session, model=model, ids=unsent, worker=self.name, now=now, error=reason, delay=delay
+                session, model=model, ids=batch.unsent, worker=self.name, now=now, error=reason, delay=delay
             )
-        self.sent += len(sent)
+        self.sent += len(batch.sent)
         for outcome in failed:
             self.log.warning(
                 "%s %s %s: %s", self.channel.item, outcome.id, outcome.status, masked(outcome.error)
