@@ -121,3 +121,20 @@ async def trial_piece_of(db: Database, app_id: int) -> TrialPiece | None:
     trial = await trial_of(db, app_id)
     async with db.sessionmaker() as session:
         return await session.scalar(select(TrialPiece).where(col(TrialPiece.trial_id) == trial.id))
+
+
+async def content_names(db: Database) -> tuple[int, dict[str, str]]:
+    """The news department's id and every department and topic name as the admin content form posts them."""
+    from app.models import Department, Topic
+
+    async with db.sessionmaker() as session:
+        news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
+        names = {
+            f"{type(item).__name__.lower()}_{item.id}_name_{lang}": getattr(
+                item, "name_ru" if lang == "ru" else "name"
+            )
+            for model in (Department, Topic)
+            for item in (await session.scalars(select(model))).all()
+            for lang in ("en", "ru")
+        }
+    return int(news.id), names

@@ -20,6 +20,7 @@ from tests.factories import (
     update_staff,
     valid_fields,
 )
+from tests.queries import content_names
 
 RU = {"Accept-Language": "ru"}
 EN = {"Accept-Language": "en"}
@@ -94,21 +95,12 @@ async def _content_form(client: AsyncTestClient[Litestar]) -> dict[str, str]:
 async def test_admin_edits_both_versions_and_a_cleared_one_falls_back(
     client: AsyncTestClient[Litestar], db: Database, admin
 ):
-    async with db.sessionmaker() as session:
-        news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
-        names = {
-            f"{type(item).__name__.lower()}_{item.id}_name_{lang}": getattr(
-                item, "name_ru" if lang == "ru" else "name"
-            )
-            for model in (Department, Topic)
-            for item in (await session.scalars(select(model))).all()
-            for lang in ("en", "ru")
-        }
+    news_id, names = await content_names(db)
     data = {
         **await _content_form(client),
         **names,
-        f"department_{news.id}_name_en": "Breaking news",
-        f"department_{news.id}_name_ru": "Срочные новости",
+        f"department_{news_id}_name_en": "Breaking news",
+        f"department_{news_id}_name_ru": "Срочные новости",
         "call_text_en": "Write about budgets for us.",
         "call_text_ru": "",
         "consent_text_en": "I agree that {publication} keeps my data.",

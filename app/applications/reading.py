@@ -33,7 +33,7 @@ from sqlmodel import col
 from app.applications import uploads
 from app.applications.inspection import Inspection
 from app.core import similarity
-from app.core.db import Database
+from app.core.db import Database, unless_taken
 from app.models import WorkSample, utcnow
 from app.settings import Settings
 
@@ -88,11 +88,9 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, settings: S
         .order_by(col(WorkSample.text_due_at), col(WorkSample.id))
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        picked = picked.with_for_update(skip_locked=True)
     rows = await session.execute(
         update(WorkSample)
-        .where(col(WorkSample.id).in_(picked.scalar_subquery()))
+        .where(col(WorkSample.id).in_(unless_taken(picked, session).scalar_subquery()))
         .values(text_due_at=now + timedelta(seconds=lock_seconds(settings)))
         .returning(
             col(WorkSample.id),

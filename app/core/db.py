@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.types import Message, Scope
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
@@ -57,6 +57,14 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     if settings.is_sqlite:
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
     return engine
+
+
+def unless_taken(picked: Select[Any], session: AsyncSession) -> Select[Any]:
+    """Rows to claim, passing over those another worker is claiming at the same moment on PostgreSQL (SKIP
+    LOCKED); SQLite lets one writer in at a time, so there is nothing to pass over."""
+    if session.get_bind().dialect.name == "postgresql":
+        return picked.with_for_update(skip_locked=True)
+    return picked
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

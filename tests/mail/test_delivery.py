@@ -240,22 +240,32 @@ async def _sent_at_least(db, count: int) -> bool:
 # --- real worker processes ---------------------------------------------------------------------------------
 
 
-async def test_m7_a_worker_killed_after_claiming_leaves_the_rows_to_another_worker(db, settings, relay):
-    relay.hang = True  # the first worker claims and is stuck in DATA when it is killed
-    await queue(db, settings, 3)
+async def kill_a_worker_while_it_sends(db, settings, relay) -> None:
+    """A worker process claims what is due and is killed while the relay holds it in DATA."""
     first = worker_process(settings, relay)
     try:
         await until(lambda: all_status(EmailStatus.sending)(db))
         stop_process(first, signal.SIGKILL)
     finally:
         stop_process(first, signal.SIGKILL)
-    assert relay.received == []
-    relay.hang = False
+
+
+async def another_worker_sends_everything(db, settings, relay) -> None:
+    """A second worker process runs until every message is sent."""
     second = worker_process(settings, relay)
     try:
         await until(lambda: all_status(EmailStatus.sent)(db))
     finally:
         stop_process(second)
+
+
+async def test_m7_a_worker_killed_after_claiming_leaves_the_rows_to_another_worker(db, settings, relay):
+    relay.hang = True  # the first worker claims and is stuck in DATA when it is killed
+    await queue(db, settings, 3)
+    await kill_a_worker_while_it_sends(db, settings, relay)
+    assert relay.received == []
+    relay.hang = False
+    await another_worker_sends_everything(db, settings, relay)
     assert sorted(relay.ids()) == sorted(row.message_id for row in await outbox(db))  # each once
 
 
@@ -264,20 +274,11 @@ async def test_m7_a_worker_killed_with_a_batch_claimed_ahead_leaves_both_batches
 ):
     relay.hang = True  # the first batch is stuck in DATA while the worker has claimed the next one
     await queue(db, settings, 20)  # two batches of the worker's 10
-    first = worker_process(settings, relay)
-    try:
-        await until(lambda: all_status(EmailStatus.sending)(db))
-        stop_process(first, signal.SIGKILL)
-    finally:
-        stop_process(first, signal.SIGKILL)
+    await kill_a_worker_while_it_sends(db, settings, relay)
     assert relay.received == []
     assert len({row.locked_by for row in await outbox(db)}) == 1  # both batches were the first worker's
     relay.hang = False
-    second = worker_process(settings, relay)
-    try:
-        await until(lambda: all_status(EmailStatus.sent)(db))
-    finally:
-        stop_process(second)
+    await another_worker_sends_everything(db, settings, relay)
     ids = relay.ids()
     assert len(ids) == 20 and sorted(ids) == sorted(row.message_id for row in await outbox(db))  # each once
 

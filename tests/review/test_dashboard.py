@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from app.review import queue
 from tests.factories import csrf_of, login, make_client, make_staff, move, page_form, staff_login, submit
-from tests.queries import stored
+from tests.queries import content_names, stored
 
 
 def names_in(html: str) -> list[str]:
@@ -320,31 +320,17 @@ async def test_names_are_isolated_and_lose_their_bidi_controls(client, db):
 
 async def test_the_filter_choices_follow_an_admins_edit_at_once(client, db):
     """The choices are kept in memory between requests; an edit in this process is seen on the next page."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from app.models import Department, Topic
-
     await staff_login(client, db, "eda@desk.example", name="Eda Editor", roles=("editor", "admin"))
     html = await queue_of(client, "?lang=en")
     assert '<option value="news">News</option>' in html
-    async with db.sessionmaker() as session:
-        news = (await session.scalars(select(Department).where(col(Department.slug) == "news"))).one()
-        names = {
-            f"{type(item).__name__.lower()}_{item.id}_name_{lang}": getattr(
-                item, "name_ru" if lang == "ru" else "name"
-            )
-            for model in (Department, Topic)
-            for item in (await session.scalars(select(model))).all()
-            for lang in ("en", "ru")
-        }
+    news_id, names = await content_names(db)
     content = await client.get("/admin/content")
     saved = await client.post(
         "/admin/content",
         data={
             "_csrf_token": csrf_of(content.text),
             **names,
-            f"department_{news.id}_name_en": "Breaking <news>",
+            f"department_{news_id}_name_en": "Breaking <news>",
             "call_text_en": "Write for us.",
             "consent_text_en": "I agree that {publication} keeps my data.",
             "consent_text_ru": "Даю согласие {publication} на хранение моих данных.",

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.db import unless_taken
 from app.models import EmailStatus, OutboxEmail, WebhookDelivery
 from app.settings import Settings
 
@@ -62,11 +63,9 @@ async def claim(
         .order_by(col(model.next_attempt_at), col(model.id))
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        picked = picked.with_for_update(skip_locked=True)
     result = await session.scalars(
         update(model)
-        .where(col(model.id).in_(picked.scalar_subquery()))
+        .where(col(model.id).in_(unless_taken(picked, session).scalar_subquery()))
         .values(
             status=EmailStatus.sending,
             locked_by=worker,
